@@ -1,0 +1,161 @@
+/**
+ * Argument checks shared by every socket kind: data, flags, protocol
+ * numbers and socket options. Each check runs before any I/O and names the
+ * argument it rejects.
+ *
+ * @module
+ */
+
+import {
+  AF_UNIX,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  SO_BROADCAST,
+  SO_ERROR,
+  SO_KEEPALIVE,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+  SO_TYPE,
+  SOCK_DGRAM,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  TCP_NODELAY,
+} from "./constants.ts";
+import { errno, OSError } from "./errors.ts";
+import { describe } from "./_address.ts";
+import type { CallOptions } from "./_base.ts";
+
+const encoder = new TextEncoder();
+
+/** Data to send: bytes, any view on bytes, or a string (sent as UTF-8). */
+export type Data = Uint8Array | ArrayBufferView | ArrayBuffer | string;
+
+/** Turns what the caller may send into bytes, or throws a `TypeError`. */
+export function toBytes(data: unknown, where: string): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === "string") return encoder.encode(data);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw new TypeError(
+    `${where}: data must be a Uint8Array, an ArrayBufferView or a string, not ${describe(data)}`,
+  );
+}
+
+/** Lets `flags` be omitted before `{ signal }`: `recv(n, { signal })`. */
+export function splitOptions(
+  flags: number | CallOptions | undefined,
+  options: CallOptions | undefined,
+): [number, CallOptions | undefined] {
+  if (flags === undefined) return [0, options];
+  if (typeof flags === "object" && flags !== null) return [0, flags];
+  return [flags, options];
+}
+
+/** Checks that `flags` is an integer made only of `allowed` bits. */
+export function checkFlags(flags: unknown, allowed: number, where: string): number {
+  if (typeof flags !== "number" || !Number.isInteger(flags)) {
+    throw new TypeError(`${where}: flags must be an integer, not ${describe(flags)}`);
+  }
+  if (flags < 0 || (flags & ~allowed) !== 0) {
+    throw new RangeError(
+      `${where}: unsupported flags 0x${flags.toString(16)} (supported: 0x${allowed.toString(16)})`,
+    );
+  }
+  return flags;
+}
+
+/** Checks `proto` against the family and type, as the kernel would. */
+export function checkProto(family: number, type: number, proto: unknown): number {
+  if (typeof proto !== "number" || !Number.isInteger(proto)) {
+    throw new TypeError(`socket(): proto must be an integer, not ${describe(proto)}`);
+  }
+  const native = type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+  if (proto !== 0 && (family === AF_UNIX || proto !== native)) {
+    throw new OSError(errno.EPROTONOSUPPORT, null, {
+      detail: `socket(): proto ${proto} with type ${type}`,
+    });
+  }
+  return proto;
+}
+
+/** The options this library understands, by name. */
+export type OptionName =
+  | "nodelay"
+  | "keepalive"
+  | "reuseaddr"
+  | "reuseport"
+  | "broadcast"
+  | "type"
+  | "error";
+
+const SOCKET_OPTIONS: Record<number, OptionName> = {
+  [SO_REUSEADDR]: "reuseaddr",
+  [SO_REUSEPORT]: "reuseport",
+  [SO_KEEPALIVE]: "keepalive",
+  [SO_BROADCAST]: "broadcast",
+  [SO_TYPE]: "type",
+  [SO_ERROR]: "error",
+};
+
+const STREAM_ONLY = new Set<OptionName>(["nodelay", "keepalive"]);
+const DGRAM_ONLY = new Set<OptionName>(["broadcast"]);
+
+/**
+ * Names the option `(level, option)` for a socket of `family`/`type`, or
+ * throws `OSError` `ENOPROTOOPT` (`EOPNOTSUPP` for TCP options on a Unix
+ * socket) when Deno cannot honour it.
+ */
+export function checkOption(
+  level: unknown,
+  option: unknown,
+  family: number,
+  type: number,
+  access: "get" | "set",
+): OptionName {
+  for (const [name, value] of [["level", level], ["option", option]] as const) {
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+      throw new TypeError(`${access}sockopt(): ${name} must be an integer, not ${describe(value)}`);
+    }
+  }
+  let name: OptionName | undefined;
+  if (level === SOL_SOCKET) name = SOCKET_OPTIONS[option as number];
+  else if (level === IPPROTO_TCP && option === TCP_NODELAY) {
+    if (family === AF_UNIX) {
+      throw new OSError(errno.EOPNOTSUPP, null, {
+        detail: "TCP_NODELAY on an AF_UNIX socket",
+      });
+    }
+    name = "nodelay";
+  }
+  const wrongKind = name !== undefined &&
+    ((type === SOCK_DGRAM && STREAM_ONLY.has(name)) ||
+      (type === SOCK_STREAM && DGRAM_ONLY.has(name)) ||
+      (family === AF_UNIX && name !== "type" && name !== "error"));
+  const readOnly = access === "set" && (name === "type" || name === "error");
+  if (name === undefined || wrongKind || readOnly) {
+    throw new OSError(errno.ENOPROTOOPT, null, {
+      detail: `Deno cannot ${access} option ${option} at level ${level}${
+        level === IPPROTO_IP || level === IPPROTO_IPV6 ? " (IP-level)" : ""
+      } on this socket`,
+    });
+  }
+  return name;
+}
+
+/** Checks an option value (an integer or boolean) and folds it to 0 or 1. */
+export function optionValue(value: unknown, where: string): 0 | 1 {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${where}: value must be an integer or boolean, not ${describe(value)}`);
+  }
+  return value === 0 ? 0 : 1;
+}
+
+/** True when Deno runs with `--unstable-net` (its datagram API exists). */
+export function unstableNet(): boolean {
+  return typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
+}

@@ -1,0 +1,34 @@
+/**
+ * Python's `socket` module for Deno: `socket()`, `bind`, `listen`, `accept`,
+ * `connect`, `recv`, `sendall`, `settimeout` and the rest, with Python's
+ * names, errors and timeout rules. Port a Python script by adding `await`.
+ *
+ * @example A server and a client in one script
+ * ```ts
+ * import { socket } from "@seed/socket";
+ *
+ * await using server = socket();              // socket()
+ * server.bind(["127.0.0.1", 0]);              // bind()
+ * server.listen();                            // listen()
+ *
+ * await using client = socket();
+ * await client.connect(server.getsockname() as [string, number]);
+ * const [conn, address] = await server.accept(); // accept()
+ * console.log("accepted", address);
+ *
+ * await client.sendall("hello");              // send
+ * console.log(await conn.recv(1024));         // recv
+ * conn.close();                               // close()
+ * ```
+ *
+ * @module
+ */
+
+export * from "./constants.ts";
+export * from "./errors.ts";
+export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
+export type { CallOptions } from "./_base.ts";
+export type { Address, IPv4Address, IPv6Address, SocketAddress } from "./_address.ts";
+export type { Data } from "./_options.ts";
+export { Socket, socket } from "./socket.ts";
+export { DatagramSocket } from "./udp.ts";

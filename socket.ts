@@ -1,0 +1,1057 @@
+/**
+ * Stream sockets with Python's semantics over `Deno.listen` / `Deno.connect`:
+ * TCP over IPv4 and IPv6, and Unix stream sockets.
+ *
+ * The flow of a server is `socket()` → `bind()` → `listen()` → `accept()` →
+ * `recv()`/`send()` → `close()`; a client's is `socket()` → `connect()` →
+ * `sendall()`/`recv()` → `close()`.
+ *
+ * @example Echo one message
+ * ```ts
+ * import { socket } from "@seed/socket";
+ *
+ * await using server = socket();
+ * server.bind(["127.0.0.1", 0]);
+ * server.listen();
+ * const [host, port] = server.getsockname() as [string, number];
+ *
+ * await using client = socket();
+ * await client.connect([host, port]);
+ * const [conn] = await server.accept();
+ * await client.sendall("ping");
+ * await conn.sendall(await conn.recv(1024));
+ * console.log(new TextDecoder().decode(await client.recv(1024))); // "ping"
+ * conn.close();
+ * ```
+ *
+ * @module
+ */
+
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  MSG_DONTWAIT,
+  MSG_PEEK,
+  MSG_WAITALL,
+  SHUT_RD,
+  SHUT_RDWR,
+  SHUT_WR,
+  SOCK_DGRAM,
+  SOCK_STREAM,
+  SOMAXCONN,
+} from "./constants.ts";
+import { BrokenPipeError, errno, OSError, toOSError } from "./errors.ts";
+import {
+  type Address,
+  describe,
+  formatTarget,
+  fromDenoAddr,
+  type SocketAddress,
+  type Target,
+} from "./_address.ts";
+import {
+  badf,
+  type CallOptions,
+  checkFamily,
+  type Deadline,
+  SocketBase,
+} from "./_base.ts";
+import {
+  checkFlags,
+  checkOption,
+  checkProto,
+  optionValue,
+  splitOptions,
+  toBytes,
+  unstableNet,
+} from "./_options.ts";
+import { DatagramSocket } from "./udp.ts";
+
+export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
+export type { CallOptions } from "./_base.ts";
+export type { Address, SocketAddress } from "./_address.ts";
+
+type StreamOption = "nodelay" | "keepalive" | "reuseaddr" | "reuseport";
+
+const PEEK_CHUNK = 65536;
+const EMPTY = new Uint8Array(0);
+const RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
+
+/**
+ * A stream socket (TCP, or Unix stream for `AF_UNIX`), as Python's
+ * `socket.socket(family, SOCK_STREAM)`. Blocking methods return promises;
+ * the rest are synchronous. Make one with {@linkcode socket}.
+ *
+ * @example A client
+ * ```ts ignore
+ * import { socket } from "@seed/socket";
+ *
+ * await using sock = socket();
+ * await sock.connect(["127.0.0.1", 8000]);
+ * await sock.sendall("GET / HTTP/1.0\r\n\r\n");
+ * console.log(await sock.recv(4096));
+ * ```
+ */
+export class Socket extends SocketBase {
+  #listener: Deno.Listener | null = null;
+  #listening = false;
+  #conn: Deno.Conn | null = null;
+  #connecting: Promise<void> | null = null;
+  #pendingError: OSError | null = null;
+  #target: Target | null = null;
+
+  // Received bytes not yet returned, and the one read Deno may have in flight.
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #reading: Promise<void> | null = null;
+  #readError: unknown = null;
+  #eof = false;
+  #shutRd = false;
+
+  // The write Deno may still have in flight after a send() returned.
+  #writing: Promise<void> | null = null;
+  #writeError: unknown = null;
+  #shutWr = false;
+
+  // Connections Deno accepted after the caller stopped waiting.
+  #accepting: Promise<void> | null = null;
+  #acceptError: unknown = null;
+  #ready: Deno.Conn[] = [];
+
+  #options: Record<StreamOption, number> = { nodelay: 0, keepalive: 0, reuseaddr: 0, reuseport: 0 };
+
+  /**
+   * Makes an unconnected stream socket; prefer {@linkcode socket}.
+   *
+   * @param family `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
+   * @param type `SOCK_STREAM`.
+   * @param proto 0 or `IPPROTO_TCP`.
+   */
+  constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
+    checkFamily(family);
+    if (type !== SOCK_STREAM) {
+      throw new OSError(errno.EINVAL, null, {
+        detail: `Socket is for SOCK_STREAM; got type ${type}`,
+      });
+    }
+    checkProto(family, type, proto);
+    super(family, type, proto);
+  }
+
+  // ---- addresses -------------------------------------------------------
+
+  /**
+   * Reserves a local address at once, as Python's `bind`: right after
+   * `bind(["127.0.0.1", 0])`, `getsockname()` gives the real port. Deno binds
+   * and listens in one call, so a bound TCP socket already queues incoming
+   * connections; `accept()` still needs `listen()` first.
+   *
+   * Throws `OSError` `EADDRINUSE` when the address is taken, `EINVAL` when
+   * already bound, `PermissionError` naming `--allow-net=HOST:PORT` when
+   * Deno's permission is missing.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using sock = socket();
+   * sock.bind(["127.0.0.1", 0]);
+   * console.log(sock.getsockname());
+   * ```
+   */
+  bind(address: Address): void {
+    this.checkOpen();
+    const target = this.target(address, "bind()", "bind");
+    if (this.#listener || this.#conn || this.#connecting) {
+      throw new OSError(errno.EINVAL, null, { detail: "socket is already bound" });
+    }
+    this.#listener = this.#listen(target);
+    this.#target = target;
+  }
+
+  #listen(target: Target): Deno.Listener {
+    try {
+      if (target.transport === "unix") {
+        return Deno.listen({ transport: "unix", path: target.path });
+      }
+      const options: Deno.TcpListenOptions = {
+        hostname: target.hostname,
+        port: target.port,
+      };
+      if (this.#options.reuseport) options.reusePort = true;
+      return Deno.listen(options);
+    } catch (e) {
+      throw toOSError(e, { address: formatTarget(target) });
+    }
+  }
+
+  /**
+   * Starts accepting connections. `backlog` defaults to Python's
+   * `min(SOMAXCONN, 128)`; Deno sizes the kernel's queue itself (511), so the
+   * number is kept only for reading back. An unbound IP socket binds to an
+   * ephemeral port on all interfaces first, as Linux does.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using server = socket();
+   * server.bind(["127.0.0.1", 0]);
+   * server.listen(16);
+   * ```
+   */
+  listen(backlog: number = Math.min(SOMAXCONN, 128)): void {
+    this.checkOpen();
+    if (typeof backlog !== "number" || !Number.isInteger(backlog)) {
+      throw new TypeError(`listen(): backlog must be an integer, not ${describe(backlog)}`);
+    }
+    if (this.#conn || this.#connecting) {
+      throw new OSError(errno.EINVAL, null, { detail: "socket is connected" });
+    }
+    if (!this.#listener) {
+      if (this.family === AF_UNIX) {
+        throw new OSError(errno.EINVAL, null, { detail: "bind() an AF_UNIX socket before listen()" });
+      }
+      this.bind(["", 0]);
+    }
+    this.#listening = true;
+  }
+
+  /**
+   * The socket's own address: `[host, port]` (AF_INET),
+   * `[host, port, flowinfo, scope_id]` (AF_INET6) or a path (AF_UNIX, `""`
+   * when unnamed). An unbound socket gives the wildcard with port 0.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using sock = socket();
+   * console.log(sock.getsockname()); // ["0.0.0.0", 0]
+   * ```
+   */
+  getsockname(): SocketAddress {
+    this.checkOpen();
+    const addr = this.#conn?.localAddr ?? this.#listener?.addr;
+    if (addr) return fromDenoAddr(this.family, addr);
+    if (this.family === AF_UNIX) return "";
+    return this.family === AF_INET6 ? ["::", 0, 0, 0] : ["0.0.0.0", 0];
+  }
+
+  /**
+   * The peer's address; `OSError` `ENOTCONN` when not connected.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * console.log(sock.getpeername()); // ["127.0.0.1", 8000]
+   * ```
+   */
+  getpeername(): SocketAddress {
+    this.checkOpen();
+    if (!this.#conn) throw notConnected();
+    return fromDenoAddr(this.family, this.#conn.remoteAddr);
+  }
+
+  // ---- connecting --------------------------------------------------------
+
+  /**
+   * Connects to `address`. Rejects with `ConnectionRefusedError` when nothing
+   * listens, `TimeoutError` past the socket's timeout, `BlockingIOError`
+   * (`EINPROGRESS`) when non-blocking and not yet done, `OSError` `EISCONN`
+   * when already connected. A connect that timed out goes on in the
+   * background: the next `connect` to the same address waits for it.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * sock.settimeout(5);
+   * await sock.connect(["127.0.0.1", 8000]);
+   * ```
+   */
+  async connect(address: Address, options?: CallOptions): Promise<void> {
+    this.checkOpen();
+    const target = this.target(address, "connect()", "connect");
+    const deadline = this.deadline(options);
+    if (this.#conn || this.#listening) {
+      throw new OSError(errno.EISCONN, null);
+    }
+    if (!this.#connecting) {
+      this.#releaseBinding(target);
+      this.#startConnect(target);
+    } else if (deadline.timeout === 0) {
+      throw new OSError(errno.EALREADY, null, { detail: formatTarget(target) });
+    }
+    try {
+      await this.waitFor(this.#connecting!, deadline, errno.EINPROGRESS);
+    } catch (e) {
+      if (this.closed) throw badf(e);
+      throw e;
+    }
+    this.checkOpen();
+    const failure = this.#pendingError;
+    if (failure) {
+      this.#pendingError = null;
+      throw failure;
+    }
+  }
+
+  #releaseBinding(target: Target): void {
+    if (!this.#listener) return;
+    const bound = this.#listener.addr as Deno.NetAddr;
+    if (target.transport === "tcp" && this.#target?.transport === "tcp" && this.#target.port === 0) {
+      // Deno.connect cannot choose a source address; an ephemeral binding is
+      // given up so the kernel picks one, as it would have anyway.
+      this.#listener.close();
+      this.#listener = null;
+      return;
+    }
+    throw new OSError(errno.EOPNOTSUPP, null, {
+      detail: `Deno cannot connect from a chosen local address (bound to ${
+        bound.hostname ?? ""
+      }:${bound.port ?? ""}); connect an unbound socket`,
+    });
+  }
+
+  #startConnect(target: Target): void {
+    this.#target = target;
+    const address = formatTarget(target);
+    const op = target.transport === "unix"
+      ? Deno.connect({ transport: "unix", path: target.path })
+      : Deno.connect({ hostname: target.hostname, port: target.port });
+    this.#connecting = op.then((conn) => {
+      this.#connecting = null;
+      if (this.closed) conn.close();
+      else this.#attach(conn);
+    }, (e) => {
+      this.#connecting = null;
+      this.#pendingError = toOSError(e, { address });
+    });
+  }
+
+  #attach(conn: Deno.Conn): void {
+    this.#conn = conn;
+    const tcp = tcpOf(conn);
+    if (this.#options.nodelay) tcp?.setNoDelay(true);
+    if (this.#options.keepalive) tcp?.setKeepAlive(true);
+  }
+
+  /**
+   * As `connect`, but resolves to 0 on success or to the errno number
+   * (`ECONNREFUSED` is 111 on Linux) instead of rejecting. A timeout gives
+   * `EAGAIN` and a non-blocking connect in progress `EINPROGRESS`, as in
+   * CPython. Bad arguments, a missing permission and an unknown host still
+   * throw.
+   *
+   * @example
+   * ```ts
+   * import { errno, socket } from "@seed/socket";
+   * await using sock = socket();
+   * const server = socket();
+   * server.bind(["127.0.0.1", 0]);
+   * const address = server.getsockname() as [string, number];
+   * server.close(); // nothing listens there now
+   * console.log(await sock.connect_ex(address) === errno.ECONNREFUSED);
+   * ```
+   */
+  async connect_ex(address: Address, options?: CallOptions): Promise<number> {
+    try {
+      await this.connect(address, options);
+      return 0;
+    } catch (e) {
+      if (!(e instanceof OSError) || e.name === "gaierror" || e.name === "PermissionError") {
+        throw e;
+      }
+      return e.errno ?? errno.EAGAIN;
+    }
+  }
+
+  // ---- accepting ---------------------------------------------------------
+
+  /**
+   * Waits for a connection: `[conn, address]`. `OSError` `EINVAL` when the
+   * socket is not listening; with a timeout, `TimeoutError`; non-blocking,
+   * `BlockingIOError`. A connection that arrives after the caller stopped
+   * waiting is kept for the next `accept`.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using server = socket();
+   * server.bind(["127.0.0.1", 8000]);
+   * server.listen();
+   * const [conn, address] = await server.accept();
+   * console.log("connection from", address);
+   * conn.close();
+   * ```
+   */
+  async accept(options?: CallOptions): Promise<[Socket, SocketAddress]> {
+    this.checkOpen();
+    if (!this.#listening || !this.#listener) {
+      throw new OSError(errno.EINVAL, null, { detail: "call listen() before accept()" });
+    }
+    const deadline = this.deadline(options);
+    const listener = this.#listener;
+    for (;;) {
+      const conn = this.#ready.shift();
+      if (conn) return this.#adopt(conn);
+      const failure = this.#acceptError;
+      if (failure) {
+        this.#acceptError = null;
+        throw this.#fail(failure);
+      }
+      this.#accepting ??= listener.accept().then((conn) => {
+        this.#accepting = null;
+        if (this.closed) conn.close();
+        else this.#ready.push(conn);
+      }, (e) => {
+        this.#accepting = null;
+        this.#acceptError = e;
+      });
+      await this.waitFor(this.#accepting, deadline).catch((e) => {
+        throw this.closed ? badf(e) : e;
+      });
+      this.checkOpen();
+    }
+  }
+
+  #adopt(conn: Deno.Conn): [Socket, SocketAddress] {
+    const sock = new Socket(this.family, SOCK_STREAM, this.proto);
+    sock.#options = { ...this.#options };
+    sock.#attach(conn);
+    return [sock, fromDenoAddr(this.family, conn.remoteAddr)];
+  }
+
+  /**
+   * Accepts connections until the socket is closed, then ends cleanly.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using server = socket();
+   * server.bind(["127.0.0.1", 8000]);
+   * server.listen();
+   * for await (const [conn, address] of server) {
+   *   console.log(address);
+   *   conn.close();
+   * }
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<[Socket, SocketAddress], void, void> {
+    for (;;) {
+      let next: [Socket, SocketAddress];
+      try {
+        next = await this.accept();
+      } catch (e) {
+        if (this.closed) return;
+        throw e;
+      }
+      yield next;
+    }
+  }
+
+  // ---- receiving ---------------------------------------------------------
+
+  /**
+   * Receives up to `bufsize` bytes as they arrive; an empty array once the
+   * peer has closed its side. `MSG_PEEK` returns bytes without consuming
+   * them, `MSG_WAITALL` waits for all `bufsize` bytes (or the end),
+   * `MSG_DONTWAIT` makes this one call non-blocking. Bytes that arrive after
+   * a `TimeoutError`, a `BlockingIOError` or an abort are returned by the
+   * next call, in order.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * const data = await sock.recv(4096);
+   * if (data.length === 0) console.log("peer closed");
+   * ```
+   */
+  async recv(
+    bufsize: number,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<Uint8Array> {
+    [flags, options] = splitOptions(flags, options);
+    checkBufsize(bufsize, "recv()");
+    checkFlags(flags, RECV_FLAGS, "recv()");
+    this.checkOpen();
+    const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
+    const conn = this.#connected();
+    if (bufsize === 0) return EMPTY;
+    if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
+      return concat(await this.#receiveAll(conn, bufsize, deadline), bufsize);
+    }
+    return await this.#receive(conn, bufsize, deadline, (flags & MSG_PEEK) !== 0);
+  }
+
+  /**
+   * Receives into `buffer` (up to `nbytes`, default its whole length) and
+   * resolves to the count; no allocation per call in blocking mode. Flags
+   * as {@linkcode Socket.recv}.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * const buffer = new Uint8Array(65536);
+   * const n = await sock.recv_into(buffer);
+   * console.log(buffer.subarray(0, n));
+   * ```
+   */
+  async recv_into(
+    buffer: ArrayBufferView,
+    nbytes: number = 0,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<number> {
+    [flags, options] = splitOptions(flags, options);
+    const view = writableView(buffer, "recv_into()");
+    checkBufsize(nbytes, "recv_into()", "nbytes");
+    if (nbytes > view.length) {
+      throw new RangeError(
+        `recv_into(): buffer too small for requested bytes (nbytes ${nbytes} > ${view.length})`,
+      );
+    }
+    checkFlags(flags, RECV_FLAGS, "recv_into()");
+    this.checkOpen();
+    const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
+    const conn = this.#connected();
+    const target = view.subarray(0, nbytes || view.length);
+    if (target.length === 0) return 0;
+    if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
+      const parts = await this.#receiveAll(conn, target.length, deadline);
+      let offset = 0;
+      for (const part of parts) {
+        target.set(part, offset);
+        offset += part.length;
+      }
+      return offset;
+    }
+    const got = await this.#receive(conn, target.length, deadline, (flags & MSG_PEEK) !== 0, target);
+    if (got.buffer !== target.buffer || got.byteOffset !== target.byteOffset) {
+      target.set(got);
+    }
+    return got.length;
+  }
+
+  #connected(): Deno.Conn {
+    if (!this.#conn) throw notConnected();
+    return this.#conn;
+  }
+
+  /** One receive: buffered bytes first, else one read from Deno. */
+  async #receive(
+    conn: Deno.Conn,
+    size: number,
+    deadline: Deadline,
+    peek: boolean,
+    into?: Uint8Array,
+  ): Promise<Uint8Array> {
+    for (;;) {
+      if (this.#buffered > 0) return peek ? this.#peek(size) : this.#take(size);
+      if (this.#eof || this.#shutRd) return EMPTY;
+      const failure = this.#readError;
+      if (failure) {
+        this.#readError = null;
+        throw this.#fail(failure);
+      }
+      if (!this.#reading && deadline.timeout === null && !deadline.signal && !peek) {
+        // Blocking with nothing buffered: read straight into the result.
+        return await this.#readDirect(conn, into ?? new Uint8Array(size));
+      }
+      // A peek reads one bounded chunk ahead so that it sees what has arrived.
+      this.#reading ??= this.#readAhead(conn, peek ? Math.max(size, PEEK_CHUNK) : size);
+      try {
+        await this.waitFor(this.#reading, deadline);
+      } catch (e) {
+        throw this.closed ? badf(e) : e;
+      }
+      this.checkOpen();
+    }
+  }
+
+  async #readDirect(conn: Deno.Conn, buffer: Uint8Array): Promise<Uint8Array> {
+    let settle!: () => void;
+    this.#reading = new Promise<void>((resolve) => settle = resolve);
+    try {
+      const n = await conn.read(buffer);
+      if (n === null) {
+        this.#eof = true;
+        return EMPTY;
+      }
+      return buffer.subarray(0, n);
+    } catch (e) {
+      throw this.#fail(e);
+    } finally {
+      this.#reading = null;
+      settle();
+    }
+  }
+
+  #readAhead(conn: Deno.Conn, size: number): Promise<void> {
+    const buffer = new Uint8Array(size);
+    return conn.read(buffer).then((n) => {
+      this.#reading = null;
+      if (n === null) this.#eof = true;
+      else this.#push(buffer.subarray(0, n));
+    }, (e) => {
+      this.#reading = null;
+      this.#readError = e;
+    });
+  }
+
+  async #receiveAll(conn: Deno.Conn, size: number, deadline: Deadline): Promise<Uint8Array[]> {
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    try {
+      while (got < size) {
+        const part = await this.#receive(conn, size - got, deadline, false);
+        if (part.length === 0) break;
+        parts.push(part);
+        got += part.length;
+      }
+    } catch (e) {
+      // Give back what this call took, so a timeout or abort loses nothing.
+      if (!this.closed) {
+        this.#chunks.unshift(...parts);
+        this.#buffered += got;
+      }
+      throw e;
+    }
+    return parts;
+  }
+
+  #push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+  }
+
+  #take(size: number): Uint8Array {
+    const first = this.#chunks[0];
+    if (first.length <= size && (first.length === size || this.#chunks.length === 1)) {
+      this.#chunks.shift();
+      this.#buffered -= first.length;
+      return first;
+    }
+    if (first.length > size) {
+      this.#chunks[0] = first.subarray(size);
+      this.#buffered -= size;
+      return first.subarray(0, size);
+    }
+    const out = this.#peek(size);
+    let left = out.length;
+    while (left > 0) {
+      const chunk = this.#chunks[0];
+      if (chunk.length <= left) {
+        this.#chunks.shift();
+        left -= chunk.length;
+      } else {
+        this.#chunks[0] = chunk.subarray(left);
+        left = 0;
+      }
+    }
+    this.#buffered -= out.length;
+    return out;
+  }
+
+  #peek(size: number): Uint8Array {
+    return concat(this.#chunks, Math.min(size, this.#buffered));
+  }
+
+  // ---- sending -----------------------------------------------------------
+
+  /**
+   * One write: resolves to the number of bytes taken (possibly fewer than
+   * given). `data` is a `Uint8Array`, any `ArrayBufferView` or a string
+   * (sent as UTF-8). With a timeout or in non-blocking mode, a write Deno has
+   * started but not finished when time runs out is completed in the
+   * background and counted as taken, as the kernel's send buffer would;
+   * the next send waits for it (or fails with `TimeoutError` /
+   * `BlockingIOError`, taking nothing).
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * const n = await sock.send("hello");
+   * console.log(n);
+   * ```
+   */
+  async send(
+    data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<number> {
+    [flags, options] = splitOptions(flags, options);
+    const bytes = toBytes(data, "send()");
+    checkFlags(flags, MSG_DONTWAIT, "send()");
+    const { conn, deadline } = await this.#beforeWrite(options, flags, "send()");
+    if (bytes.length === 0) return 0;
+    if (deadline.timeout === null && !deadline.signal) {
+      return await this.#write(conn, bytes);
+    }
+    const state = { background: false };
+    const op = conn.write(bytes);
+    this.#track(op.then(async (n) => {
+      // The caller counted all of it as taken: finish the job.
+      for (let off = n; state.background && off < bytes.length;) {
+        off += await conn.write(bytes.subarray(off));
+      }
+    }), state);
+    try {
+      return await this.waitFor(op, deadline);
+    } catch (e) {
+      if (this.closed) throw badf(e);
+      const aborted = deadline.signal?.aborted && e === deadline.signal.reason;
+      if (!(e instanceof OSError) && !aborted) throw this.#fail(e);
+      // Time ran out (or the caller gave up) while Deno writes: the bytes
+      // are taken and finish in the background, ahead of the next send.
+      state.background = true;
+      if (aborted) throw e;
+      return bytes.length;
+    }
+  }
+
+  /**
+   * Sends all of `data` or rejects; resolves `undefined`. The whole buffer
+   * goes to Deno in one write (Deno loops in the kernel). With a timeout the
+   * limit bounds the whole call, not each write.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * await sock.sendall(new Uint8Array(8 << 20));
+   * ```
+   */
+  async sendall(
+    data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<void> {
+    [flags, options] = splitOptions(flags, options);
+    const bytes = toBytes(data, "sendall()");
+    checkFlags(flags, MSG_DONTWAIT, "sendall()");
+    const { conn, deadline } = await this.#beforeWrite(options, flags, "sendall()");
+    const timed = deadline.timeout !== null || deadline.signal !== undefined;
+    for (let off = 0; off < bytes.length;) {
+      if (!timed) {
+        off += await this.#write(conn, bytes.subarray(off));
+        continue;
+      }
+      const op = conn.write(bytes.subarray(off));
+      this.#track(op, { background: false });
+      try {
+        off += await this.waitFor(op, deadline);
+      } catch (e) {
+        throw this.closed ? badf(e) : this.#fail(e);
+      }
+    }
+  }
+
+  async #beforeWrite(
+    options: CallOptions | undefined,
+    flags: number,
+    where: string,
+  ): Promise<{ conn: Deno.Conn; deadline: Deadline }> {
+    this.checkOpen();
+    const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
+    if (!this.#conn || this.#shutWr) {
+      throw new BrokenPipeError(errno.EPIPE, null, {
+        detail: this.#conn ? `${where} after shutdown(SHUT_WR)` : `${where} on an unconnected socket`,
+      });
+    }
+    const conn = this.#conn;
+    if (this.#writing) {
+      try {
+        await this.waitFor(this.#writing, deadline);
+      } catch (e) {
+        throw this.closed ? badf(e) : e;
+      }
+      this.checkOpen();
+    }
+    const failure = this.#writeError;
+    if (failure) {
+      this.#writeError = null;
+      throw this.#fail(failure);
+    }
+    return { conn, deadline };
+  }
+
+  async #write(conn: Deno.Conn, bytes: Uint8Array): Promise<number> {
+    try {
+      return await conn.write(bytes);
+    } catch (e) {
+      throw this.#fail(e);
+    }
+  }
+
+  /** Keeps a started write so that later sends queue behind it. */
+  #track(op: Promise<unknown>, state: { background: boolean }): void {
+    const tracked: Promise<void> = op.then(() => {}, (e) => {
+      if (state.background) this.#writeError = e;
+    }).then(() => {
+      if (this.#writing === tracked) this.#writing = null;
+    });
+    this.#writing = tracked;
+  }
+
+  // ---- shutting down -----------------------------------------------------
+
+  /**
+   * Shuts down one or both directions: `SHUT_WR` sends end-of-stream (the
+   * peer's `recv` returns empty; it can still send back), `SHUT_RD` makes
+   * further `recv` calls return empty, `SHUT_RDWR` both.
+   *
+   * @example
+   * ```ts ignore
+   * import { SHUT_WR, socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * await sock.sendall("request");
+   * await sock.shutdown(SHUT_WR);
+   * console.log(await sock.recv(4096));
+   * ```
+   */
+  async shutdown(how: number): Promise<void> {
+    this.checkOpen();
+    if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) {
+      throw new OSError(errno.EINVAL, null, {
+        detail: `shutdown(): how must be SHUT_RD, SHUT_WR or SHUT_RDWR, got ${how}`,
+      });
+    }
+    const conn = this.#connected();
+    if (how !== SHUT_WR) this.#shutRd = true;
+    if (how === SHUT_RD || this.#shutWr) return;
+    this.#shutWr = true;
+    await this.#writing;
+    try {
+      await conn.closeWrite();
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotConnected)) throw this.#fail(e);
+    }
+  }
+
+  // ---- options -----------------------------------------------------------
+
+  /**
+   * Sets an option. `TCP_NODELAY` and `SO_KEEPALIVE` take effect on the
+   * connection (and are inherited by accepted sockets); `SO_REUSEADDR` and
+   * `SO_REUSEPORT` take effect at `bind` (`SO_REUSEPORT` needs
+   * `--unstable-net`). Anything Deno cannot honour rejects with `OSError`
+   * `ENOPROTOOPT`.
+   *
+   * @example
+   * ```ts
+   * import { IPPROTO_TCP, socket, TCP_NODELAY } from "@seed/socket";
+   * using sock = socket();
+   * sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+   * console.log(sock.getsockopt(IPPROTO_TCP, TCP_NODELAY)); // 1
+   * ```
+   */
+  setsockopt(level: number, option: number, value: number | boolean): void {
+    this.checkOpen();
+    const on = optionValue(value, "setsockopt()");
+    const conn = this.#conn ? tcpOf(this.#conn) : null;
+    switch (checkOption(level, option, this.family, this.type, "set")) {
+      case "nodelay":
+        this.#options.nodelay = on;
+        conn?.setNoDelay(on === 1);
+        return;
+      case "keepalive":
+        this.#options.keepalive = on;
+        conn?.setKeepAlive(on === 1);
+        return;
+      case "reuseaddr":
+        if (!on) {
+          throw new OSError(errno.ENOPROTOOPT, null, {
+            detail: "Deno always sets SO_REUSEADDR on listening sockets; it cannot be turned off",
+          });
+        }
+        this.#options.reuseaddr = on;
+        return;
+      case "reuseport":
+        if (on && !unstableNet()) {
+          throw new OSError(errno.ENOPROTOOPT, null, {
+            detail: "SO_REUSEPORT needs Deno's --unstable-net flag",
+          });
+        }
+        this.#options.reuseport = on;
+        return;
+    }
+  }
+
+  /**
+   * Reads an option back: the values set by `setsockopt` (as 0 or 1),
+   * `SO_TYPE`, and `SO_ERROR` (the errno of a failed background connect,
+   * cleared by reading). Others reject with `OSError` `ENOPROTOOPT`.
+   *
+   * @example
+   * ```ts
+   * import { SO_TYPE, SOL_SOCKET, socket } from "@seed/socket";
+   * using sock = socket();
+   * console.log(sock.getsockopt(SOL_SOCKET, SO_TYPE)); // 1
+   * ```
+   */
+  getsockopt(level: number, option: number): number {
+    this.checkOpen();
+    const name = checkOption(level, option, this.family, this.type, "get");
+    switch (name) {
+      case "type":
+        return this.type;
+      case "error": {
+        const failure = this.#pendingError;
+        this.#pendingError = null;
+        return failure?.errno ?? 0;
+      }
+      default:
+        return this.#options[name as StreamOption];
+    }
+  }
+
+  // ---- closing -----------------------------------------------------------
+
+  /** @ignore */
+  protected release(): void {
+    for (const conn of this.#ready.splice(0)) closeQuietly(conn);
+    if (this.#conn) closeQuietly(this.#conn);
+    if (this.#listener) closeQuietly(this.#listener);
+    this.#conn = null;
+    this.#listener = null;
+    this.#listening = false;
+    this.#chunks = [];
+    this.#buffered = 0;
+  }
+
+  /** Maps a Deno error; after close every failure is `EBADF`. */
+  #fail(e: unknown): OSError {
+    if (this.closed) return badf(e);
+    return toOSError(e, { address: this.#target ? formatTarget(this.#target) : undefined });
+  }
+
+  /**
+   * A readable description, as Python's repr.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using sock = socket();
+   * console.log(String(sock));
+   * ```
+   */
+  override toString(): string {
+    return `<socket fd=${this.fileno()}, family=${this.family}, type=${this.type}, proto=${this.proto}>`;
+  }
+}
+
+function tcpOf(conn: Deno.Conn): Deno.TcpConn | null {
+  return "setNoDelay" in conn ? conn as Deno.TcpConn : null;
+}
+
+function closeQuietly(resource: { close(): void }): void {
+  try {
+    resource.close();
+  } catch {
+    // Already closed by Deno (the peer went away): nothing left to free.
+  }
+}
+
+function notConnected(): OSError {
+  return new OSError(errno.ENOTCONN, null);
+}
+
+function checkBufsize(value: unknown, where: string, name = "bufsize"): void {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${where}: ${name} must be an integer, not ${describe(value)}`);
+  }
+  if (value < 0) throw new RangeError(`${where}: negative ${name} (${value})`);
+}
+
+function writableView(buffer: unknown, where: string): Uint8Array {
+  if (buffer instanceof Uint8Array) return buffer;
+  if (ArrayBuffer.isView(buffer)) {
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
+  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
+  throw new TypeError(`${where}: buffer must be a Uint8Array or ArrayBufferView, not ${describe(buffer)}`);
+}
+
+function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1 && parts[0].length === size) return parts[0];
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    if (offset >= size) break;
+    const piece = part.length > size - offset ? part.subarray(0, size - offset) : part;
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  return out;
+}
+
+/**
+ * Creates a socket, as Python's `socket.socket(family, type, proto)`:
+ * a {@linkcode Socket} for `SOCK_STREAM` (TCP, or Unix stream for
+ * `AF_UNIX`), a {@linkcode DatagramSocket} for `SOCK_DGRAM` (UDP). An
+ * unknown family throws `OSError` `EAFNOSUPPORT`; an unknown type `EINVAL`.
+ *
+ * @example
+ * ```ts
+ * import { AF_INET6, SOCK_STREAM, socket } from "@seed/socket";
+ * using sock = socket(AF_INET6, SOCK_STREAM);
+ * console.log(sock.family, sock.type, sock.proto); // 10 1 0
+ * ```
+ */
+export function socket(
+  family?: number,
+  type?: typeof SOCK_STREAM,
+  proto?: number,
+): Socket;
+/**
+ * Creates a datagram (UDP) socket.
+ *
+ * @example
+ * ```ts
+ * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+ * using sock = socket(AF_INET, SOCK_DGRAM);
+ * ```
+ */
+export function socket(
+  family: number,
+  type: typeof SOCK_DGRAM,
+  proto?: number,
+): DatagramSocket;
+/**
+ * Creates a socket of a type known only at run time.
+ *
+ * @example
+ * ```ts
+ * import { socket } from "@seed/socket";
+ * const kind: number = 1;
+ * using sock = socket(2, kind);
+ * ```
+ */
+export function socket(
+  family?: number,
+  type?: number,
+  proto?: number,
+): Socket | DatagramSocket;
+export function socket(
+  family: number = AF_INET,
+  type: number = SOCK_STREAM,
+  proto: number = 0,
+): Socket | DatagramSocket {
+  checkFamily(family);
+  if (type === SOCK_STREAM) return new Socket(family, type, proto);
+  if (type === SOCK_DGRAM) return new DatagramSocket(family, type, proto);
+  throw new OSError(errno.EINVAL, null, {
+    detail: `socket(): unknown type ${type} (use SOCK_STREAM or SOCK_DGRAM)`,
+  });
+}
