@@ -79,9 +79,7 @@ export function checkAddress(
   if (family === AF_UNIX) {
     if (typeof address !== "string") {
       throw new TypeError(
-        `${where}: address for AF_UNIX must be a path string, not ${
-          describe(address)
-        }`,
+        `${where}: address for AF_UNIX must be a path string, not ${describe(address)}`,
       );
     }
     if (address.length === 0) {
@@ -98,9 +96,7 @@ export function checkAddress(
     return { transport: "unix", path: address };
   }
   const v6 = family === AF_INET6;
-  const shape = v6
-    ? "(host, port[, flowinfo[, scope_id]])"
-    : "(host, port)";
+  const shape = v6 ? "(host, port[, flowinfo[, scope_id]])" : "(host, port)";
   if (!Array.isArray(address)) {
     throw new TypeError(
       `${where}: address for ${v6 ? "AF_INET6" : "AF_INET"} must be a tuple ${shape}, not ${
@@ -110,7 +106,9 @@ export function checkAddress(
   }
   if (v6 ? address.length < 2 || address.length > 4 : address.length !== 2) {
     throw new TypeError(
-      `${where}: address for ${v6 ? "AF_INET6" : "AF_INET"} must be a tuple ${shape}, got ${address.length} items`,
+      `${where}: address for ${
+        v6 ? "AF_INET6" : "AF_INET"
+      } must be a tuple ${shape}, got ${address.length} items`,
     );
   }
   const [host, port, flowinfo, scopeId] = address as unknown[];
@@ -118,10 +116,12 @@ export function checkAddress(
     throw new TypeError(`${where}: host must be a string, not ${describe(host)}`);
   }
   checkPort(port, where);
-  for (const [name, value, max] of [
-    ["flowinfo", flowinfo, 0xfffff],
-    ["scope_id", scopeId, 0xffffffff],
-  ] as const) {
+  for (
+    const [name, value, max] of [
+      ["flowinfo", flowinfo, 0xfffff],
+      ["scope_id", scopeId, 0xffffffff],
+    ] as const
+  ) {
     if (value === undefined) continue;
     if (typeof value !== "number" || !Number.isInteger(value)) {
       throw new TypeError(`${where}: ${name} must be an integer`);
@@ -139,9 +139,7 @@ function resolveHost(host: string, v6: boolean, role: "bind" | "connect"): strin
     return v6 ? "::1" : "127.0.0.1";
   }
   if (host === "<broadcast>") return "255.255.255.255";
-  const bare = host.startsWith("[") && host.endsWith("]")
-    ? host.slice(1, -1)
-    : host;
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
   if (v6 ? isIPv4(bare) : isIPv6(bare)) {
     throw new gaierror(-9, "Address family for hostname not supported", {
       detail: `${host} is an ${v6 ? "IPv4" : "IPv6"} address; use an ${

@@ -122,6 +122,8 @@ export abstract class SocketBase {
   #fileno: number;
 
   /**
+   * Records the socket's identity and gives it a `fileno`.
+   *
    * @param family The address family.
    * @param type The socket type.
    * @param proto The protocol number.

@@ -50,13 +50,7 @@ import {
   type SocketAddress,
   type Target,
 } from "./_address.ts";
-import {
-  badf,
-  type CallOptions,
-  checkFamily,
-  type Deadline,
-  SocketBase,
-} from "./_base.ts";
+import { badf, type CallOptions, checkFamily, type Deadline, SocketBase } from "./_base.ts";
 import {
   checkFlags,
   checkOption,
@@ -209,7 +203,9 @@ export class Socket extends SocketBase {
     }
     if (!this.#listener) {
       if (this.family === AF_UNIX) {
-        throw new OSError(errno.EINVAL, null, { detail: "bind() an AF_UNIX socket before listen()" });
+        throw new OSError(errno.EINVAL, null, {
+          detail: "bind() an AF_UNIX socket before listen()",
+        });
       }
       this.bind(["", 0]);
     }
@@ -300,7 +296,9 @@ export class Socket extends SocketBase {
   #releaseBinding(target: Target): void {
     if (!this.#listener) return;
     const bound = this.#listener.addr as Deno.NetAddr;
-    if (target.transport === "tcp" && this.#target?.transport === "tcp" && this.#target.port === 0) {
+    if (
+      target.transport === "tcp" && this.#target?.transport === "tcp" && this.#target.port === 0
+    ) {
       // Deno.connect cannot choose a source address; an ephemeral binding is
       // given up so the kernel picks one, as it would have anyway.
       this.#listener.close();
@@ -308,9 +306,9 @@ export class Socket extends SocketBase {
       return;
     }
     throw new OSError(errno.EOPNOTSUPP, null, {
-      detail: `Deno cannot connect from a chosen local address (bound to ${
-        bound.hostname ?? ""
-      }:${bound.port ?? ""}); connect an unbound socket`,
+      detail: `Deno cannot connect from a chosen local address (bound to ${bound.hostname ?? ""}:${
+        bound.port ?? ""
+      }); connect an unbound socket`,
     });
   }
 
@@ -532,7 +530,13 @@ export class Socket extends SocketBase {
       }
       return offset;
     }
-    const got = await this.#receive(conn, target.length, deadline, (flags & MSG_PEEK) !== 0, target);
+    const got = await this.#receive(
+      conn,
+      target.length,
+      deadline,
+      (flags & MSG_PEEK) !== 0,
+      target,
+    );
     if (got.buffer !== target.buffer || got.byteOffset !== target.byteOffset) {
       target.set(got);
     }
@@ -698,12 +702,15 @@ export class Socket extends SocketBase {
     }
     const state = { background: false };
     const op = conn.write(bytes);
-    this.#track(op.then(async (n) => {
-      // The caller counted all of it as taken: finish the job.
-      for (let off = n; state.background && off < bytes.length;) {
-        off += await conn.write(bytes.subarray(off));
-      }
-    }), state);
+    this.#track(
+      op.then(async (n) => {
+        // The caller counted all of it as taken: finish the job.
+        for (let off = n; state.background && off < bytes.length;) {
+          off += await conn.write(bytes.subarray(off));
+        }
+      }),
+      state,
+    );
     try {
       return await this.waitFor(op, deadline);
     } catch (e) {
@@ -765,7 +772,9 @@ export class Socket extends SocketBase {
     const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
     if (!this.#conn || this.#shutWr) {
       throw new BrokenPipeError(errno.EPIPE, null, {
-        detail: this.#conn ? `${where} after shutdown(SHUT_WR)` : `${where} on an unconnected socket`,
+        detail: this.#conn
+          ? `${where} after shutdown(SHUT_WR)`
+          : `${where} on an unconnected socket`,
       });
     }
     const conn = this.#conn;
@@ -980,7 +989,9 @@ function writableView(buffer: unknown, where: string): Uint8Array {
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   }
   if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
-  throw new TypeError(`${where}: buffer must be a Uint8Array or ArrayBufferView, not ${describe(buffer)}`);
+  throw new TypeError(
+    `${where}: buffer must be a Uint8Array or ArrayBufferView, not ${describe(buffer)}`,
+  );
 }
 
 function concat(parts: readonly Uint8Array[], size: number): Uint8Array {

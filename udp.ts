@@ -26,7 +26,9 @@ export class DatagramSocket extends SocketBase {
    */
   constructor(family: number, type: number, proto = 0) {
     super(family, type, proto);
-    throw new OSError(errno.EPROTONOSUPPORT, null, { detail: "datagram sockets are not built yet" });
+    throw new OSError(errno.EPROTONOSUPPORT, null, {
+      detail: "datagram sockets are not built yet",
+    });
   }
 
   /** @ignore */

@@ -1,0 +1,165 @@
+/**
+ * Typed test helpers: the `@std/assert` functions this suite uses (the npm
+ * copy of the standard library carries no types), and socket fixtures.
+ *
+ * @module
+ */
+
+import * as std from "@std/assert";
+import { type Socket, socket } from "@seed/socket";
+
+type ErrorClass<E extends Error> = abstract new (...args: never[]) => E;
+
+/** Asserts deep equality. */
+export const assertEquals: <T>(actual: T, expected: T, msg?: string) => void = std.assertEquals;
+/** Asserts deep inequality. */
+export const assertNotEquals: <T>(actual: T, expected: T, msg?: string) => void =
+  std.assertNotEquals;
+/** Asserts strict (===) equality. */
+export const assertStrictEquals: <T>(actual: unknown, expected: T, msg?: string) => void =
+  std.assertStrictEquals;
+/** Asserts that a condition holds. */
+export const assert: (expr: unknown, msg?: string) => asserts expr = std.assert;
+/** Asserts that `value` is an instance of `type`. */
+export const assertInstanceOf: <T>(
+  value: unknown,
+  type: abstract new (...args: never[]) => T,
+  msg?: string,
+) => asserts value is T = std.assertInstanceOf;
+/** Asserts that a string matches a pattern. */
+export const assertMatch: (actual: string, expected: RegExp, msg?: string) => void =
+  std.assertMatch;
+/** Asserts that `actual` is greater than or equal to `expected`. */
+export const assertGreaterOrEqual: <T>(actual: T, expected: T, msg?: string) => void =
+  std.assertGreaterOrEqual;
+/** Asserts that `actual` is less than or equal to `expected`. */
+export const assertLessOrEqual: <T>(actual: T, expected: T, msg?: string) => void =
+  std.assertLessOrEqual;
+/** Fails the test. */
+export const fail: (msg?: string) => never = std.fail;
+
+/** Asserts that `fn` throws an instance of `type` (message matching `match`). */
+export function assertThrows<E extends Error>(
+  fn: () => unknown,
+  type: ErrorClass<E>,
+  match?: RegExp,
+): E {
+  try {
+    fn();
+  } catch (e) {
+    assertInstanceOf(e, type, `expected ${type.name}, got ${String(e)}`);
+    if (match) assertMatch((e as Error).message, match);
+    return e as E;
+  }
+  throw new std.AssertionError(`expected ${type.name} to be thrown`);
+}
+
+/** Asserts that the promise rejects with an instance of `type`. */
+export async function assertRejects<E extends Error>(
+  promise: Promise<unknown> | (() => Promise<unknown>),
+  type: ErrorClass<E>,
+  match?: RegExp,
+): Promise<E> {
+  try {
+    await (typeof promise === "function" ? promise() : promise);
+  } catch (e) {
+    assertInstanceOf(e, type, `expected ${type.name}, got ${String(e)}`);
+    if (match) assertMatch((e as Error).message, match);
+    return e as E;
+  }
+  throw new std.AssertionError(`expected ${type.name} to be rejected`);
+}
+
+/** Concatenates byte arrays. */
+export const concat: (buffers: Uint8Array[]) => Uint8Array = (
+  await import("@std/bytes")
+).concat;
+
+/** Resolves after `ms` milliseconds (for bounding, never for synchronising). */
+export const delay: (ms: number, options?: { signal?: AbortSignal }) => Promise<void> = (
+  await import("@std/async/delay")
+).delay;
+
+/** UTF-8 text of bytes. */
+export function text(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes);
+}
+
+/** Deterministic pseudo-random bytes (xorshift), reproducible from `seed`. */
+export function pseudoRandomBytes(size: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Hex sha256 of bytes. */
+export async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A listening server on 127.0.0.1, an ephemeral port. */
+export function listening(host = "127.0.0.1"): { server: Socket; address: [string, number] } {
+  const server = socket();
+  server.bind([host, 0]);
+  server.listen();
+  return { server, address: server.getsockname() as [string, number] };
+}
+
+/** A connected TCP pair on loopback, with the listener already closed. */
+export async function connectedPair(): Promise<{
+  client: Socket;
+  server: Socket;
+  [Symbol.asyncDispose](): Promise<void>;
+}> {
+  const { server: listener, address } = listening();
+  const client = socket();
+  await client.connect(address);
+  const [server] = await listener.accept();
+  listener.close();
+  return {
+    client,
+    server,
+    [Symbol.asyncDispose]() {
+      client.close();
+      server.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * The folder that holds every Unix socket the tests make; `deno task test`
+ * grants read/write on it and net access to the exact paths below.
+ */
+export const UNIX_DIR = "/tmp/seed-socket-test";
+
+/** The Unix socket paths the test task grants (one per test that needs one). */
+export const UNIX_PATHS: readonly string[] = ["a", "b", "c", "d", "e", "f"].map((n) =>
+  `${UNIX_DIR}/${n}.sock`
+);
+
+/** Makes the Unix socket folder and removes a stale socket file at `path`. */
+export async function freshUnixPath(path: string): Promise<string> {
+  await Deno.mkdir(UNIX_DIR, { recursive: true });
+  await Deno.remove(path).catch(() => {});
+  return path;
+}
+
+/** Runs `python3 -c code` with arguments; resolves its stdout (throws on failure). */
+export async function python(code: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("python3", {
+    args: ["-c", code, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`python3 failed (${out.code}): ${stderr}`);
+  return new TextDecoder().decode(out.stdout);
+}
