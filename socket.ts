@@ -41,7 +41,7 @@ import {
   SOCK_STREAM,
   SOMAXCONN,
 } from "./constants.ts";
-import { BrokenPipeError, errno, OSError, toOSError } from "./errors.ts";
+import { BrokenPipeError, errno, fromErrno, OSError, toOSError } from "./errors.ts";
 import {
   type Address,
   describe,
@@ -277,7 +277,7 @@ export class Socket extends SocketBase {
       this.#releaseBinding(target);
       this.#startConnect(target);
     } else if (deadline.timeout === 0) {
-      throw new OSError(errno.EALREADY, null, { detail: formatTarget(target) });
+      throw fromErrno(errno.EALREADY, { detail: formatTarget(target) });
     }
     try {
       await this.waitFor(this.#connecting!, deadline, errno.EINPROGRESS);
@@ -314,6 +314,7 @@ export class Socket extends SocketBase {
 
   #startConnect(target: Target): void {
     this.#target = target;
+    this.#pendingError = null;
     const address = formatTarget(target);
     const op = target.transport === "unix"
       ? Deno.connect({ transport: "unix", path: target.path })
@@ -481,7 +482,8 @@ export class Socket extends SocketBase {
     const conn = this.#connected();
     if (bufsize === 0) return EMPTY;
     if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
-      return concat(await this.#receiveAll(conn, bufsize, deadline), bufsize);
+      const out = new Uint8Array(bufsize);
+      return out.subarray(0, await this.#receiveAll(conn, out, deadline));
     }
     return await this.#receive(conn, bufsize, deadline, (flags & MSG_PEEK) !== 0);
   }
@@ -522,13 +524,7 @@ export class Socket extends SocketBase {
     const target = view.subarray(0, nbytes || view.length);
     if (target.length === 0) return 0;
     if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
-      const parts = await this.#receiveAll(conn, target.length, deadline);
-      let offset = 0;
-      for (const part of parts) {
-        target.set(part, offset);
-        offset += part.length;
-      }
-      return offset;
+      return await this.#receiveAll(conn, target, deadline);
     }
     const got = await this.#receive(
       conn,
@@ -609,25 +605,26 @@ export class Socket extends SocketBase {
     });
   }
 
-  async #receiveAll(conn: Deno.Conn, size: number, deadline: Deadline): Promise<Uint8Array[]> {
-    const parts: Uint8Array[] = [];
+  /** Fills `target` (MSG_WAITALL); on failure gives back what it took. */
+  async #receiveAll(conn: Deno.Conn, target: Uint8Array, deadline: Deadline): Promise<number> {
     let got = 0;
     try {
-      while (got < size) {
-        const part = await this.#receive(conn, size - got, deadline, false);
+      while (got < target.length) {
+        const rest = target.subarray(got);
+        const part = await this.#receive(conn, rest.length, deadline, false, rest);
         if (part.length === 0) break;
-        parts.push(part);
+        if (part.buffer !== rest.buffer || part.byteOffset !== rest.byteOffset) rest.set(part);
         got += part.length;
       }
     } catch (e) {
-      // Give back what this call took, so a timeout or abort loses nothing.
-      if (!this.closed) {
-        this.#chunks.unshift(...parts);
+      // A timeout or abort mid-way loses nothing: the next call gets these first.
+      if (!this.closed && got > 0) {
+        this.#chunks.unshift(target.slice(0, got));
         this.#buffered += got;
       }
       throw e;
     }
-    return parts;
+    return got;
   }
 
   #push(chunk: Uint8Array): void {
