@@ -355,6 +355,33 @@ export abstract class SocketBase {
 }
 
 /**
+ * Marks the promise each of `methods` returns as handled, so that a call
+ * the caller abandoned (never awaited) that fails later, for example when
+ * another task closes the socket, does not become an unhandled rejection
+ * that ends the process. Awaiting the promise still throws as before.
+ * @ignore
+ */
+export function quietRejections(prototype: object, methods: readonly string[]): void {
+  const table = prototype as Record<string, unknown>;
+  for (const name of methods) {
+    const original = table[name];
+    if (typeof original !== "function") continue;
+    const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+      const result = original.apply(this, args);
+      if (result instanceof Promise) result.catch(() => {});
+      return result;
+    };
+    Object.defineProperty(wrapped, "name", { value: name });
+    Object.defineProperty(prototype, name, {
+      value: wrapped,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+}
+
+/**
  * The error for an operation on a closed socket.
  * @ignore
  */

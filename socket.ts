@@ -50,7 +50,14 @@ import {
   type SocketAddress,
   type Target,
 } from "./_address.ts";
-import { badf, type CallOptions, checkFamily, type Deadline, SocketBase } from "./_base.ts";
+import {
+  badf,
+  type CallOptions,
+  checkFamily,
+  type Deadline,
+  quietRejections,
+  SocketBase,
+} from "./_base.ts";
 import {
   checkFlags,
   checkOption,
@@ -956,6 +963,18 @@ export class Socket extends SocketBase {
     return `<socket fd=${this.fileno()}, family=${this.family}, type=${this.type}, proto=${this.proto}>`;
   }
 }
+
+// A call the caller never awaits must not end the process when it fails.
+quietRejections(Socket.prototype, [
+  "accept",
+  "connect",
+  "connect_ex",
+  "recv",
+  "recv_into",
+  "send",
+  "sendall",
+  "shutdown",
+]);
 
 function tcpOf(conn: Deno.Conn): Deno.TcpConn | null {
   return "setNoDelay" in conn ? conn as Deno.TcpConn : null;
