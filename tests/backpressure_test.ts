@@ -1,0 +1,117 @@
+/**
+ * Backpressure and memory: the library reads only what the caller asks for
+ * (plus one bounded chunk for MSG_PEEK and the read it keeps in flight), so
+ * a peer that floods a socket the program does not read cannot grow this
+ * process. The flooder is a python3 child: its buffers are not ours.
+ */
+
+import { MSG_DONTWAIT, MSG_PEEK, OSError } from "@seed/socket";
+import { assert, assertEquals, assertInstanceOf, listening } from "./_util.ts";
+import { PythonPeer } from "./_peer.ts";
+
+const MiB = 1 << 20;
+const FLOOD = 256 * MiB;
+const LIMIT = 64 * MiB;
+
+const FLOODER = `
+import socket, sys, select
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+total = int(sys.argv[2])
+view = memoryview(bytes(range(256)) * 4097)  # 1 MiB + 256: any offset mod 256
+c.setblocking(False)
+sent = 0
+stalled = False
+while sent < total:
+    try:
+        start = sent % 256
+        sent += c.send(view[start:start + min(1 << 20, total - sent)])
+    except BlockingIOError:
+        if not stalled:
+            stalled = True
+            print("stalled", sent)  # our buffers are full: the reader reads nothing
+        select.select([], [c], [], 30)
+c.setblocking(True)
+c.shutdown(socket.SHUT_WR)
+print("done", sent)
+sys.stdin.read()
+`;
+
+function rss(): number {
+  return Deno.memoryUsage().rss;
+}
+
+Deno.test("a 256 MiB flood at a socket that reads nothing for a while keeps memory bounded", async () => {
+  const { server, address } = listening();
+  await using peer = new PythonPeer(FLOODER, String(address[1]), String(FLOOD));
+  const [conn] = await server.accept();
+  server.close();
+  const base = rss();
+  let peak = base;
+  const sample = () => peak = Math.max(peak, rss());
+
+  // Phase 1: the program reads nothing; timed-out, non-blocking and peeking
+  // calls leave at most one bounded read in flight.
+  conn.settimeout(0.01);
+  const line = await peer.line();
+  assert(line.startsWith("stalled "), line);
+  const stalledAt = Number(line.split(" ")[1]);
+  const peeked = await conn.recv(100, MSG_PEEK);
+  assertEquals(peeked.length > 0, true);
+  for (let i = 0; i < 20; i++) {
+    // Each call sees data ready; it consumes nothing.
+    assertEquals((await conn.recv(16, MSG_PEEK)).length, 16);
+    sample();
+  }
+  assertEquals((await conn.recv(1, MSG_DONTWAIT))[0], 0);
+  sample();
+
+  // Phase 2: read it all back in small pieces, in every mode.
+  let got = 1;
+  const buffer = new Uint8Array(65536);
+  let calls = 0;
+  let expectedByte = 1;
+  for (; calls < 100_000; calls++) {
+    let n: number;
+    const mode = calls % 4;
+    if (mode === 0) {
+      conn.settimeout(null);
+      n = await conn.recv_into(buffer);
+    } else if (mode === 1) {
+      conn.settimeout(5);
+      const data = await conn.recv(32768);
+      buffer.set(data);
+      n = data.length;
+    } else if (mode === 2) {
+      conn.setblocking(false);
+      try {
+        n = await conn.recv_into(buffer, 4096);
+      } catch (e) {
+        assertInstanceOf(e, OSError);
+        continue;
+      }
+    } else {
+      conn.settimeout(5);
+      const data = await conn.recv(1000, MSG_PEEK);
+      assert(data.length > 0 || got === FLOOD);
+      assertEquals(data[0], got === FLOOD ? undefined : got & 0xff);
+      n = await conn.recv_into(buffer, Math.min(65536, Math.max(1, data.length)));
+    }
+    if (n === 0) break;
+    // The stream is the pattern, unbroken: check both ends of each piece.
+    assertEquals(buffer[0], expectedByte & 0xff);
+    assertEquals(buffer[n - 1], (expectedByte + n - 1) & 0xff);
+    expectedByte += n;
+    got += n;
+    if (calls % 256 === 0) sample();
+  }
+  sample();
+  assertEquals(got, FLOOD);
+  assertEquals(await peer.line(), `done ${FLOOD}`);
+  conn.close();
+  const grew = peak - base;
+  console.log(
+    `flood ${FLOOD / MiB} MiB (peer stalled after ${(stalledAt / MiB).toFixed(1)} MiB), ` +
+      `${calls} calls, rss ${(base / MiB).toFixed(0)} MiB → peak +${(grew / MiB).toFixed(1)} MiB`,
+  );
+  assert(grew < LIMIT, `rss grew by ${(grew / MiB).toFixed(1)} MiB`);
+});
