@@ -288,3 +288,294 @@ export const TCP_NODELAY = 1;
  * ```
  */
 export const SOMAXCONN = 4096;
+
+/**
+ * A raw socket (listed by `getaddrinfo`; this library cannot create one).
+ *
+ * @example
+ * ```ts
+ * import { SOCK_RAW } from "@seed/socket";
+ * console.log(SOCK_RAW);
+ * ```
+ */
+export const SOCK_RAW = 3;
+/**
+ * `setsockopt` (IPv4): interface for outgoing multicast (Deno cannot set it).
+ *
+ * @example
+ * ```ts
+ * import { IP_MULTICAST_IF } from "@seed/socket";
+ * console.log(IP_MULTICAST_IF);
+ * ```
+ */
+export const IP_MULTICAST_IF = 32;
+/**
+ * `setsockopt` (IPv4): time-to-live of outgoing multicast datagrams.
+ *
+ * @example
+ * ```ts
+ * import { IP_MULTICAST_TTL } from "@seed/socket";
+ * console.log(IP_MULTICAST_TTL);
+ * ```
+ */
+export const IP_MULTICAST_TTL = 33;
+/**
+ * `setsockopt` (IPv4): loop sent multicast datagrams back to local sockets.
+ *
+ * @example
+ * ```ts
+ * import { IP_MULTICAST_LOOP } from "@seed/socket";
+ * console.log(IP_MULTICAST_LOOP);
+ * ```
+ */
+export const IP_MULTICAST_LOOP = 34;
+/**
+ * `setsockopt` (IPv4): join a multicast group (value: `ip_mreq` bytes).
+ *
+ * @example
+ * ```ts
+ * import { IP_ADD_MEMBERSHIP } from "@seed/socket";
+ * console.log(IP_ADD_MEMBERSHIP);
+ * ```
+ */
+export const IP_ADD_MEMBERSHIP = 35;
+/**
+ * `setsockopt` (IPv4): leave a multicast group (value: `ip_mreq` bytes).
+ *
+ * @example
+ * ```ts
+ * import { IP_DROP_MEMBERSHIP } from "@seed/socket";
+ * console.log(IP_DROP_MEMBERSHIP);
+ * ```
+ */
+export const IP_DROP_MEMBERSHIP = 36;
+/**
+ * `setsockopt` (IPv6): interface for outgoing multicast (Deno cannot set it).
+ *
+ * @example
+ * ```ts
+ * import { IPV6_MULTICAST_IF } from "@seed/socket";
+ * console.log(IPV6_MULTICAST_IF);
+ * ```
+ */
+export const IPV6_MULTICAST_IF = 17;
+/**
+ * `setsockopt` (IPv6): hop limit of outgoing multicast datagrams.
+ *
+ * @example
+ * ```ts
+ * import { IPV6_MULTICAST_HOPS } from "@seed/socket";
+ * console.log(IPV6_MULTICAST_HOPS);
+ * ```
+ */
+export const IPV6_MULTICAST_HOPS = 18;
+/**
+ * `setsockopt` (IPv6): loop sent multicast datagrams back to local sockets.
+ *
+ * @example
+ * ```ts
+ * import { IPV6_MULTICAST_LOOP } from "@seed/socket";
+ * console.log(IPV6_MULTICAST_LOOP);
+ * ```
+ */
+export const IPV6_MULTICAST_LOOP = 19;
+/**
+ * `setsockopt` (IPv6): join a multicast group (value: `ipv6_mreq` bytes).
+ *
+ * @example
+ * ```ts
+ * import { IPV6_JOIN_GROUP } from "@seed/socket";
+ * console.log(IPV6_JOIN_GROUP);
+ * ```
+ */
+export const IPV6_JOIN_GROUP = 20;
+/**
+ * `setsockopt` (IPv6): leave a multicast group (value: `ipv6_mreq` bytes).
+ *
+ * @example
+ * ```ts
+ * import { IPV6_LEAVE_GROUP } from "@seed/socket";
+ * console.log(IPV6_LEAVE_GROUP);
+ * ```
+ */
+export const IPV6_LEAVE_GROUP = 21;
+/**
+ * `setsockopt` (IPv6): accept only IPv6 (Deno cannot set it).
+ *
+ * @example
+ * ```ts
+ * import { IPV6_V6ONLY } from "@seed/socket";
+ * console.log(IPV6_V6ONLY);
+ * ```
+ */
+export const IPV6_V6ONLY = 26;
+/**
+ * `0.0.0.0` as a number: any address.
+ *
+ * @example
+ * ```ts
+ * import { INADDR_ANY } from "@seed/socket";
+ * console.log(INADDR_ANY);
+ * ```
+ */
+export const INADDR_ANY = 0;
+/**
+ * `127.0.0.1` as a number.
+ *
+ * @example
+ * ```ts
+ * import { INADDR_LOOPBACK } from "@seed/socket";
+ * console.log(INADDR_LOOPBACK);
+ * ```
+ */
+export const INADDR_LOOPBACK = 0x7f000001;
+/**
+ * `255.255.255.255` as a number.
+ *
+ * @example
+ * ```ts
+ * import { INADDR_BROADCAST } from "@seed/socket";
+ * console.log(INADDR_BROADCAST);
+ * ```
+ */
+export const INADDR_BROADCAST = 0xffffffff;
+/**
+ * `getaddrinfo` flag: addresses for `bind` (the wildcard when host is null).
+ *
+ * @example
+ * ```ts
+ * import { AI_PASSIVE } from "@seed/socket";
+ * console.log(AI_PASSIVE);
+ * ```
+ */
+export const AI_PASSIVE = 1;
+/**
+ * `getaddrinfo` flag: fill in the canonical name of the first result.
+ *
+ * @example
+ * ```ts
+ * import { AI_CANONNAME } from "@seed/socket";
+ * console.log(AI_CANONNAME);
+ * ```
+ */
+export const AI_CANONNAME = 2;
+/**
+ * `getaddrinfo` flag: host must be a numeric address (no lookup).
+ *
+ * @example
+ * ```ts
+ * import { AI_NUMERICHOST } from "@seed/socket";
+ * console.log(AI_NUMERICHOST);
+ * ```
+ */
+export const AI_NUMERICHOST = 4;
+/**
+ * `getaddrinfo` flag: IPv4-mapped addresses when no IPv6 one exists.
+ *
+ * @example
+ * ```ts
+ * import { AI_V4MAPPED } from "@seed/socket";
+ * console.log(AI_V4MAPPED);
+ * ```
+ */
+export const AI_V4MAPPED = 8;
+/**
+ * `getaddrinfo` flag: with `AI_V4MAPPED`, both IPv6 and mapped IPv4.
+ *
+ * @example
+ * ```ts
+ * import { AI_ALL } from "@seed/socket";
+ * console.log(AI_ALL);
+ * ```
+ */
+export const AI_ALL = 16;
+/**
+ * `getaddrinfo` flag: only families configured on the host.
+ *
+ * @example
+ * ```ts
+ * import { AI_ADDRCONFIG } from "@seed/socket";
+ * console.log(AI_ADDRCONFIG);
+ * ```
+ */
+export const AI_ADDRCONFIG = 32;
+/**
+ * `getaddrinfo` flag: port must be numeric (no service lookup).
+ *
+ * @example
+ * ```ts
+ * import { AI_NUMERICSERV } from "@seed/socket";
+ * console.log(AI_NUMERICSERV);
+ * ```
+ */
+export const AI_NUMERICSERV = 1024;
+/**
+ * `getaddrinfo` error: temporary failure in name resolution.
+ *
+ * @example
+ * ```ts
+ * import { EAI_AGAIN } from "@seed/socket";
+ * console.log(EAI_AGAIN);
+ * ```
+ */
+export const EAI_AGAIN = -3;
+/**
+ * `getaddrinfo` error: non-recoverable failure in name resolution.
+ *
+ * @example
+ * ```ts
+ * import { EAI_FAIL } from "@seed/socket";
+ * console.log(EAI_FAIL);
+ * ```
+ */
+export const EAI_FAIL = -4;
+/**
+ * `getaddrinfo` error: address family not supported.
+ *
+ * @example
+ * ```ts
+ * import { EAI_FAMILY } from "@seed/socket";
+ * console.log(EAI_FAMILY);
+ * ```
+ */
+export const EAI_FAMILY = -6;
+/**
+ * `getaddrinfo` error: socket type not supported.
+ *
+ * @example
+ * ```ts
+ * import { EAI_SOCKTYPE } from "@seed/socket";
+ * console.log(EAI_SOCKTYPE);
+ * ```
+ */
+export const EAI_SOCKTYPE = -7;
+/**
+ * `getaddrinfo` error: service not supported for the socket type.
+ *
+ * @example
+ * ```ts
+ * import { EAI_SERVICE } from "@seed/socket";
+ * console.log(EAI_SERVICE);
+ * ```
+ */
+export const EAI_SERVICE = -8;
+/**
+ * `getaddrinfo` error: address family for the host name not supported.
+ *
+ * @example
+ * ```ts
+ * import { EAI_ADDRFAMILY } from "@seed/socket";
+ * console.log(EAI_ADDRFAMILY);
+ * ```
+ */
+export const EAI_ADDRFAMILY = -9;
+/**
+ * `getaddrinfo` error: bad flags.
+ *
+ * @example
+ * ```ts
+ * import { EAI_BADFLAGS } from "@seed/socket";
+ * console.log(EAI_BADFLAGS);
+ * ```
+ */
+export const EAI_BADFLAGS = -1;
