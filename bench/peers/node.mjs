@@ -1,0 +1,169 @@
+// Benchmark peer: Node's `net` and `dgram`, written as a Node user would
+// (event handlers, backpressure through 'drain', no-delay for round trips).
+//
+//   server <workload> <params-json>         prints "PORT <n>", serves, exits
+//   client <workload> <port> <params-json>  prints {"seconds": …}
+
+import net from "node:net";
+import dgram from "node:dgram";
+import process from "node:process";
+import { Buffer } from "node:buffer";
+import { once } from "node:events";
+
+const [role, workload, ...rest] = process.argv.slice(2);
+
+function announce(port) {
+  process.stdout.write(`PORT ${port}\n`);
+}
+
+/** Resolves with the next `n` bytes a socket's 'data' events deliver. */
+function reader(sock) {
+  let want = 0;
+  let got = 0;
+  let wake = null;
+  sock.on("data", (d) => {
+    got += d.length;
+    if (wake && got >= want) {
+      const w = wake;
+      wake = null;
+      got -= want;
+      w();
+    }
+  });
+  return (n) =>
+    new Promise((resolve, reject) => {
+      if (got >= n) {
+        got -= n;
+        return resolve();
+      }
+      want = n;
+      wake = resolve;
+      sock.once("error", reject);
+    });
+}
+
+function server(p) {
+  if (workload === "udp_rr") {
+    const sock = dgram.createSocket("udp4");
+    let left = p.count;
+    sock.on("message", (msg, rinfo) => {
+      sock.send(msg, rinfo.port, rinfo.address);
+      if (--left === 0) sock.close();
+    });
+    sock.bind(0, "127.0.0.1", () => announce(sock.address().port));
+    return;
+  }
+  let left = workload === "tcp_connect" ? p.count : workload === "tcp_fanin" ? p.clients : 1;
+  const srv = net.createServer({ noDelay: workload === "tcp_rr" }, (conn) => {
+    conn.on("close", () => {
+      if (--left === 0) srv.close();
+    });
+    if (workload === "tcp_bulk") {
+      let got = 0;
+      conn.on("data", (d) => got += d.length);
+      conn.on("end", () => {
+        if (got !== p.total) throw new Error(`got ${got} of ${p.total} bytes`);
+        conn.end(Buffer.alloc(1));
+      });
+    } else if (workload === "tcp_connect") {
+      const parts = [];
+      let got = 0;
+      conn.on("data", (d) => {
+        parts.push(d);
+        got += d.length;
+        if (got >= p.size) conn.end(Buffer.concat(parts));
+      });
+    } else {
+      if (p.timeout != null) conn.setTimeout(p.timeout * 1000, () => conn.destroy());
+      conn.on("data", (d) => conn.write(d));
+      conn.on("end", () => conn.end());
+    }
+  });
+  srv.listen(0, "127.0.0.1", 1024, () => announce(srv.address().port));
+}
+
+async function client(port, p) {
+  if (workload === "udp_rr") {
+    const sock = dgram.createSocket("udp4");
+    await new Promise((resolve) => sock.bind(0, "127.0.0.1", resolve));
+    const msg = Buffer.alloc(p.size);
+    let left = p.count;
+    const t0 = performance.now();
+    await new Promise((resolve) => {
+      sock.on("message", () => {
+        if (--left === 0) return resolve();
+        sock.send(msg, port, "127.0.0.1");
+      });
+      sock.send(msg, port, "127.0.0.1");
+    });
+    const t = performance.now() - t0;
+    sock.close();
+    return t;
+  }
+  const connect = async (options = {}) => {
+    const sock = net.connect({ port, host: "127.0.0.1", ...options });
+    await once(sock, "connect");
+    return sock;
+  };
+  if (workload === "tcp_bulk") {
+    const sock = await connect();
+    const chunk = Buffer.alloc(p.write);
+    const t0 = performance.now();
+    const ack = once(sock, "data");
+    for (let sent = 0; sent < p.total; sent += chunk.length) {
+      if (!sock.write(chunk)) await once(sock, "drain");
+    }
+    sock.end();
+    await ack;
+    const t = performance.now() - t0;
+    sock.destroy();
+    return t;
+  }
+  if (workload === "tcp_rr") {
+    const sock = await connect({ noDelay: true });
+    if (p.timeout != null) sock.setTimeout(p.timeout * 1000, () => sock.destroy());
+    const read = reader(sock);
+    const msg = Buffer.alloc(p.size);
+    const t0 = performance.now();
+    for (let i = 0; i < p.count; i++) {
+      sock.write(msg);
+      await read(p.size);
+    }
+    const t = performance.now() - t0;
+    sock.end();
+    return t;
+  }
+  if (workload === "tcp_connect") {
+    const msg = Buffer.alloc(p.size);
+    const t0 = performance.now();
+    for (let i = 0; i < p.count; i++) {
+      const sock = await connect();
+      const read = reader(sock);
+      sock.write(msg);
+      await read(p.size);
+      sock.destroy();
+    }
+    return performance.now() - t0;
+  }
+  // tcp_fanin
+  const one = async () => {
+    const sock = await connect();
+    const read = reader(sock);
+    const msg = Buffer.alloc(p.size);
+    for (let i = 0; i < p.echoes; i++) {
+      sock.write(msg);
+      await read(p.size);
+    }
+    sock.end();
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: p.clients }, one));
+  return performance.now() - t0;
+}
+
+if (role === "server") {
+  server(JSON.parse(rest[0]));
+} else {
+  const ms = await client(Number(rest[0]), JSON.parse(rest[1]));
+  process.stdout.write(JSON.stringify({ seconds: ms / 1000 }) + "\n");
+}
