@@ -32,3 +32,13 @@ export type { Address, IPv4Address, IPv6Address, SocketAddress } from "./_addres
 export type { Data } from "./_options.ts";
 export { Socket, socket } from "./socket.ts";
 export { DatagramSocket } from "./udp.ts";
+export {
+  DEFAULT_BUFFER_SIZE,
+  SocketFile,
+  SocketIO,
+  SocketTextFile,
+  UnicodeDecodeError,
+  UnicodeEncodeError,
+  UnsupportedOperation,
+} from "./makefile.ts";
+export type { MakefileOptions, RawStream, TextFileOptions } from "./makefile.ts";

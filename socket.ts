@@ -68,6 +68,14 @@ import {
   unstableNet,
 } from "./_options.ts";
 import { DatagramSocket } from "./udp.ts";
+import {
+  makefile,
+  type MakefileOptions,
+  type SocketFile,
+  type SocketIO,
+  type SocketTextFile,
+} from "./makefile.ts";
+import { socketReadable, socketWritable } from "./_streams.ts";
 
 export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
 export type { CallOptions } from "./_base.ts";
@@ -407,19 +415,23 @@ export class Socket extends SocketBase {
         this.#acceptError = null;
         throw this.#fail(failure);
       }
-      this.#accepting ??= listener.accept().then((conn) => {
-        this.#accepting = null;
-        if (this.closed) conn.close();
-        else this.#ready.push(conn);
-      }, (e) => {
-        this.#accepting = null;
-        this.#acceptError = e;
-      });
-      await this.waitFor(this.#accepting, deadline).catch((e) => {
+      await this.waitFor(this.#startAccept(listener), deadline).catch((e) => {
         throw this.closed ? badf(e) : e;
       });
       this.checkOpen();
     }
+  }
+
+  /** The accept Deno keeps in flight; its connection waits in #ready. */
+  #startAccept(listener: Deno.Listener): Promise<void> {
+    return this.#accepting ??= listener.accept().then((conn) => {
+      this.#accepting = null;
+      if (this.closed) conn.close();
+      else this.#ready.push(conn);
+    }, (e) => {
+      this.#accepting = null;
+      this.#acceptError = e;
+    });
   }
 
   #adopt(conn: Deno.Conn): [Socket, SocketAddress] {
@@ -927,6 +939,146 @@ export class Socket extends SocketBase {
       default:
         return this.#options[name as StreamOption];
     }
+  }
+
+  // ---- files, streams and readiness ---------------------------------------
+
+  /**
+   * A file object over the socket, as Python's `socket.makefile`: mode
+   * `"r"` (default), `"w"` or `"rw"` gives a text file (strings, decoded
+   * with `encoding`, UTF-8 by default, and Python's `newline` rules); with
+   * `"b"` a binary file (`Uint8Array`); `{ buffering: 0 }` with `"b"` the
+   * unbuffered raw file. Every read and write is `async`; the socket's
+   * timeout applies to each call and a `TimeoutError` loses no byte. The
+   * socket closes for real only when it and all its files are closed.
+   *
+   * @example Read a line-based protocol
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * await using f = sock.makefile("rw");
+   * await f.write("HELLO\n");
+   * await f.flush();
+   * console.log(await f.readline());
+   * ```
+   */
+  makefile(mode: `${string}b${string}`, options: MakefileOptions & { buffering: 0 }): SocketIO;
+  /**
+   * A binary file object (`Uint8Array` reads and writes).
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * await using f = sock.makefile("rb");
+   * console.log(await f.readline());
+   * ```
+   */
+  makefile(mode: `${string}b${string}`, options?: MakefileOptions): SocketFile;
+  /**
+   * A text file object (string reads and writes).
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * await using f = sock.makefile("r", { newline: "" });
+   * for await (const line of f) console.log(line);
+   * ```
+   */
+  makefile(mode?: string, options?: MakefileOptions): SocketTextFile;
+  makefile(
+    mode: string = "r",
+    options: MakefileOptions = {},
+  ): SocketIO | SocketFile | SocketTextFile {
+    return makefile(this, mode, options);
+  }
+
+  #readable: ReadableStream<Uint8Array> | null = null;
+  #writable: WritableStream<Uint8Array> | null = null;
+
+  /**
+   * The received bytes as a web `ReadableStream` (type `"bytes"`, so BYOB
+   * readers work), read through `recv_into` on demand: nothing is read
+   * ahead, so releasing the reader and calling `recv` continues in order.
+   * Ends at the peer's end-of-stream; cancelling it leaves the socket open.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * for await (const text of sock.readable.pipeThrough(new TextDecoderStream())) {
+   *   console.log(text);
+   * }
+   * ```
+   */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= socketReadable(this);
+  }
+
+  /**
+   * A web `WritableStream` that sends each chunk with `sendall` (so a pipe
+   * waits for the network: backpressure). Closing it half-closes the socket
+   * (`shutdown(SHUT_WR)`) so the peer sees the end; aborting it leaves the
+   * socket as it is.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * const file = await Deno.open("data.bin");
+   * await file.readable.pipeTo(sock.writable);
+   * ```
+   */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= socketWritable(this);
+  }
+
+  /** @ignore */
+  override _ready(events: number): number {
+    this.checkOpen();
+    let ready = 0;
+    const failed = this.#pendingError !== null;
+    if (events & 1) {
+      if (this.#listening) {
+        if (this.#ready.length > 0 || this.#acceptError) ready |= 1;
+      } else if (this.#conn) {
+        if (this.#buffered > 0 || this.#eof || this.#shutRd || this.#readError) ready |= 1;
+      } else if (!this.#connecting) ready |= 1; // nothing to wait for: Linux says POLLHUP
+    }
+    if (events & 2) {
+      if (this.#conn) {
+        if (!this.#writing || this.#shutWr || this.#writeError) ready |= 2;
+      } else if (!this.#listening && !this.#connecting) ready |= 2;
+    }
+    if (failed) ready |= events & 3;
+    return ready;
+  }
+
+  /** @ignore */
+  override _watch(events: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const waits: Promise<unknown>[] = [];
+    if (this.#connecting) waits.push(this.#connecting);
+    if (events & 1) {
+      if (this.#listening && this.#listener) {
+        if (this.#ready.length === 0 && !this.#acceptError) {
+          waits.push(this.#startAccept(this.#listener));
+        }
+      } else if (
+        this.#conn && this.#buffered === 0 && !this.#eof && !this.#shutRd && !this.#readError
+      ) {
+        waits.push(this.#reading ??= this.#readAhead(this.#conn, PEEK_CHUNK));
+      }
+    }
+    if (events & 2 && this.#writing) waits.push(this.#writing);
+    if (waits.length === 0) return Promise.resolve();
+    return Promise.race(waits).then(() => {}, () => {});
   }
 
   // ---- closing -----------------------------------------------------------

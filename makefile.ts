@@ -1,0 +1,1268 @@
+/**
+ * File objects over stream sockets, as Python's `socket.makefile`: a raw
+ * {@linkcode SocketIO} over the socket's `recv_into`/`send`, a buffered
+ * binary {@linkcode SocketFile} (Python's `BufferedReader`,
+ * `BufferedWriter`, `BufferedRWPair`) and a {@linkcode SocketTextFile}
+ * (Python's `TextIOWrapper`). Every read and write is `async`.
+ *
+ * Bytes are never lost: the socket's timeout applies to each call, and a
+ * call that times out (or finds nothing ready on a non-blocking socket)
+ * leaves what it had read in the file's buffer for the next call.
+ *
+ * @example A line protocol
+ * ```ts
+ * import { socket } from "@seed/socket";
+ *
+ * await using server = socket();
+ * server.bind(["127.0.0.1", 0]);
+ * server.listen();
+ * await using client = socket();
+ * await client.connect(server.getsockname() as [string, number]);
+ * await using conn = (await server.accept())[0];
+ *
+ * await using out = client.makefile("w");
+ * await out.write("HELO example.org\r\nQUIT\r\n");
+ * await out.flush();
+ *
+ * await using lines = conn.makefile("r", { newline: "\r\n" });
+ * console.log(await lines.readline()); // "HELO example.org\r\n"
+ * console.log(await lines.readline()); // "QUIT\r\n"
+ * ```
+ *
+ * @module
+ */
+
+import { OSError } from "./errors.ts";
+import type { Data } from "./_options.ts";
+import { toBytes } from "./_options.ts";
+import { describe } from "./_address.ts";
+import {
+  type Codec,
+  codePoints,
+  codePointsEnd,
+  Lock,
+  lookupCodec,
+  NewlineDecoder,
+  ReadBuffer,
+  WriteQueue,
+} from "./_io.ts";
+import type { Socket } from "./socket.ts";
+
+/** Python's `io.DEFAULT_BUFFER_SIZE`: the buffer size when none is given. */
+export const DEFAULT_BUFFER_SIZE = 8192;
+
+const EMPTY = new Uint8Array(0);
+const LINESEP = Deno.build.os === "windows" ? "\r\n" : "\n";
+
+/** Options of `sock.makefile(mode, options)`, as Python's keyword arguments. */
+export interface MakefileOptions {
+  /**
+   * Buffer size in bytes; `undefined`/`null`/negative for
+   * {@linkcode DEFAULT_BUFFER_SIZE}, `0` for an unbuffered raw
+   * {@linkcode SocketIO} (binary modes only).
+   */
+  buffering?: number | null;
+  /** Text modes: the encoding, `"utf-8"` by default (also `latin-1`, `ascii`, and any encoding `TextDecoder` reads). */
+  encoding?: string | null;
+  /** Text modes: `"strict"` (default), `"replace"` or `"ignore"`. */
+  errors?: string | null;
+  /**
+   * Text modes, as Python's `TextIOWrapper`: `null` (default) reads `"\n"`,
+   * `"\r"` and `"\r\n"` as line ends and translates them to `"\n"`; `""`
+   * reads all three but leaves them as they are; `"\n"`, `"\r"` or `"\r\n"`
+   * makes only that string end a line (and `"\n"` is written as it).
+   */
+  newline?: string | null;
+}
+
+/**
+ * Python's `io.UnsupportedOperation`: reading a file opened for writing only,
+ * or the reverse. An `OSError` without errno.
+ *
+ * @example
+ * ```ts
+ * import { UnsupportedOperation } from "@seed/socket";
+ * console.log(new UnsupportedOperation("not readable").name);
+ * ```
+ */
+export class UnsupportedOperation extends OSError {
+  /**
+   * @param message What is not supported.
+   */
+  constructor(message: string) {
+    super(null, message);
+  }
+}
+
+/**
+ * Python's `UnicodeDecodeError`: bytes that are not valid in the file's
+ * encoding (with `errors: "strict"`). A `RangeError`, as Python's is a
+ * `ValueError`.
+ *
+ * @example
+ * ```ts
+ * import { UnicodeDecodeError } from "@seed/socket";
+ * const err = new UnicodeDecodeError("utf-8", "invalid continuation byte");
+ * console.log(err.encoding, err.message);
+ * ```
+ */
+export class UnicodeDecodeError extends RangeError {
+  /** The encoding that failed. */
+  readonly encoding: string;
+  /**
+   * @param encoding The encoding.
+   * @param reason Why the bytes could not be decoded.
+   */
+  constructor(encoding: string, reason: string) {
+    super(`'${encoding}' codec can't decode: ${reason}`);
+    this.encoding = encoding;
+  }
+  /** `"UnicodeDecodeError"`. */
+  override get name(): string {
+    return "UnicodeDecodeError";
+  }
+}
+
+/**
+ * Python's `UnicodeEncodeError`: text the file's encoding cannot represent
+ * (with `errors: "strict"`).
+ *
+ * @example
+ * ```ts
+ * import { UnicodeEncodeError } from "@seed/socket";
+ * console.log(new UnicodeEncodeError("ascii", "ordinal not in range(128)").message);
+ * ```
+ */
+export class UnicodeEncodeError extends RangeError {
+  /** The encoding that failed. */
+  readonly encoding: string;
+  /**
+   * @param encoding The encoding.
+   * @param reason Why the text could not be encoded.
+   */
+  constructor(encoding: string, reason: string) {
+    super(`'${encoding}' codec can't encode ${reason}`);
+    this.encoding = encoding;
+  }
+  /** `"UnicodeEncodeError"`. */
+  override get name(): string {
+    return "UnicodeEncodeError";
+  }
+}
+
+const codecErrors = {
+  decode: (encoding: string, reason: string) => new UnicodeDecodeError(encoding, reason),
+  encode: (encoding: string, reason: string) => new UnicodeEncodeError(encoding, reason),
+};
+
+/**
+ * The raw layer under a buffered file: something that reads into a buffer
+ * and writes some bytes, as Python's `io.RawIOBase`. {@linkcode SocketIO}
+ * is the one over a socket.
+ */
+export interface RawStream {
+  /** Reads into `buffer`; resolves to the count, 0 at the end of the stream. */
+  readinto(buffer: Uint8Array): Promise<number>;
+  /** Writes some of `data`; resolves to the count taken. */
+  write(data: Uint8Array): Promise<number>;
+  /** Closes the raw stream. */
+  close(): void;
+  /** True once closed. */
+  readonly closed: boolean;
+  /** The descriptor of the stream (the socket's `fileno()`). */
+  fileno(): number;
+}
+
+function closedFile(): TypeError {
+  return new TypeError("I/O operation on closed file");
+}
+
+function checkSize(value: unknown, where: string, name = "size"): number {
+  if (value === undefined || value === null) return -1;
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${where}: ${name} must be an integer, not ${describe(value)}`);
+  }
+  return value;
+}
+
+function bytesView(buffer: unknown, where: string): Uint8Array {
+  if (buffer instanceof Uint8Array) return buffer;
+  if (ArrayBuffer.isView(buffer)) {
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
+  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
+  throw new TypeError(
+    `${where}: buffer must be a Uint8Array or ArrayBufferView, not ${describe(buffer)}`,
+  );
+}
+
+/**
+ * Python's `socket.SocketIO`: the unbuffered raw file over a socket,
+ * returned by `makefile("rb", { buffering: 0 })` and used under every
+ * buffered file. `readinto` is the socket's `recv_into`, `write` its
+ * `send` (which may take fewer bytes than given). Closing it releases its
+ * hold on the socket; the socket closes for real when it and all its files
+ * are closed.
+ *
+ * Unlike CPython, which returns `None` when a non-blocking socket has
+ * nothing, reads and writes reject with `BlockingIOError`, and a call that
+ * timed out does not poison the file: the next call goes on.
+ *
+ * @example
+ * ```ts ignore
+ * import { socket } from "@seed/socket";
+ * await using sock = socket();
+ * await sock.connect(["127.0.0.1", 8000]);
+ * using raw = sock.makefile("rwb", { buffering: 0 });
+ * await raw.write(new TextEncoder().encode("ping"));
+ * console.log(await raw.read(4));
+ * ```
+ */
+export class SocketIO implements RawStream {
+  #sock: Socket | null;
+  #fileno: number;
+  #reading: boolean;
+  #writing: boolean;
+  /** `"rb"`, `"wb"` or `"rwb"`. */
+  readonly mode: string;
+
+  /**
+   * Makes a raw file over `sock`; prefer `sock.makefile(mode, { buffering: 0 })`.
+   *
+   * @param sock A stream socket.
+   * @param mode `"r"`, `"w"` or `"rw"`, with or without `"b"`.
+   */
+  constructor(sock: Socket, mode: string) {
+    if (!["r", "w", "rw", "rb", "wb", "rwb"].includes(mode)) {
+      throw new RangeError(`SocketIO(): invalid mode ${JSON.stringify(mode)}`);
+    }
+    sock._incref_socketios();
+    this.#sock = sock;
+    this.#fileno = sock.fileno();
+    this.#reading = mode.includes("r");
+    this.#writing = mode.includes("w");
+    this.mode = mode.includes("b") ? mode : mode + "b";
+  }
+
+  #open(): Socket {
+    if (!this.#sock) throw closedFile();
+    return this.#sock;
+  }
+
+  /**
+   * Receives into `buffer` with one `recv_into`; resolves to the count, 0 at
+   * the end of the stream.
+   *
+   * @example
+   * ```ts ignore
+   * const n = await raw.readinto(new Uint8Array(1024));
+   * ```
+   */
+  async readinto(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
+    const sock = this.#open();
+    const view = bytesView(buffer, "readinto()");
+    if (!this.#reading) throw new UnsupportedOperation("File or stream is not readable.");
+    if (view.length === 0) return 0;
+    return await sock.recv_into(view);
+  }
+
+  /**
+   * One receive of up to `size` bytes (`-1`: everything until the end).
+   *
+   * @example
+   * ```ts ignore
+   * const data = await raw.read(1024);
+   * ```
+   */
+  async read(size: number = -1): Promise<Uint8Array> {
+    size = checkSize(size, "read()");
+    if (size < 0) return await this.readall();
+    const buffer = new Uint8Array(size);
+    const n = await this.readinto(buffer);
+    return buffer.subarray(0, n);
+  }
+
+  /**
+   * Reads until the end of the stream.
+   *
+   * @example
+   * ```ts ignore
+   * const everything = await raw.readall();
+   * ```
+   */
+  async readall(): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const part = await this.read(DEFAULT_BUFFER_SIZE);
+      if (part.length === 0) break;
+      parts.push(part);
+      size += part.length;
+    }
+    const out = new Uint8Array(size);
+    let offset = 0;
+    for (const part of parts) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
+  }
+
+  /**
+   * One `send`: resolves to the number of bytes taken (maybe fewer).
+   *
+   * @example
+   * ```ts ignore
+   * const n = await raw.write(new Uint8Array([1, 2, 3]));
+   * ```
+   */
+  async write(data: Data): Promise<number> {
+    const sock = this.#open();
+    const bytes = toBytes(data, "write()");
+    if (!this.#writing) throw new UnsupportedOperation("File or stream is not writable.");
+    return await sock.send(bytes);
+  }
+
+  /**
+   * True when opened for reading.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(raw.readable());
+   * ```
+   */
+  readable(): boolean {
+    this.#open();
+    return this.#reading;
+  }
+
+  /**
+   * True when opened for writing.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(raw.writable());
+   * ```
+   */
+  writable(): boolean {
+    this.#open();
+    return this.#writing;
+  }
+
+  /**
+   * Always false: a socket cannot seek.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(raw.seekable()); // false
+   * ```
+   */
+  seekable(): boolean {
+    this.#open();
+    return false;
+  }
+
+  /**
+   * The socket's `fileno()`.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(raw.fileno());
+   * ```
+   */
+  fileno(): number {
+    return this.#open().fileno();
+  }
+
+  /** The socket's `fileno()` (`-1` once closed), as Python's `name`. */
+  get name(): number {
+    return this.#sock ? this.#fileno : -1;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#sock === null;
+  }
+
+  /**
+   * Closes the file (not the socket, unless the socket's own `close()` was
+   * called and this was its last file). Idempotent.
+   *
+   * @example
+   * ```ts ignore
+   * raw.close();
+   * ```
+   */
+  close(): void {
+    const sock = this.#sock;
+    if (!sock) return;
+    this.#sock = null;
+    sock._decref_socketios();
+  }
+
+  /**
+   * Closes the file (`using raw = sock.makefile("rb", { buffering: 0 })`).
+   *
+   * @example
+   * ```ts ignore
+   * { using raw = sock.makefile("rb", { buffering: 0 }); }
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Closes the file (`await using`).
+   *
+   * @example
+   * ```ts ignore
+   * { await using raw = sock.makefile("rb", { buffering: 0 }); }
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * A buffered binary file, as Python's `BufferedReader` (mode `"rb"`),
+ * `BufferedWriter` (`"wb"`) and `BufferedRWPair` (`"rwb"`): what
+ * `sock.makefile("rb")` returns. Reads resolve to `Uint8Array`; writes
+ * queue bytes until the buffer fills or `flush()` is called.
+ *
+ * Reads are serialised (one at a time, in call order); a read that rejects
+ * (`TimeoutError`, `BlockingIOError`) keeps every byte it had received in
+ * the buffer, so calling again continues exactly where it stopped. A
+ * `write` always takes all of its data; if the flush it triggers fails, the
+ * bytes stay queued, in order, for the next `flush`.
+ *
+ * @example
+ * ```ts ignore
+ * import { socket } from "@seed/socket";
+ * await using sock = socket();
+ * await sock.connect(["127.0.0.1", 8000]);
+ * await using f = sock.makefile("rwb");
+ * await f.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+ * await f.flush();
+ * const status = await f.readline();
+ * ```
+ */
+export class SocketFile {
+  /** The raw layer (Python's `raw`). */
+  readonly raw: RawStream;
+  /** `"rb"`, `"wb"` or `"rwb"`. */
+  readonly mode: string;
+  #reader: ReadBuffer | null;
+  #writer: WriteQueue | null;
+  #readLock = new Lock();
+  #writeLock = new Lock();
+
+  /**
+   * Buffers `raw`; prefer `sock.makefile("rb")`.
+   *
+   * @param raw The raw stream (a {@linkcode SocketIO}).
+   * @param mode `"rb"`, `"wb"` or `"rwb"`.
+   * @param bufferSize Bytes to buffer; 0 sends every write at once.
+   */
+  constructor(raw: RawStream, mode: string, bufferSize: number = DEFAULT_BUFFER_SIZE) {
+    if (!["rb", "wb", "rwb"].includes(mode)) {
+      throw new RangeError(`SocketFile(): mode must be "rb", "wb" or "rwb", not ${describe(mode)}`);
+    }
+    this.raw = raw;
+    this.mode = mode;
+    const size = bufferSize > 0 ? bufferSize : 0;
+    this.#reader = mode.includes("r") ? new ReadBuffer(raw, size || DEFAULT_BUFFER_SIZE) : null;
+    this.#writer = mode.includes("w") ? new WriteQueue(raw, size) : null;
+  }
+
+  #readBuffer(): ReadBuffer {
+    if (this.raw.closed) throw closedFile();
+    if (!this.#reader) throw new UnsupportedOperation("read");
+    return this.#reader;
+  }
+
+  #writeQueue(): WriteQueue {
+    if (this.raw.closed) throw closedFile();
+    if (!this.#writer) throw new UnsupportedOperation("write");
+    return this.#writer;
+  }
+
+  /**
+   * Reads `size` bytes, fewer only at the end of the stream; with `size`
+   * `-1` (default) everything until the end.
+   *
+   * @example
+   * ```ts ignore
+   * const header = await f.read(4);
+   * ```
+   */
+  read(size: number = -1): Promise<Uint8Array> {
+    try {
+      size = checkSize(size, "read()");
+      const reader = this.#readBuffer();
+      if (size === 0) return Promise.resolve(EMPTY);
+      if (size > 0 && !this.#readLock.busy && reader.available >= size) {
+        return Promise.resolve(reader.take(size));
+      }
+      return this.#readLock.run(async () => {
+        if (size < 0) {
+          while (await reader.fill() > 0) { /* until the end */ }
+          return reader.take(reader.available);
+        }
+        while (reader.available < size) {
+          if (await reader.fill(size - reader.available) === 0) break;
+        }
+        return reader.take(size);
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * At most one receive: the buffered bytes if there are any, else what
+   * one `recv` brings (up to `size`, or the buffer size when `-1`).
+   *
+   * @example
+   * ```ts ignore
+   * const some = await f.read1(65536);
+   * ```
+   */
+  read1(size: number = -1): Promise<Uint8Array> {
+    try {
+      size = checkSize(size, "read1()");
+      const reader = this.#readBuffer();
+      if (size === 0) return Promise.resolve(EMPTY);
+      const want = size < 0 ? reader.size : size;
+      if (!this.#readLock.busy && reader.available > 0) {
+        return Promise.resolve(reader.take(want));
+      }
+      return this.#readLock.run(async () => {
+        if (reader.available === 0) await reader.fill(want);
+        return reader.take(want);
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Fills `buffer` (fewer bytes only at the end of the stream); resolves to
+   * the count.
+   *
+   * @example
+   * ```ts ignore
+   * const buffer = new Uint8Array(16);
+   * const n = await f.readinto(buffer);
+   * ```
+   */
+  async readinto(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
+    const view = bytesView(buffer, "readinto()");
+    const data = await this.read(view.length);
+    view.set(data);
+    return data.length;
+  }
+
+  /**
+   * As `readinto`, with at most one receive.
+   *
+   * @example
+   * ```ts ignore
+   * const n = await f.readinto1(new Uint8Array(4096));
+   * ```
+   */
+  async readinto1(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
+    const view = bytesView(buffer, "readinto1()");
+    const data = await this.read1(view.length);
+    view.set(data);
+    return data.length;
+  }
+
+  /**
+   * Reads one line, up to and including `"\n"` (`b"\n"`); at most `limit`
+   * bytes when `limit >= 0`; an empty array at the end of the stream.
+   *
+   * @example
+   * ```ts ignore
+   * const line = await f.readline();
+   * ```
+   */
+  readline(limit: number = -1): Promise<Uint8Array> {
+    try {
+      limit = checkSize(limit, "readline()", "limit");
+      const reader = this.#readBuffer();
+      if (limit === 0) return Promise.resolve(EMPTY);
+      if (!this.#readLock.busy) {
+        const end = reader.lineEnd(limit);
+        if (end >= 0) return Promise.resolve(reader.take(end));
+      }
+      return this.#readLock.run(() => this.#readline(reader, limit));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  async #readline(reader: ReadBuffer, limit: number): Promise<Uint8Array> {
+    for (;;) {
+      const end = reader.lineEnd(limit);
+      if (end >= 0) return reader.take(end);
+      if (await reader.fill() === 0) return reader.take(reader.available);
+    }
+  }
+
+  /**
+   * Reads lines until the end of the stream (or until they total `hint`
+   * bytes, when `hint > 0`).
+   *
+   * @example
+   * ```ts ignore
+   * for (const line of await f.readlines()) console.log(line);
+   * ```
+   */
+  async readlines(hint: number = -1): Promise<Uint8Array[]> {
+    hint = checkSize(hint, "readlines()", "hint");
+    const lines: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const line = await this.readline();
+      if (line.length === 0) break;
+      lines.push(line);
+      total += line.length;
+      if (hint > 0 && total >= hint) break;
+    }
+    return lines;
+  }
+
+  /**
+   * The buffered bytes, after at most one receive when none are.
+   *
+   * @example
+   * ```ts ignore
+   * const next = await f.peek();
+   * ```
+   */
+  peek(size: number = 0): Promise<Uint8Array> {
+    try {
+      checkSize(size, "peek()");
+      const reader = this.#readBuffer();
+      return this.#readLock.run(async () => {
+        if (reader.available === 0) await reader.fill();
+        return reader.view().slice();
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Queues `data` (bytes, or a string sent as UTF-8) and sends the queue
+   * when it reaches the buffer size; resolves to the byte count.
+   *
+   * @example
+   * ```ts ignore
+   * await f.write(new Uint8Array([1, 2, 3]));
+   * ```
+   */
+  write(data: Data): Promise<number> {
+    try {
+      const bytes = toBytes(data, "write()");
+      const writer = this.#writeQueue();
+      if (!writer.push(bytes)) return Promise.resolve(bytes.length);
+      return this.#writeLock.run(async () => {
+        await writer.flush();
+        return bytes.length;
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Writes each item in turn.
+   *
+   * @example
+   * ```ts ignore
+   * await f.writelines([new Uint8Array([1]), new Uint8Array([2])]);
+   * ```
+   */
+  async writelines(lines: Iterable<Data> | AsyncIterable<Data>): Promise<void> {
+    for await (const line of lines) await this.write(line);
+  }
+
+  /**
+   * Sends everything queued.
+   *
+   * @example
+   * ```ts ignore
+   * await f.flush();
+   * ```
+   */
+  flush(): Promise<void> {
+    if (this.raw.closed) return Promise.reject(closedFile());
+    const writer = this.#writer;
+    if (!writer) return Promise.resolve();
+    return this.#writeLock.run(() => writer.flush());
+  }
+
+  /**
+   * True when opened for reading.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(f.readable());
+   * ```
+   */
+  readable(): boolean {
+    if (this.raw.closed) throw closedFile();
+    return this.#reader !== null;
+  }
+
+  /**
+   * True when opened for writing.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(f.writable());
+   * ```
+   */
+  writable(): boolean {
+    if (this.raw.closed) throw closedFile();
+    return this.#writer !== null;
+  }
+
+  /**
+   * Always false: a socket cannot seek.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(f.seekable()); // false
+   * ```
+   */
+  seekable(): boolean {
+    return false;
+  }
+
+  /**
+   * The socket's `fileno()`.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(f.fileno());
+   * ```
+   */
+  fileno(): number {
+    if (this.raw.closed) throw closedFile();
+    return this.raw.fileno();
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.raw.closed;
+  }
+
+  /**
+   * Sends what is queued, then closes the file (and its raw layer). The
+   * raw layer is closed even if the flush fails; the error is then
+   * rethrown. Idempotent.
+   *
+   * @example
+   * ```ts ignore
+   * await f.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.raw.closed) return;
+    try {
+      if (this.#writer && this.#writer.pending > 0) await this.flush();
+    } finally {
+      this.raw.close();
+    }
+  }
+
+  /**
+   * Yields lines until the end of the stream.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const line of f) console.log(line);
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, void> {
+    for (;;) {
+      const line = await this.readline();
+      if (line.length === 0) return;
+      yield line;
+    }
+  }
+
+  /**
+   * Closes the file (`await using f = sock.makefile("rb")`).
+   *
+   * @example
+   * ```ts ignore
+   * { await using f = sock.makefile("rb"); }
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Options of the {@linkcode SocketTextFile} constructor. */
+export interface TextFileOptions {
+  /** The encoding (default `"utf-8"`). */
+  encoding?: string | null;
+  /** `"strict"` (default), `"replace"` or `"ignore"`. */
+  errors?: string | null;
+  /** `null`, `""`, `"\n"`, `"\r"` or `"\r\n"`, as Python's `newline`. */
+  newline?: string | null;
+  /** The mode to report (`"r"`, `"w"`, `"rw"`). */
+  mode?: string;
+}
+
+/**
+ * A text file over a buffered socket file, as Python's `io.TextIOWrapper`:
+ * what `sock.makefile("r")` (or `"w"`, `"rw"`) returns. Reads resolve to
+ * strings decoded with `encoding` and split by Python's `newline` rules;
+ * `read(n)` and `readline(limit)` count characters (code points).
+ *
+ * A read that rejects (`TimeoutError`, `BlockingIOError`) keeps what it had
+ * received, so the next call continues the same line.
+ *
+ * @example
+ * ```ts ignore
+ * import { socket } from "@seed/socket";
+ * await using sock = socket();
+ * await sock.connect(["127.0.0.1", 8000]);
+ * await using f = sock.makefile("rw", { newline: "\r\n" });
+ * await f.write("NOOP\n"); // sent as "NOOP\r\n"
+ * await f.flush();
+ * console.log(await f.readline());
+ * ```
+ */
+export class SocketTextFile {
+  /** The binary file underneath (Python's `buffer`). */
+  readonly buffer: SocketFile;
+  /** The encoding's name. */
+  readonly encoding: string;
+  /** The error handler: `"strict"`, `"replace"` or `"ignore"`. */
+  readonly errors: string;
+  /** The mode given to `makefile` (`"r"`, `"w"`, `"rw"`). */
+  readonly mode: string;
+  #codec: Codec;
+  #newline: string | null;
+  #decoder: NewlineDecoder | null;
+  #text = "";
+  #scanned = 0;
+  #lock = new Lock();
+  #wroteAny = false;
+
+  /**
+   * Wraps a binary file; prefer `sock.makefile("r")`.
+   *
+   * @param buffer The binary file.
+   * @param options Encoding, errors, newline and mode.
+   */
+  constructor(buffer: SocketFile, options: TextFileOptions = {}) {
+    const newline = checkNewline(options.newline, "SocketTextFile()");
+    const errors = options.errors ?? "strict";
+    const encoding = options.encoding ?? "utf-8";
+    if (typeof encoding !== "string") {
+      throw new TypeError(`encoding must be a string, not ${describe(encoding)}`);
+    }
+    if (typeof errors !== "string") {
+      throw new TypeError(`errors must be a string, not ${describe(errors)}`);
+    }
+    this.#codec = lookupCodec(encoding, errors, "makefile()", codecErrors);
+    if (buffer.mode.includes("w") && !this.#codec.encode) {
+      throw new RangeError(
+        `makefile(): encoding ${
+          JSON.stringify(encoding)
+        } can be read but not written (write supports utf-8, latin-1 and ascii)`,
+      );
+    }
+    this.buffer = buffer;
+    this.encoding = this.#codec.name;
+    this.errors = errors;
+    this.mode = options.mode ?? buffer.mode.replace("b", "");
+    this.#newline = newline;
+    this.#decoder = buffer.mode.includes("r")
+      ? new NewlineDecoder(
+        this.#codec.decoder(),
+        newline === null || newline === "",
+        newline === null,
+      )
+      : null;
+  }
+
+  /** The `newline` setting (`null` for universal newlines). */
+  get newline(): string | null {
+    return this.#newline;
+  }
+
+  #reading(): NewlineDecoder {
+    if (this.buffer.closed) throw closedFile();
+    if (!this.#decoder) throw new UnsupportedOperation("not readable");
+    return this.#decoder;
+  }
+
+  /** Decodes one more receive; false at the end of the stream. */
+  async #fill(decoder: NewlineDecoder): Promise<boolean> {
+    const bytes = await this.buffer.read1(DEFAULT_BUFFER_SIZE);
+    if (bytes.length === 0) {
+      this.#text += decoder.decode(EMPTY, true);
+      return false;
+    }
+    this.#text += decoder.decode(bytes, false);
+    return true;
+  }
+
+  #take(end: number): string {
+    const out = this.#text.slice(0, end);
+    this.#text = this.#text.slice(end);
+    this.#scanned = Math.max(0, this.#scanned - end);
+    return out;
+  }
+
+  /** The end of the first buffered line (at most `limit` characters), or -1. */
+  #lineEnd(limit: number, final: boolean): number {
+    const text = this.#text;
+    let end = -1;
+    const newline = this.#newline;
+    if (newline === null || newline === "\n") {
+      const i = text.indexOf("\n", this.#scanned);
+      if (i >= 0) end = i + 1;
+      else this.#scanned = text.length;
+    } else if (newline === "") {
+      let i = this.#scanned;
+      for (; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 0x0a) {
+          end = i + 1;
+          break;
+        }
+        if (c === 0x0d) {
+          // The decoder holds back a final "\r" until it knows what follows.
+          end = text.charCodeAt(i + 1) === 0x0a ? i + 2 : i + 1;
+          break;
+        }
+      }
+      if (end < 0) this.#scanned = text.length;
+    } else {
+      const i = text.indexOf(newline, this.#scanned);
+      if (i >= 0) end = i + newline.length;
+      else this.#scanned = Math.max(0, text.length - newline.length + 1);
+    }
+    if (limit >= 0) {
+      const cut = codePointsEnd(text, 0, limit);
+      if (end >= 0 ? end > cut : cut < text.length || codePoints(text) >= limit) {
+        return cut;
+      }
+    }
+    if (end < 0 && final && text.length > 0) return text.length;
+    return end;
+  }
+
+  /**
+   * Reads `size` characters, fewer only at the end of the stream; with
+   * `size` `-1` (default) everything until the end.
+   *
+   * @example
+   * ```ts ignore
+   * const all = await f.read();
+   * ```
+   */
+  read(size: number = -1): Promise<string> {
+    try {
+      size = checkSize(size, "read()");
+      const decoder = this.#reading();
+      if (size === 0) return Promise.resolve("");
+      return this.#lock.run(async () => {
+        if (size < 0) {
+          while (await this.#fill(decoder)) { /* until the end */ }
+          return this.#take(this.#text.length);
+        }
+        for (;;) {
+          const end = codePointsEnd(this.#text, 0, size);
+          if (end < this.#text.length || codePoints(this.#text) >= size) return this.#take(end);
+          if (!await this.#fill(decoder)) return this.#take(this.#text.length);
+        }
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Reads one line with its line end (translated to `"\n"` when `newline`
+   * is `null`); at most `limit` characters when `limit >= 0`; `""` at the
+   * end of the stream.
+   *
+   * @example
+   * ```ts ignore
+   * const line = await f.readline();
+   * ```
+   */
+  readline(limit: number = -1): Promise<string> {
+    try {
+      limit = checkSize(limit, "readline()", "limit");
+      const decoder = this.#reading();
+      if (limit === 0) return Promise.resolve("");
+      if (!this.#lock.busy) {
+        const end = this.#lineEnd(limit, false);
+        if (end >= 0) return Promise.resolve(this.#take(end));
+      }
+      return this.#lock.run(async () => {
+        for (;;) {
+          const end = this.#lineEnd(limit, false);
+          if (end >= 0) return this.#take(end);
+          if (!await this.#fill(decoder)) {
+            const last = this.#lineEnd(limit, true);
+            return this.#take(last >= 0 ? last : this.#text.length);
+          }
+        }
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Reads lines until the end of the stream (or until they total `hint`
+   * characters, when `hint > 0`).
+   *
+   * @example
+   * ```ts ignore
+   * const lines = await f.readlines();
+   * ```
+   */
+  async readlines(hint: number = -1): Promise<string[]> {
+    hint = checkSize(hint, "readlines()", "hint");
+    const lines: string[] = [];
+    let total = 0;
+    for (;;) {
+      const line = await this.readline();
+      if (line.length === 0) break;
+      lines.push(line);
+      total += line.length;
+      if (hint > 0 && total >= hint) break;
+    }
+    return lines;
+  }
+
+  /**
+   * Encodes and queues `text` (with `"\n"` written as `newline` when that
+   * is `"\r"` or `"\r\n"`); resolves to the number of characters.
+   *
+   * @example
+   * ```ts ignore
+   * await f.write("hello\n");
+   * ```
+   */
+  write(text: string): Promise<number> {
+    try {
+      if (typeof text !== "string") {
+        throw new TypeError(`write() argument must be a string, not ${describe(text)}`);
+      }
+      if (this.buffer.closed) throw closedFile();
+      if (!this.buffer.mode.includes("w")) throw new UnsupportedOperation("not writable");
+      const newline = this.#newline ?? LINESEP;
+      const out = newline !== "\n" && newline !== "" ? text.replaceAll("\n", newline) : text;
+      let bytes = this.#codec.encode!(out);
+      if (!this.#wroteAny && this.#codec.bom && out.length > 0) {
+        const withBom = new Uint8Array(this.#codec.bom.length + bytes.length);
+        withBom.set(this.#codec.bom);
+        withBom.set(bytes, this.#codec.bom.length);
+        bytes = withBom;
+      }
+      if (out.length > 0) this.#wroteAny = true;
+      const count = codePoints(text);
+      return this.buffer.write(bytes).then(() => count);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Writes each string in turn.
+   *
+   * @example
+   * ```ts ignore
+   * await f.writelines(["a\n", "b\n"]);
+   * ```
+   */
+  async writelines(lines: Iterable<string> | AsyncIterable<string>): Promise<void> {
+    for await (const line of lines) await this.write(line);
+  }
+
+  /**
+   * Sends everything queued.
+   *
+   * @example
+   * ```ts ignore
+   * await f.flush();
+   * ```
+   */
+  flush(): Promise<void> {
+    return this.buffer.flush();
+  }
+
+  /**
+   * True when opened for reading.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(f.readable());
+   * ```
+   */
+  readable(): boolean {
+    return this.buffer.readable();
+  }
+
+  /**
+   * True when opened for writing.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(f.writable());
+   * ```
+   */
+  writable(): boolean {
+    return this.buffer.writable();
+  }
+
+  /**
+   * Always false: a socket cannot seek.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(f.seekable()); // false
+   * ```
+   */
+  seekable(): boolean {
+    return false;
+  }
+
+  /**
+   * The socket's `fileno()`.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(f.fileno());
+   * ```
+   */
+  fileno(): number {
+    return this.buffer.fileno();
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.buffer.closed;
+  }
+
+  /**
+   * Sends what is queued and closes the file. Idempotent.
+   *
+   * @example
+   * ```ts ignore
+   * await f.close();
+   * ```
+   */
+  close(): Promise<void> {
+    return this.buffer.close();
+  }
+
+  /**
+   * Yields lines until the end of the stream.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const line of f) console.log(line);
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<string, void, void> {
+    for (;;) {
+      const line = await this.readline();
+      if (line.length === 0) return;
+      yield line;
+    }
+  }
+
+  /**
+   * Closes the file (`await using f = sock.makefile("r")`).
+   *
+   * @example
+   * ```ts ignore
+   * { await using f = sock.makefile("r"); }
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function checkNewline(value: unknown, where: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") {
+    throw new TypeError(`${where}: newline must be a string or null, not ${describe(value)}`);
+  }
+  if (!["", "\n", "\r", "\r\n"].includes(value)) {
+    throw new RangeError(`${where}: illegal newline value: ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Python's `socket.makefile(mode, buffering, encoding=, errors=, newline=)`;
+ * `Socket.makefile` calls it.
+ * @ignore
+ */
+export function makefile(
+  sock: Socket,
+  mode: unknown,
+  options: MakefileOptions,
+): SocketIO | SocketFile | SocketTextFile {
+  if (typeof mode !== "string") {
+    throw new TypeError(`makefile(): mode must be a string, not ${describe(mode)}`);
+  }
+  if (![...mode].every((c) => c === "r" || c === "w" || c === "b")) {
+    throw new RangeError(`makefile(): invalid mode ${JSON.stringify(mode)} (only r, w, b allowed)`);
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`makefile(): options must be an object, not ${describe(options)}`);
+  }
+  const writing = mode.includes("w");
+  const reading = mode.includes("r") || !writing;
+  const binary = mode.includes("b");
+  const rawMode = (reading ? "r" : "") + (writing ? "w" : "");
+  let buffering = options.buffering ?? -1;
+  if (typeof buffering !== "number" || !Number.isInteger(buffering)) {
+    throw new TypeError(`makefile(): buffering must be an integer, not ${describe(buffering)}`);
+  }
+  if (buffering === 0 && !binary) {
+    throw new RangeError("makefile(): unbuffered streams must be binary (buffering 0 needs 'b')");
+  }
+  if (buffering < 0) buffering = DEFAULT_BUFFER_SIZE;
+  const text = binary ? null : {
+    encoding: options.encoding,
+    errors: options.errors,
+    newline: checkNewline(options.newline, "makefile()"),
+    mode,
+  };
+  // Check the text options before taking a reference on the socket.
+  if (text) {
+    lookupCodec(text.encoding ?? "utf-8", text.errors ?? "strict", "makefile()", codecErrors);
+  }
+  const raw = new SocketIO(sock, rawMode);
+  if (buffering === 0) return raw;
+  const buffer = new SocketFile(raw, rawMode + "b", buffering);
+  if (!text) return buffer;
+  try {
+    return new SocketTextFile(buffer, text);
+  } catch (e) {
+    raw.close();
+    throw e;
+  }
+}

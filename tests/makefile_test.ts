@@ -1,0 +1,327 @@
+import {
+  BlockingIOError,
+  MSG_WAITALL,
+  type RawStream,
+  SHUT_WR,
+  SocketFile,
+  SocketIO,
+  SocketTextFile,
+  TimeoutError,
+  UnicodeDecodeError,
+  UnsupportedOperation,
+} from "@seed/socket";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertThrows,
+  connectedPair,
+  python,
+  text,
+} from "./_util.ts";
+
+const encoder = new TextEncoder();
+
+/** A raw stream that hands out the given chunks, one per read. */
+class ChunkRaw implements RawStream {
+  #chunks: Uint8Array[];
+  closed = false;
+  constructor(chunks: Uint8Array[]) {
+    this.#chunks = chunks.filter((c) => c.length > 0);
+  }
+  readinto(buffer: Uint8Array): Promise<number> {
+    const chunk = this.#chunks.shift();
+    if (!chunk) return Promise.resolve(0);
+    const n = Math.min(chunk.length, buffer.length);
+    buffer.set(chunk.subarray(0, n));
+    if (n < chunk.length) this.#chunks.unshift(chunk.subarray(n));
+    return Promise.resolve(n);
+  }
+  write(data: Uint8Array): Promise<number> {
+    return Promise.resolve(data.length);
+  }
+  close(): void {
+    this.closed = true;
+  }
+  fileno(): number {
+    return 99;
+  }
+}
+
+const SAMPLE = "alpha\nbeta\r\ngamma\rdelta\r\r\n\nh\u00e9llo \u2713 \u{1F600}\r\nlast\r";
+const NEWLINES: (string | null)[] = [null, "", "\n", "\r", "\r\n"];
+
+// CPython's answer: for every split position and newline mode, readlines()
+// of a TextIOWrapper over a raw stream that returns the two pieces.
+const PY_SPLIT = `
+import io, json, sys
+data = sys.argv[1].encode("utf-8")
+class Raw(io.RawIOBase):
+    def __init__(self, chunks): self.chunks = [c for c in chunks if c]
+    def readable(self): return True
+    def readinto(self, b):
+        if not self.chunks: return 0
+        c = self.chunks.pop(0)
+        n = min(len(b), len(c))
+        b[:n] = c[:n]
+        if n < len(c): self.chunks.insert(0, c[n:])
+        return n
+out = {}
+for nl in [None, "", "\\n", "\\r", "\\r\\n"]:
+    rows = []
+    for i in range(len(data) + 1):
+        f = io.TextIOWrapper(io.BufferedReader(Raw([data[:i], data[i:]])), encoding="utf-8", newline=nl)
+        rows.append(f.readlines())
+    out[repr(nl)] = rows
+    rows = []
+    for i in range(len(data) + 1):
+        f = io.BufferedReader(Raw([data[:i], data[i:]]))
+        rows.append([l.decode("utf-8", "surrogateescape") for l in f.readlines()])
+    out["binary"] = rows
+print(json.dumps(out))
+`;
+
+Deno.test("readline over chunks split at every byte position matches CPython", async () => {
+  const expected = JSON.parse(await python(PY_SPLIT, SAMPLE)) as Record<string, string[][]>;
+  const data = encoder.encode(SAMPLE);
+  for (const newline of NEWLINES) {
+    const key = newline === null
+      ? "None"
+      : `'${newline.replace("\r", "\\r").replace("\n", "\\n")}'`;
+    for (let i = 0; i <= data.length; i++) {
+      const raw = new ChunkRaw([data.subarray(0, i), data.subarray(i)]);
+      const f = new SocketTextFile(new SocketFile(raw, "rb"), { newline });
+      assertEquals(await f.readlines(), expected[key][i], `newline ${key}, split at ${i}`);
+    }
+  }
+  for (let i = 0; i <= data.length; i++) {
+    const f = new SocketFile(new ChunkRaw([data.subarray(0, i), data.subarray(i)]), "rb");
+    const lines = (await f.readlines()).map((l) => new TextDecoder().decode(l));
+    assertEquals(lines, expected.binary[i], `binary, split at ${i}`);
+  }
+});
+
+Deno.test("readline over one-byte chunks on a real socket keeps \\r\\n and \\r rules", async () => {
+  await using pair = await connectedPair();
+  const data = encoder.encode("a\r\nb\rc\n\r\r\nd");
+  await using f = pair.server.makefile("r", { newline: "" });
+  for (const byte of data) await pair.client.sendall(new Uint8Array([byte]));
+  await pair.client.shutdown(SHUT_WR);
+  assertEquals(await f.readlines(), ["a\r\n", "b\r", "c\n", "\r", "\r\n", "d"]);
+});
+
+Deno.test("readline(limit) matches CPython, binary and text", async () => {
+  const sample = "short\nlonger line here\n\u00e9\u00e9\u00e9\u00e9\nend";
+  const expected = JSON.parse(
+    await python(
+      `
+import io, json, sys
+data = sys.argv[1].encode()
+out = []
+for limit in range(0, 12):
+    t = io.TextIOWrapper(io.BufferedReader(io.BytesIO(data)), encoding="utf-8")
+    b = io.BufferedReader(io.BytesIO(data))
+    tl = []; bl = []
+    for _ in range(12):
+        tl.append(t.readline(limit)); bl.append(list(b.readline(limit)))
+    out.append([tl, bl])
+print(json.dumps(out))`,
+      sample,
+    ),
+  ) as [string[], number[][]][];
+  const data = encoder.encode(sample);
+  for (let limit = 0; limit < 12; limit++) {
+    const t = new SocketTextFile(new SocketFile(new ChunkRaw([data]), "rb"));
+    const b = new SocketFile(new ChunkRaw([data]), "rb");
+    const tl: string[] = [];
+    const bl: number[][] = [];
+    for (let k = 0; k < 12; k++) {
+      tl.push(await t.readline(limit));
+      bl.push([...await b.readline(limit)]);
+    }
+    assertEquals(tl, expected[limit][0], `text limit ${limit}`);
+    assertEquals(bl, expected[limit][1], `binary limit ${limit}`);
+  }
+});
+
+Deno.test("a TimeoutError in the middle of a line loses nothing; the next call completes it", async (t) => {
+  for (const mode of ["rb", "r"] as const) {
+    await t.step(mode, async () => {
+      await using pair = await connectedPair();
+      await using f = mode === "rb" ? pair.server.makefile("rb") : pair.server.makefile("r");
+      pair.server.settimeout(0.05);
+      await pair.client.sendall("first\nhalf of a");
+      const first = await f.readline();
+      assertEquals(typeof first === "string" ? first : text(first), "first\n");
+      await assertRejects(f.readline(), TimeoutError);
+      await assertRejects(f.read(100), TimeoutError);
+      await pair.client.sendall(" line\nrest");
+      const line = await f.readline();
+      assertEquals(typeof line === "string" ? line : text(line), "half of a line\n");
+      await pair.client.shutdown(SHUT_WR);
+      const rest = await f.read();
+      assertEquals(typeof rest === "string" ? rest : text(rest), "rest");
+    });
+  }
+});
+
+Deno.test("a multibyte character split by a timeout is decoded once complete", async () => {
+  await using pair = await connectedPair();
+  await using f = pair.server.makefile("r");
+  pair.server.settimeout(0.05);
+  const bytes = encoder.encode("\u{1F600}!\n");
+  await pair.client.sendall(bytes.subarray(0, 2));
+  await assertRejects(f.read(1), TimeoutError);
+  await pair.client.sendall(bytes.subarray(2));
+  assertEquals(await f.read(1), "\u{1F600}");
+  assertEquals(await f.readline(), "!\n");
+});
+
+Deno.test("reads on a non-blocking socket reject with BlockingIOError and lose nothing", async () => {
+  await using pair = await connectedPair();
+  pair.server.setblocking(false);
+  await using f = pair.server.makefile("rb");
+  await assertRejects(f.readline(), BlockingIOError);
+  await pair.client.sendall("par");
+  await assertRejects(f.readline(), BlockingIOError); // "par" is buffered, no newline yet
+  await pair.client.sendall("tial\n");
+  pair.server.setblocking(true);
+  assertEquals(text(await f.readline()), "partial\n");
+  // CPython's BufferedReader returns None here instead; both mean "nothing ready".
+  const py = await python(`
+import socket
+a, b = socket.socketpair()
+b.setblocking(False)
+print(repr(b.makefile("rb").read(10)))`);
+  assertEquals(py.trim(), "None");
+});
+
+Deno.test("the socket closes for real only with its last file (CPython's _io_refs)", async () => {
+  await using pair = await connectedPair();
+  const r = pair.server.makefile("rb");
+  const w = pair.server.makefile("w");
+  pair.server.close();
+  assert(pair.server.fileno() >= 0, "still open while files are");
+  await w.write("still works\n");
+  await w.close();
+  assert(pair.server.fileno() >= 0);
+  await pair.client.sendall("x\n");
+  assertEquals(text(await r.readline()), "x\n");
+  assertEquals(text(await pair.client.recv(100)), "still works\n");
+  await r.close();
+  assertEquals(pair.server.fileno(), -1);
+  await r.close(); // idempotent
+  const py = await python(`
+import socket
+a, b = socket.socketpair()
+f = b.makefile("rb")
+b.close()
+print(b.fileno() >= 0)
+f.close()
+print(b.fileno())`);
+  assertEquals(py.trim().split("\n"), ["True", "-1"]);
+});
+
+Deno.test("write modes: buffering, flush, close, newline translation, writelines", async () => {
+  await using pair = await connectedPair();
+  const w = pair.client.makefile("w", { newline: "\r\n" });
+  assertEquals(await w.write("one\ntwo\n"), 8);
+  await w.writelines(["three\n", "\u00e9\n"]);
+  assertEquals(w.mode, "w");
+  await w.close();
+  assert(w.closed);
+  await pair.client.shutdown(SHUT_WR);
+  await using r = pair.server.makefile("rb");
+  assertEquals(text(await r.read()), "one\r\ntwo\r\nthree\r\n\u00e9\r\n");
+});
+
+Deno.test("a binary writer sends when its buffer fills, not before", async () => {
+  await using pair = await connectedPair();
+  await using w = pair.client.makefile("wb", { buffering: 4 });
+  pair.server.settimeout(0.05);
+  await w.write(new Uint8Array([1, 2, 3]));
+  await assertRejects(pair.server.recv(10), TimeoutError);
+  await w.write(new Uint8Array([4, 5]));
+  assertEquals([...await pair.server.recv(5, MSG_WAITALL)], [1, 2, 3, 4, 5]);
+});
+
+Deno.test("rw files, raw files, iteration and await using", async () => {
+  await using pair = await connectedPair();
+  {
+    await using f = pair.client.makefile("rw");
+    await f.write("ping\n");
+    await f.flush();
+    const raw = pair.server.makefile("rwb", { buffering: 0 });
+    assertInstanceOf(raw, SocketIO);
+    assertEquals(text(await raw.read(5)), "ping\n");
+    assertEquals(await raw.write(encoder.encode("a\nb\nc")), 5);
+    raw.close();
+    await pair.server.shutdown(SHUT_WR);
+    const lines: string[] = [];
+    for await (const line of f) lines.push(line);
+    assertEquals(lines, ["a\n", "b\n", "c"]);
+  }
+  pair.client.close();
+  assertEquals(pair.client.fileno(), -1);
+});
+
+Deno.test("bad modes and options fail before any I/O, as CPython's ValueError", async () => {
+  await using pair = await connectedPair();
+  const s = pair.server;
+  assertThrows(() => s.makefile("x"), RangeError, /invalid mode/);
+  assertThrows(() => s.makefile("r", { buffering: 0 }), RangeError, /unbuffered/);
+  assertThrows(() => s.makefile("r", { newline: "x" }), RangeError, /illegal newline/);
+  assertThrows(
+    () => s.makefile("r", { encoding: "no-such-codec" }),
+    RangeError,
+    /unknown encoding/,
+  );
+  assertThrows(() => s.makefile("r", { errors: "bogus" }), RangeError, /errors/);
+  assertThrows(() => s.makefile("r", { buffering: 1.5 }), TypeError, /buffering/);
+  const w = s.makefile("wb");
+  await assertRejects(w.read(), UnsupportedOperation);
+  const r = s.makefile("r");
+  await assertRejects(r.write("x"), UnsupportedOperation);
+  await w.close();
+  await r.close();
+  await assertRejects(r.readline(), TypeError, /closed file/);
+  s.close();
+  assertEquals(s.fileno(), -1, "no reference leaked by the failed calls");
+});
+
+Deno.test("encodings: latin-1 both ways, strict UTF-8 errors, replace", async () => {
+  await using pair = await connectedPair();
+  await using w = pair.client.makefile("wb");
+  await w.write(new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a, 0xff, 0x0a]));
+  await w.flush();
+  await using latin = pair.server.makefile("r", { encoding: "latin-1" });
+  assertEquals(await latin.readline(), "caf\u00e9\n");
+  assertEquals(latin.encoding, "latin-1");
+  const strict = new SocketTextFile(
+    new SocketFile(new ChunkRaw([new Uint8Array([0xff, 0x0a])]), "rb"),
+  );
+  await assertRejects(strict.readline(), UnicodeDecodeError);
+  const lenient = new SocketTextFile(
+    new SocketFile(new ChunkRaw([new Uint8Array([0x61, 0xff, 0x0a])]), "rb"),
+    { errors: "replace" },
+  );
+  assertEquals(await lenient.readline(), "a\ufffd\n");
+  assertEquals(await latin.readline(), "\u00ff\n");
+});
+
+Deno.test("read(n), read1, readinto, peek on a binary file", async () => {
+  await using pair = await connectedPair();
+  await using f = pair.server.makefile("rb");
+  await pair.client.sendall("0123456789");
+  assertEquals(text(await f.read(3)), "012");
+  assertEquals(text(await f.peek()), "3456789");
+  const buffer = new Uint8Array(4);
+  assertEquals(await f.readinto(buffer), 4);
+  assertEquals(text(buffer), "3456");
+  assertEquals(text(await f.read1()), "789");
+  await pair.client.sendall("abc");
+  await pair.client.shutdown(SHUT_WR);
+  assertEquals(text(await f.read(10)), "abc");
+  assertEquals((await f.read()).length, 0);
+});
