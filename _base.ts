@@ -1,0 +1,469 @@
+/**
+ * What every socket kind shares: its identity (family, type, proto, fileno),
+ * the open/closed state, and the blocking state machine (blocking, timeout,
+ * non-blocking, abort signals) that every waiting call goes through.
+ *
+ * Deno cannot cancel a read, an accept or a connect it has started: a call
+ * that times out or is aborted leaves the operation in flight, and the socket
+ * keeps it so that the next call receives its result. {@linkcode SocketBase.waitFor}
+ * only stops *waiting*; it never drops a promise.
+ *
+ * @module
+ */
+
+import { AF_INET, AF_INET6, AF_UNIX } from "./constants.ts";
+import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
+import type { Address, SocketAddress, Target } from "./_address.ts";
+import { checkAddress, describe } from "./_address.ts";
+
+/** Options every blocking call takes as its last argument. */
+export interface CallOptions {
+  /** Aborting it rejects the call with the signal's reason; no data is lost. */
+  signal?: AbortSignal;
+}
+
+let defaultTimeout: number | null = null;
+
+/**
+ * Checks a timeout value as Python's `settimeout` does.
+ * @ignore
+ */
+export function checkTimeout(value: unknown, where: string): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(
+      `${where}: timeout must be a number of seconds or null, not ${describe(value)}`,
+    );
+  }
+  if (value < 0) {
+    throw new RangeError(`${where}: timeout must be >= 0 or null, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Sets the timeout that new sockets start with, in seconds (`null`: block
+ * forever; `0`: non-blocking), as Python's `socket.setdefaulttimeout`.
+ *
+ * @example
+ * ```ts
+ * import { getdefaulttimeout, setdefaulttimeout } from "@seed/socket";
+ * setdefaulttimeout(5);
+ * console.log(getdefaulttimeout()); // 5
+ * setdefaulttimeout(null);
+ * ```
+ */
+export function setdefaulttimeout(timeout: number | null): void {
+  defaultTimeout = checkTimeout(timeout, "setdefaulttimeout()");
+}
+
+/**
+ * The timeout new sockets start with (`null` unless changed).
+ *
+ * @example
+ * ```ts
+ * import { getdefaulttimeout } from "@seed/socket";
+ * console.log(getdefaulttimeout()); // null
+ * ```
+ */
+export function getdefaulttimeout(): number | null {
+  return defaultTimeout;
+}
+
+let nextFileno = 3;
+const openFilenos = new Map<number, SocketBase>();
+
+/**
+ * The open socket that holds `fileno`, if any (for `select`).
+ * @ignore
+ */
+export function socketByFileno(fileno: number): SocketBase | undefined {
+  return openFilenos.get(fileno);
+}
+
+function allocateFileno(owner: SocketBase): number {
+  // Never reuse a number while a socket holding it is open.
+  while (openFilenos.has(nextFileno)) nextFileno++;
+  const n = nextFileno++;
+  if (nextFileno > 0x7fffffff) nextFileno = 3;
+  openFilenos.set(n, owner);
+  return n;
+}
+
+/**
+ * When a call must finish: its start, the socket's timeout at that moment
+ * (or 0 for `MSG_DONTWAIT`), and an optional abort signal.
+ * @ignore
+ */
+export interface Deadline {
+  /** Seconds allowed (`null`: forever, `0`: non-blocking). */
+  readonly timeout: number | null;
+  /** `performance.now()` when the call started. */
+  readonly start: number;
+  /** The caller's abort signal. */
+  readonly signal?: AbortSignal;
+}
+
+const WAIT_FOREVER: Deadline = { timeout: null, start: 0 };
+
+/**
+ * The part of Python's socket that every kind shares: family, type, proto,
+ * `fileno`, `close`, disposal, and the timeout / blocking mode with its
+ * waiting rules. {@linkcode Socket} (streams) and {@linkcode DatagramSocket}
+ * extend it.
+ *
+ * @example
+ * ```ts
+ * import { SocketBase, socket } from "@seed/socket";
+ * using sock = socket();
+ * console.log(sock instanceof SocketBase, sock.gettimeout());
+ * ```
+ */
+export abstract class SocketBase {
+  /** The address family given at creation (`AF_INET`, `AF_INET6`, `AF_UNIX`). */
+  readonly family: number;
+  /** The socket type given at creation (`SOCK_STREAM` or `SOCK_DGRAM`). */
+  readonly type: number;
+  /** The protocol given at creation (0 unless set). */
+  readonly proto: number;
+  #timeout: number | null = defaultTimeout;
+  #fileno: number;
+  // Files made by makefile() that are still open, and whether close() was
+  // called while they were (CPython's _io_refs and _closed).
+  #ioRefs = 0;
+  #closeRequested = false;
+
+  /**
+   * Records the socket's identity and gives it a `fileno`.
+   *
+   * @param family The address family.
+   * @param type The socket type.
+   * @param proto The protocol number.
+   */
+  constructor(family: number, type: number, proto: number) {
+    this.family = family;
+    this.type = type;
+    this.proto = proto;
+    this.#fileno = allocateFileno(this);
+  }
+
+  /**
+   * A small non-negative integer unique among this process's open sockets,
+   * or `-1` once closed. Deno exposes no OS descriptor, so this number is
+   * the library's own: use it as a key (`select`, dictionaries), not with
+   * OS calls.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * const sock = socket();
+   * console.log(sock.fileno() >= 0);
+   * sock.close();
+   * console.log(sock.fileno()); // -1
+   * ```
+   */
+  fileno(): number {
+    return this.#fileno;
+  }
+
+  /** True once `close()` has been called. */
+  get closed(): boolean {
+    return this.#fileno === -1;
+  }
+
+  /**
+   * Sets the timeout of blocking calls, in seconds: `null` waits forever
+   * (blocking mode), `0` makes the socket non-blocking, a positive number
+   * makes each call reject with `TimeoutError` when it cannot finish in time.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using sock = socket();
+   * sock.settimeout(2.5);
+   * console.log(sock.gettimeout(), sock.getblocking()); // 2.5 true
+   * ```
+   */
+  settimeout(timeout: number | null): void {
+    this.#timeout = checkTimeout(timeout, "settimeout()");
+  }
+
+  /**
+   * The timeout in seconds, `0` when non-blocking, `null` when blocking.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using sock = socket();
+   * console.log(sock.gettimeout()); // null
+   * ```
+   */
+  gettimeout(): number | null {
+    return this.#timeout;
+  }
+
+  /**
+   * `setblocking(false)` is `settimeout(0)`; `setblocking(true)` is
+   * `settimeout(null)`.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using sock = socket();
+   * sock.setblocking(false);
+   * console.log(sock.gettimeout()); // 0
+   * ```
+   */
+  setblocking(flag: boolean): void {
+    this.#timeout = flag ? null : 0;
+  }
+
+  /**
+   * False only in non-blocking mode (a socket with a timeout is blocking,
+   * as in Python).
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using sock = socket();
+   * sock.settimeout(1);
+   * console.log(sock.getblocking()); // true
+   * ```
+   */
+  getblocking(): boolean {
+    return this.#timeout !== 0;
+  }
+
+  /**
+   * Closes the socket. Idempotent; pending calls reject with `OSError`
+   * (`EBADF`), and every later call does too. While files made by
+   * `makefile()` are open the socket stays usable and closes for real with
+   * the last of them, as in CPython.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * const sock = socket();
+   * sock.close();
+   * sock.close(); // no error
+   * ```
+   */
+  close(): void {
+    if (this.#fileno === -1) return;
+    this.#closeRequested = true;
+    if (this.#ioRefs > 0) return; // closes for real with its last file
+    openFilenos.delete(this.#fileno);
+    this.#fileno = -1;
+    this.release();
+  }
+
+  /**
+   * Counts one more open file made from this socket (CPython's `_io_refs`).
+   * @ignore
+   */
+  _incref_socketios(): void {
+    this.checkOpen();
+    this.#ioRefs++;
+  }
+
+  /**
+   * A file made from this socket was closed: the socket closes for real
+   * when `close()` was called and no file is left (CPython's
+   * `_decref_socketios`).
+   * @ignore
+   */
+  _decref_socketios(): void {
+    if (this.#ioRefs > 0) this.#ioRefs--;
+    if (this.#ioRefs === 0 && this.#closeRequested) this.close();
+  }
+
+  /**
+   * Which of `events` (1 read, 2 write) a call could do now without waiting,
+   * from the socket's own state. Kinds that support `select` override it.
+   * @ignore
+   */
+  _ready(_events: number): number {
+    throw new OSError(errno.EOPNOTSUPP, null, {
+      detail: `select() does not support ${this.constructor.name} yet`,
+    });
+  }
+
+  /**
+   * Starts the operation that would make `events` ready (the read or accept
+   * the socket keeps in flight) and resolves, never rejects, when something
+   * changed; `_ready` then tells what. Kinds that support `select` override it.
+   * @ignore
+   */
+  _watch(_events: number): Promise<void> {
+    return Promise.reject(
+      new OSError(errno.EOPNOTSUPP, null, {
+        detail: `select() does not support ${this.constructor.name} yet`,
+      }),
+    );
+  }
+
+  /**
+   * Closes the socket (`using sock = socket()`).
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * { using sock = socket(); }
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Closes the socket (`await using sock = socket()`).
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * { await using sock = socket(); }
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  /**
+   * Frees the Deno resources; called once by `close()`.
+   * @ignore
+   */
+  protected abstract release(): void;
+
+  /**
+   * Throws `EBADF` when closed.
+   * @ignore
+   */
+  protected checkOpen(): void {
+    if (this.#fileno === -1) throw badf();
+  }
+
+  /**
+   * Checks an address for this socket's family.
+   * @ignore
+   */
+  protected target(address: Address, where: string, role: "bind" | "connect"): Target {
+    return checkAddress(this.family, address, where, role);
+  }
+
+  /**
+   * The deadline of a call starting now, honouring `MSG_DONTWAIT`.
+   * @ignore
+   */
+  protected deadline(options?: CallOptions, dontwait = false): Deadline {
+    const signal = options?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`options.signal must be an AbortSignal, not ${describe(signal)}`);
+    }
+    const timeout = dontwait ? 0 : this.#timeout;
+    if (timeout === null && signal === undefined) return WAIT_FOREVER;
+    signal?.throwIfAborted();
+    return { timeout, start: timeout === null ? 0 : performance.now(), signal };
+  }
+
+  /**
+   * Waits for `op` within `deadline`. On timeout it rejects with
+   * `TimeoutError`, in non-blocking mode with `BlockingIOError` (after one
+   * macrotask, which is enough for Deno to finish an operation whose data
+   * is ready), on abort with the signal's reason. `op` itself is never
+   * dropped: its owner keeps it for the next call.
+   * @ignore
+   */
+  protected waitFor<T>(
+    op: Promise<T>,
+    deadline: Deadline,
+    wouldBlock: number = errno.EAGAIN,
+  ): Promise<T> {
+    const { timeout, signal } = deadline;
+    if (timeout === null && signal === undefined) return op;
+    return new Promise<T>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => {
+        done();
+        reject(signal!.reason);
+      };
+      const done = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      if (signal?.aborted) return reject(signal.reason);
+      op.then((value) => {
+        done();
+        resolve(value);
+      }, (error) => {
+        done();
+        reject(error);
+      });
+      if (timeout !== null) {
+        const left = timeout === 0
+          ? 0
+          : Math.max(0, deadline.start + timeout * 1000 - performance.now());
+        timer = setTimeout(() => {
+          done();
+          reject(
+            timeout === 0 ? new BlockingIOError(wouldBlock) : new TimeoutError(),
+          );
+        }, left);
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}
+
+/**
+ * Marks the promise each of `methods` returns as handled, so that a call
+ * the caller abandoned (never awaited) that fails later, for example when
+ * another task closes the socket, does not become an unhandled rejection
+ * that ends the process. Awaiting the promise still throws as before.
+ * @ignore
+ */
+export function quietRejections(prototype: object, methods: readonly string[]): void {
+  const table = prototype as Record<string, unknown>;
+  for (const name of methods) {
+    const original = table[name];
+    if (typeof original !== "function") continue;
+    const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+      const result = original.apply(this, args);
+      if (result instanceof Promise) result.catch(() => {});
+      return result;
+    };
+    Object.defineProperty(wrapped, "name", { value: name });
+    Object.defineProperty(prototype, name, {
+      value: wrapped,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+}
+
+/**
+ * The error for an operation on a closed socket.
+ * @ignore
+ */
+export function badf(cause?: unknown): OSError {
+  return new OSError(errno.EBADF, null, { cause });
+}
+
+/**
+ * Checks a family/type pair for `socket()`.
+ * @ignore
+ */
+export function checkFamily(family: unknown): number {
+  if (typeof family !== "number" || !Number.isInteger(family)) {
+    throw new TypeError(`socket(): family must be an integer, not ${describe(family)}`);
+  }
+  if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
+    throw new OSError(errno.EAFNOSUPPORT, null, {
+      detail: `family ${family} (use AF_INET, AF_INET6 or AF_UNIX)`,
+    });
+  }
+  return family;
+}
+
+export type { Address, SocketAddress };
