@@ -185,6 +185,7 @@ export abstract class SocketBase {
    * ```
    */
   settimeout(timeout: number | null): void {
+    this.checkOpen(); // EBADF once closed, as CPython
     this.#timeout = checkTimeout(timeout, "settimeout()");
   }
 
@@ -215,6 +216,7 @@ export abstract class SocketBase {
    * ```
    */
   setblocking(flag: boolean): void {
+    this.checkOpen(); // EBADF once closed, as CPython
     this.#timeout = flag ? null : 0;
   }
 
