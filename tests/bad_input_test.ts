@@ -25,7 +25,7 @@ import {
   SOL_SOCKET,
   TCP_NODELAY,
 } from "@seed/socket";
-import { assert, assertEquals, assertInstanceOf, assertMatch, python } from "./_util.ts";
+import { assert, assertEquals, assertInstanceOf, assertMatch } from "./_util.ts";
 
 /** The sockets a row may use, made fresh for each row. */
 interface Context {
@@ -59,8 +59,6 @@ interface Row {
   /** The same call in Python, with the same names (`s`, `s6`, `u`, `c`, `l`, `x`). */
   py?: string;
 }
-
-const ANY = /./;
 
 const rows: Row[] = [
   // ---- ports
@@ -701,7 +699,6 @@ Deno.test(`bad input: ${rows.length} wrong calls, each with its class, errno and
       });
     });
   }
-  assert(ANY.test("x"));
 });
 
 async function pythonWithInput(code: string, input: string): Promise<string> {
@@ -718,5 +715,3 @@ async function pythonWithInput(code: string, input: string): Promise<string> {
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
   return new TextDecoder().decode(out.stdout);
 }
-
-void python;
