@@ -559,6 +559,10 @@ function permissionError(err: Error, context: ErrorContext): PermissionError {
   if (kind === "net" && what.startsWith("unix:")) {
     const path = what.slice("unix:".length);
     flag += ` (and --allow-read=${path} --allow-write=${path})`;
+  } else if (kind !== "net" && context.address?.startsWith("unix:")) {
+    // Deno checks read/write before net for a Unix socket: name all three.
+    const path = context.address.slice("unix:".length);
+    flag = `--allow-net=${context.address} --allow-read=${path} --allow-write=${path}`;
   }
   return new PermissionError(errno.EACCES, null, {
     cause: err,
