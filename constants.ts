@@ -518,7 +518,7 @@ export const AI_NUMERICSERV = 1024;
  * console.log(EAI_AGAIN);
  * ```
  */
-export const EAI_AGAIN = -3;
+export const EAI_AGAIN: number = -3;
 /**
  * `getaddrinfo` error: non-recoverable failure in name resolution.
  *
@@ -528,7 +528,7 @@ export const EAI_AGAIN = -3;
  * console.log(EAI_FAIL);
  * ```
  */
-export const EAI_FAIL = -4;
+export const EAI_FAIL: number = -4;
 /**
  * `getaddrinfo` error: address family not supported.
  *
@@ -538,7 +538,7 @@ export const EAI_FAIL = -4;
  * console.log(EAI_FAMILY);
  * ```
  */
-export const EAI_FAMILY = -6;
+export const EAI_FAMILY: number = -6;
 /**
  * `getaddrinfo` error: socket type not supported.
  *
@@ -548,7 +548,7 @@ export const EAI_FAMILY = -6;
  * console.log(EAI_SOCKTYPE);
  * ```
  */
-export const EAI_SOCKTYPE = -7;
+export const EAI_SOCKTYPE: number = -7;
 /**
  * `getaddrinfo` error: service not supported for the socket type.
  *
@@ -558,7 +558,7 @@ export const EAI_SOCKTYPE = -7;
  * console.log(EAI_SERVICE);
  * ```
  */
-export const EAI_SERVICE = -8;
+export const EAI_SERVICE: number = -8;
 /**
  * `getaddrinfo` error: address family for the host name not supported.
  *
@@ -568,7 +568,7 @@ export const EAI_SERVICE = -8;
  * console.log(EAI_ADDRFAMILY);
  * ```
  */
-export const EAI_ADDRFAMILY = -9;
+export const EAI_ADDRFAMILY: number = -9;
 /**
  * `getaddrinfo` error: bad flags.
  *
@@ -578,4 +578,4 @@ export const EAI_ADDRFAMILY = -9;
  * console.log(EAI_BADFLAGS);
  * ```
  */
-export const EAI_BADFLAGS = -1;
+export const EAI_BADFLAGS: number = -1;

@@ -33,6 +33,21 @@ export type { Data } from "./_options.ts";
 export { Socket, socket } from "./socket.ts";
 export { DatagramSocket } from "./udp.ts";
 export {
+  getaddrinfo,
+  gethostname,
+  htonl,
+  htons,
+  inet_aton,
+  inet_ntoa,
+  inet_ntop,
+  inet_pton,
+  ntohl,
+  ntohs,
+} from "./inet.ts";
+export type { AddrInfo } from "./inet.ts";
+export { create_connection, create_server, has_dualstack_ipv6, socketpair } from "./helpers.ts";
+export type { CreateServerOptions } from "./helpers.ts";
+export {
   DEFAULT_BUFFER_SIZE,
   SocketFile,
   SocketIO,

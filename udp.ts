@@ -1,36 +1,983 @@
 /**
  * Datagram (UDP) sockets with Python's semantics over `Deno.listenDatagram`.
  *
+ * The flow has no `listen`/`accept`: a server is `socket(AF_INET, SOCK_DGRAM)`
+ * → `bind()` → `recvfrom()` / `sendto()` → `close()`; a client just calls
+ * `sendto()` (an unbound socket binds itself first) and `recvfrom()`.
+ * Each `recvfrom` returns one whole datagram, truncated to `bufsize`.
+ *
+ * Deno's datagram API needs the `--unstable-net` flag (or
+ * `"unstable": ["net"]` in deno.json). Without it, creating a datagram socket
+ * throws `OSError` (`EPROTONOSUPPORT`) whose message names the flag.
+ *
+ * @example Echo one datagram
+ * ```ts
+ * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+ *
+ * using server = socket(AF_INET, SOCK_DGRAM);
+ * server.bind(["127.0.0.1", 0]);
+ * using client = socket(AF_INET, SOCK_DGRAM);
+ * await client.sendto("ping", server.getsockname());
+ * const [data, address] = await server.recvfrom(1024);
+ * await server.sendto(data, address);
+ * console.log(await client.recvfrom(1024)); // [Uint8Array "ping", server's address]
+ * ```
+ *
  * @module
  */
 
-import { errno, OSError } from "./errors.ts";
-import { SocketBase } from "./_base.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  IP_ADD_MEMBERSHIP,
+  IP_DROP_MEMBERSHIP,
+  IP_MULTICAST_LOOP,
+  IP_MULTICAST_TTL,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPV6_JOIN_GROUP,
+  IPV6_LEAVE_GROUP,
+  IPV6_MULTICAST_HOPS,
+  IPV6_MULTICAST_LOOP,
+  MSG_DONTWAIT,
+  MSG_PEEK,
+  SOCK_DGRAM,
+} from "./constants.ts";
+import {
+  BlockingIOError,
+  errno,
+  OSError,
+  PermissionError,
+  TimeoutError,
+  toOSError,
+} from "./errors.ts";
+import {
+  type Address,
+  describe,
+  formatTarget,
+  fromDenoAddr,
+  isIPv4,
+  type SocketAddress,
+  type Target,
+} from "./_address.ts";
+import {
+  badf,
+  type CallOptions,
+  checkFamily,
+  type Deadline,
+  quietRejections,
+  SocketBase,
+} from "./_base.ts";
+import {
+  checkFlags,
+  checkOption,
+  checkProto,
+  type Data,
+  optionValue,
+  splitOptions,
+  toBytes,
+  unstableNet,
+} from "./_options.ts";
+import { canonicalHost, getaddrinfo, inet_ntop } from "./inet.ts";
+
+/** The largest UDP payload over IPv4 (65,535 − 20 − 8). */
+const MAX_IPV4_PAYLOAD = 65507;
+/** The largest UDP payload over IPv6 (65,535 − 8). */
+const MAX_IPV6_PAYLOAD = 65527;
+/** Room for any datagram, for receives made before the caller's bufsize is known. */
+const FULL_DATAGRAM = 65536;
+const RECV_FLAGS = MSG_PEEK | MSG_DONTWAIT;
+
+type Datagram = [data: Uint8Array, from: Deno.NetAddr];
+type Membership = Deno.MulticastV4Membership | Deno.MulticastV6Membership;
+interface Group {
+  membership: Membership | null;
+  joined: Promise<void> | null;
+}
+type UdpTarget = Extract<Target, { transport: "tcp" }>;
 
 /**
- * A datagram (UDP) socket, as Python's `socket.socket(family, SOCK_DGRAM)`.
+ * A datagram (UDP) socket, as Python's `socket.socket(family, SOCK_DGRAM)`:
+ * `bind`, `sendto`, `recvfrom`, `connect` (a default peer), `send`/`recv`,
+ * timeouts and non-blocking mode with the same no-loss rules as streams
+ * (a datagram that arrives after a `TimeoutError`, a `BlockingIOError` or
+ * an abort is returned by the next call). Make one with
+ * `socket(AF_INET, SOCK_DGRAM)` (or `AF_INET6`); it needs `--unstable-net`.
  *
  * @example
  * ```ts
  * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
  * using sock = socket(AF_INET, SOCK_DGRAM);
+ * sock.bind(["127.0.0.1", 0]);
+ * console.log(sock.getsockname());
  * ```
  */
 export class DatagramSocket extends SocketBase {
+  #conn: Deno.DatagramConn | null = null;
+  #whenBound: PromiseWithResolvers<void> | null = null;
+  #peer: { hostname: string; port: number; canonical: string } | null = null;
+
+  // Datagrams Deno delivered after the caller stopped waiting, and the one
+  // receive Deno may have in flight.
+  #ready: Datagram[] = [];
+  #receiving: Promise<void> | null = null;
+  #receiveError: unknown = null;
+
+  #options = { reuseaddr: 0, reuseport: 0, broadcast: 0, loop: 1, ttl: 1 };
+  #groups = new Map<string, Group>();
+  #pendingJoins: (() => void)[] = [];
+  #optionOps: Promise<void> | null = null;
+  #optionError: OSError | null = null;
+
   /**
    * Makes an unbound datagram socket; prefer `socket(family, SOCK_DGRAM)`.
+   * Throws `OSError` `EPROTONOSUPPORT` naming `--unstable-net` when Deno
+   * runs without it, and `EAFNOSUPPORT` for `AF_UNIX`.
    *
-   * @param family `AF_INET` or `AF_INET6`.
+   * @param family `AF_INET` (default) or `AF_INET6`.
    * @param type `SOCK_DGRAM`.
    * @param proto 0 or `IPPROTO_UDP`.
    */
-  constructor(family: number, type: number, proto = 0) {
+  constructor(family: number = AF_INET, type: number = SOCK_DGRAM, proto = 0) {
+    checkFamily(family);
+    if (type !== SOCK_DGRAM) {
+      throw new OSError(errno.EINVAL, null, {
+        detail: `DatagramSocket is for SOCK_DGRAM; got type ${type}`,
+      });
+    }
+    if (family !== AF_INET && family !== AF_INET6) {
+      throw new OSError(errno.EAFNOSUPPORT, null, {
+        detail:
+          "datagram sockets are AF_INET or AF_INET6 (Unix datagram sockets are not supported)",
+      });
+    }
+    checkProto(family, type, proto);
+    if (!unstableNet()) {
+      throw new OSError(errno.EPROTONOSUPPORT, null, {
+        detail: "datagram sockets need Deno's --unstable-net flag " +
+          '(deno run --unstable-net …, or "unstable": ["net"] in deno.json)',
+      });
+    }
     super(family, type, proto);
-    throw new OSError(errno.EPROTONOSUPPORT, null, {
-      detail: "datagram sockets are not built yet",
+  }
+
+  // ---- addresses -------------------------------------------------------
+
+  /**
+   * Binds to a local address at once: `getsockname()` right after
+   * `bind(["127.0.0.1", 0])` gives the real port. `OSError` `EADDRINUSE`
+   * when taken (unless both sockets set `SO_REUSEADDR`), `EINVAL` when
+   * already bound, `PermissionError` naming `--allow-net=HOST:PORT` when
+   * Deno's permission is missing.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.bind(["127.0.0.1", 0]);
+   * console.log(sock.getsockname());
+   * ```
+   */
+  bind(address: Address): void {
+    this.checkOpen();
+    const target = this.target(address, "bind()", "bind") as UdpTarget;
+    if (this.#conn) throw new OSError(errno.EINVAL, null, { detail: "socket is already bound" });
+    this.#open(target.hostname, target.port);
+  }
+
+  #open(hostname: string, port: number): void {
+    try {
+      this.#conn = Deno.listenDatagram({
+        transport: "udp",
+        hostname,
+        port,
+        // Deno's reuseAddress sets SO_REUSEADDR and SO_REUSEPORT together.
+        reuseAddress: this.#options.reuseaddr === 1 || this.#options.reuseport === 1,
+        // Linux loops multicast back by default; Deno turns it off unless asked.
+        loopback: this.#options.loop === 1,
+      });
+    } catch (e) {
+      throw toOSError(e, { address: formatTarget({ transport: "tcp", hostname, port }) });
+    }
+    this.#whenBound?.resolve();
+    this.#whenBound = null;
+    for (const join of this.#pendingJoins.splice(0)) join();
+  }
+
+  /** Binds an unbound socket before it sends, to an address the process may use. */
+  #autobind(hostname: string): void {
+    if (this.#conn) return;
+    const v6 = this.family === AF_INET6;
+    // A loopback destination gets a loopback source: that works under
+    // --allow-net=127.0.0.1 alone, where the wildcard would need 0.0.0.0.
+    const local = isLoopback(hostname) ? (v6 ? "::1" : "127.0.0.1") : (v6 ? "::" : "0.0.0.0");
+    this.#open(local, 0);
+  }
+
+  /**
+   * The socket's own address; the wildcard with port 0 while unbound.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * console.log(sock.getsockname()); // ["0.0.0.0", 0]
+   * ```
+   */
+  getsockname(): SocketAddress {
+    this.checkOpen();
+    if (this.#conn) return fromDenoAddr(this.family, this.#conn.addr);
+    return this.family === AF_INET6 ? ["::", 0, 0, 0] : ["0.0.0.0", 0];
+  }
+
+  /**
+   * The default peer set by `connect`; `OSError` `ENOTCONN` without one.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * await sock.connect(["127.0.0.1", 9]);
+   * console.log(sock.getpeername()); // ["127.0.0.1", 9]
+   * ```
+   */
+  getpeername(): SocketAddress {
+    this.checkOpen();
+    const peer = this.#peer;
+    if (!peer) throw new OSError(errno.ENOTCONN, null);
+    return this.family === AF_INET6
+      ? [peer.canonical, peer.port, 0, 0]
+      : [peer.canonical, peer.port];
+  }
+
+  /**
+   * Sets the default peer: `send` and `recv` then work, and datagrams from
+   * any other address are dropped instead of delivered. Nothing is sent. An
+   * unbound socket binds itself (as for `sendto`). A host name is resolved
+   * once, here.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using server = socket(AF_INET, SOCK_DGRAM);
+   * server.bind(["127.0.0.1", 0]);
+   * using client = socket(AF_INET, SOCK_DGRAM);
+   * await client.connect(server.getsockname());
+   * await client.send("hello");
+   * console.log((await server.recvfrom(16))[0]);
+   * ```
+   */
+  async connect(address: Address, options?: CallOptions): Promise<void> {
+    this.checkOpen();
+    const target = this.target(address, "connect()", "connect") as UdpTarget;
+    const deadline = this.deadline(options);
+    let canonical = canonicalHost(target.hostname);
+    if (canonical === null) {
+      const [first] = await this.waitFor(
+        getaddrinfo(target.hostname, target.port, this.family, SOCK_DGRAM),
+        deadline,
+      );
+      canonical = first[4][0];
+    }
+    this.checkOpen();
+    this.#autobind(target.hostname);
+    this.#peer = { hostname: target.hostname, port: target.port, canonical };
+  }
+
+  /**
+   * As `connect`, but resolves to 0 or the errno number instead of
+   * rejecting with an `OSError`.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * console.log(await sock.connect_ex(["127.0.0.1", 9])); // 0
+   * ```
+   */
+  async connect_ex(address: Address, options?: CallOptions): Promise<number> {
+    try {
+      await this.connect(address, options);
+      return 0;
+    } catch (e) {
+      if (!(e instanceof OSError) || e.name === "gaierror" || e.name === "PermissionError") throw e;
+      return e.errno ?? errno.EAGAIN;
+    }
+  }
+
+  // ---- sending -----------------------------------------------------------
+
+  /**
+   * Sends one datagram to `address`; resolves to the bytes sent. `data` is
+   * a `Uint8Array`, any `ArrayBufferView` or a string (UTF-8). An unbound
+   * socket binds itself first: to the loopback address for a loopback
+   * destination (so `--allow-net=127.0.0.1` suffices), else to the
+   * wildcard. Over 65,507 bytes (IPv4) or 65,527 (IPv6) rejects with
+   * `OSError` `EMSGSIZE` before anything is sent; the limited broadcast
+   * address without `SO_BROADCAST` with `PermissionError` `EACCES`, as
+   * Linux. The only flag is `MSG_DONTWAIT`.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * console.log(await sock.sendto("hello", ["127.0.0.1", 9])); // 5
+   * ```
+   */
+  sendto(data: Data, address: Address, options?: CallOptions): Promise<number>;
+  /**
+   * Sends one datagram with `flags` (`MSG_DONTWAIT`).
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, MSG_DONTWAIT, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * await sock.sendto("hello", MSG_DONTWAIT, ["127.0.0.1", 9]);
+   * ```
+   */
+  sendto(data: Data, flags: number, address: Address, options?: CallOptions): Promise<number>;
+  async sendto(
+    data: Data,
+    flagsOrAddress: number | Address,
+    addressOrOptions?: Address | CallOptions,
+    options?: CallOptions,
+  ): Promise<number> {
+    let flags = 0;
+    let address: Address;
+    if (typeof flagsOrAddress === "number") {
+      flags = flagsOrAddress;
+      address = addressOrOptions as Address;
+    } else {
+      address = flagsOrAddress;
+      options = addressOrOptions as CallOptions | undefined;
+    }
+    const bytes = toBytes(data, "sendto()");
+    checkFlags(flags, MSG_DONTWAIT, "sendto()");
+    this.checkOpen();
+    const target = this.target(address, "sendto()", "connect") as UdpTarget;
+    return await this.#sendTo(bytes, target, this.deadline(options, flags !== 0), "sendto()");
+  }
+
+  /**
+   * Sends one datagram to the peer set by `connect`; `OSError`
+   * `EDESTADDRREQ` without one.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * await sock.connect(["127.0.0.1", 9]);
+   * console.log(await sock.send("hello")); // 5
+   * ```
+   */
+  async send(data: Data, flags?: number | CallOptions, options?: CallOptions): Promise<number> {
+    [flags, options] = splitOptions(flags, options);
+    const bytes = toBytes(data, "send()");
+    checkFlags(flags, MSG_DONTWAIT, "send()");
+    this.checkOpen();
+    const peer = this.#peer;
+    if (!peer) throw new OSError(errno.EDESTADDRREQ, null);
+    const target: UdpTarget = { transport: "tcp", hostname: peer.hostname, port: peer.port };
+    return await this.#sendTo(bytes, target, this.deadline(options, flags !== 0), "send()");
+  }
+
+  /**
+   * As `send`: a datagram is all or nothing, so this sends it whole.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * await sock.connect(["127.0.0.1", 9]);
+   * await sock.sendall("hello");
+   * ```
+   */
+  async sendall(data: Data, flags?: number | CallOptions, options?: CallOptions): Promise<void> {
+    await this.send(data, flags, options);
+  }
+
+  async #sendTo(bytes: Uint8Array, target: UdpTarget, deadline: Deadline, where: string) {
+    const limit = this.family === AF_INET6 ? MAX_IPV6_PAYLOAD : MAX_IPV4_PAYLOAD;
+    if (bytes.length > limit) {
+      throw new OSError(errno.EMSGSIZE, null, {
+        detail: `${where}: ${bytes.length} bytes is over the ${limit}-byte limit of a UDP datagram`,
+      });
+    }
+    if (target.hostname === "255.255.255.255" && !this.#options.broadcast) {
+      throw new PermissionError(errno.EACCES, null, {
+        detail: `${where}: set SO_BROADCAST to send to the broadcast address`,
+      });
+    }
+    await this.#settleOptions(deadline);
+    this.#autobind(target.hostname);
+    const op = this.#conn!.send(bytes, {
+      transport: "udp",
+      hostname: target.hostname,
+      port: target.port,
+    });
+    try {
+      return await this.waitFor(op, deadline);
+    } catch (e) {
+      if (this.closed) throw badf(e);
+      if (e instanceof TimeoutError || e instanceof BlockingIOError) {
+        // Deno has the datagram and sends it when it can, as a kernel send
+        // buffer would: it counts as sent (retrying would duplicate it).
+        op.catch(() => {});
+        return bytes.length;
+      }
+      throw this.#fail(e, target);
+    }
+  }
+
+  // ---- receiving ---------------------------------------------------------
+
+  /**
+   * Receives one datagram: `[data, address]`. A datagram longer than
+   * `bufsize` is truncated to it and the rest discarded, as Linux does.
+   * `MSG_PEEK` leaves it queued; `MSG_DONTWAIT` makes this call
+   * non-blocking. A datagram that arrives after a `TimeoutError`, a
+   * `BlockingIOError` or an abort is returned by the next call. On an
+   * unbound socket this waits until the socket is bound (by a `sendto`).
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.bind(["127.0.0.1", 0]);
+   * await sock.sendto("to myself", sock.getsockname());
+   * const [data, address] = await sock.recvfrom(1024);
+   * console.log(data.length, address);
+   * ```
+   */
+  async recvfrom(
+    bufsize: number,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<[Uint8Array, SocketAddress]> {
+    [flags, options] = splitOptions(flags, options);
+    checkSize(bufsize, "recvfrom()", "bufsize");
+    checkFlags(flags, RECV_FLAGS, "recvfrom()");
+    this.checkOpen();
+    const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
+    const [data, from] = await this.#receive(deadline, (flags & MSG_PEEK) !== 0, bufsize);
+    return [
+      data.length > bufsize ? data.slice(0, bufsize) : data,
+      fromDenoAddr(this.family, from),
+    ];
+  }
+
+  /**
+   * Receives one datagram's data (truncated to `bufsize`), without the
+   * address. Works bound or connected.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.bind(["127.0.0.1", 0]);
+   * await sock.sendto("hi", sock.getsockname());
+   * console.log(await sock.recv(1024));
+   * ```
+   */
+  async recv(
+    bufsize: number,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<Uint8Array> {
+    [flags, options] = splitOptions(flags, options);
+    return (await this.recvfrom(bufsize, flags, options))[0];
+  }
+
+  /**
+   * Receives one datagram into `buffer` (at most `nbytes`, default its
+   * length): `[count, address]`. The rest of a longer datagram is discarded.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.bind(["127.0.0.1", 0]);
+   * await sock.sendto("hi", sock.getsockname());
+   * const buffer = new Uint8Array(1500);
+   * const [n, address] = await sock.recvfrom_into(buffer);
+   * console.log(buffer.subarray(0, n), address);
+   * ```
+   */
+  async recvfrom_into(
+    buffer: ArrayBufferView,
+    nbytes: number = 0,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<[number, SocketAddress]> {
+    [flags, options] = splitOptions(flags, options);
+    const view = writableView(buffer, "recvfrom_into()");
+    checkSize(nbytes, "recvfrom_into()", "nbytes");
+    if (nbytes > view.length) {
+      throw new RangeError(
+        `recvfrom_into(): nbytes is greater than the length of the buffer (${nbytes} > ${view.length})`,
+      );
+    }
+    checkFlags(flags, RECV_FLAGS, "recvfrom_into()");
+    this.checkOpen();
+    const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
+    const target = view.subarray(0, nbytes || view.length);
+    const [data, from] = await this.#receive(
+      deadline,
+      (flags & MSG_PEEK) !== 0,
+      target.length,
+      target,
+    );
+    const n = Math.min(data.length, target.length);
+    if (data.buffer !== target.buffer || data.byteOffset !== target.byteOffset) {
+      target.set(data.subarray(0, n));
+    }
+    return [n, fromDenoAddr(this.family, from)];
+  }
+
+  /**
+   * Receives one datagram into `buffer`; resolves to the count.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.bind(["127.0.0.1", 0]);
+   * await sock.sendto("hi", sock.getsockname());
+   * console.log(await sock.recv_into(new Uint8Array(1500))); // 2
+   * ```
+   */
+  async recv_into(
+    buffer: ArrayBufferView,
+    nbytes: number = 0,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<number> {
+    [flags, options] = splitOptions(flags, options);
+    return (await this.recvfrom_into(buffer, nbytes, flags, options))[0];
+  }
+
+  /**
+   * Receives datagrams until the socket is closed, then ends cleanly.
+   *
+   * @example
+   * ```ts ignore
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.bind(["127.0.0.1", 9999]);
+   * for await (const [data, address] of sock) {
+   *   await sock.sendto(data, address);
+   * }
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<[Uint8Array, SocketAddress], void, void> {
+    for (;;) {
+      let next: [Uint8Array, SocketAddress];
+      try {
+        next = await this.recvfrom(FULL_DATAGRAM);
+      } catch (e) {
+        if (this.closed) return;
+        throw e;
+      }
+      yield next;
+    }
+  }
+
+  /** One datagram: a queued one first, else one receive from Deno. */
+  async #receive(
+    deadline: Deadline,
+    peek: boolean,
+    size: number,
+    into?: Uint8Array,
+  ): Promise<Datagram> {
+    await this.#settleOptions(deadline);
+    for (;;) {
+      const next = this.#ready[0];
+      if (next) {
+        if (!this.#fromPeer(next[1])) {
+          this.#ready.shift(); // a connected socket drops other senders' datagrams
+          continue;
+        }
+        if (!peek) this.#ready.shift();
+        return next;
+      }
+      const failure = this.#receiveError;
+      if (failure) {
+        this.#receiveError = null;
+        throw this.#fail(failure);
+      }
+      const conn = this.#conn;
+      if (!conn) {
+        // Nothing can arrive before the socket has an address: wait for one.
+        this.#whenBound ??= Promise.withResolvers<void>();
+        await this.#wait(this.#whenBound.promise, deadline);
+        continue;
+      }
+      if (!this.#receiving && deadline.timeout === null && !deadline.signal && !peek) {
+        // Blocking with nothing queued: receive straight into the result; the
+        // kernel truncates to its size. A connected socket may drop what it
+        // gets, so it never lets the caller's buffer see another sender's data.
+        const buffer = into && !this.#peer ? into : new Uint8Array(size);
+        const got = await this.#receiveDirect(conn, buffer);
+        if (this.#fromPeer(got[1])) return got;
+        continue;
+      }
+      this.#receiving ??= this.#receiveAhead(conn);
+      await this.#wait(this.#receiving, deadline);
+    }
+  }
+
+  async #receiveDirect(conn: Deno.DatagramConn, buffer: Uint8Array): Promise<Datagram> {
+    let settle!: () => void;
+    this.#receiving = new Promise<void>((resolve) => settle = resolve);
+    try {
+      const [data, from] = await conn.receive(buffer);
+      return [data, from as Deno.NetAddr];
+    } catch (e) {
+      throw this.#fail(e);
+    } finally {
+      this.#receiving = null;
+      settle();
+    }
+  }
+
+  #receiveAhead(conn: Deno.DatagramConn): Promise<void> {
+    return conn.receive(new Uint8Array(FULL_DATAGRAM)).then(([data, from]) => {
+      this.#receiving = null;
+      if (this.closed) return;
+      // Keep a small datagram in a buffer of its own size, not 64 KiB.
+      this.#ready.push([data.length <= 4096 ? data.slice() : data, from as Deno.NetAddr]);
+    }, (e) => {
+      this.#receiving = null;
+      if (!this.closed) this.#receiveError = e;
     });
   }
 
+  async #wait(op: Promise<unknown>, deadline: Deadline): Promise<void> {
+    try {
+      await this.waitFor(op, deadline);
+    } catch (e) {
+      throw this.closed ? badf(e) : e;
+    }
+    this.checkOpen();
+  }
+
+  #fromPeer(from: Deno.NetAddr): boolean {
+    const peer = this.#peer;
+    if (!peer) return true;
+    return from.port === peer.port &&
+      (canonicalHost(from.hostname) ?? from.hostname) === peer.canonical;
+  }
+
+  // ---- options -----------------------------------------------------------
+
+  /**
+   * Sets an option. `SO_BROADCAST` allows sending to the broadcast address;
+   * `SO_REUSEADDR`/`SO_REUSEPORT` take effect at `bind` (Deno sets both
+   * together). Multicast, with Python's values: `IP_ADD_MEMBERSHIP` /
+   * `IP_DROP_MEMBERSHIP` take `ip_mreq` bytes (group then interface
+   * address, e.g. `inet_aton(group) + inet_aton("0.0.0.0")`),
+   * `IPV6_JOIN_GROUP` / `IPV6_LEAVE_GROUP` `ipv6_mreq` bytes (group then
+   * interface index); `IP_MULTICAST_LOOP`/`IPV6_MULTICAST_LOOP` (before
+   * `bind`, or once a group is joined) and `IP_MULTICAST_TTL` (once a
+   * group is joined) as integers. Deno joins groups asynchronously: the
+   * next blocking call waits for it and rejects if it failed (also readable
+   * as `SO_ERROR`). Anything Deno cannot do rejects with `OSError`
+   * `ENOPROTOOPT`.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SO_BROADCAST, SOCK_DGRAM, SOL_SOCKET, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.setsockopt(SOL_SOCKET, SO_BROADCAST, 1);
+   * console.log(sock.getsockopt(SOL_SOCKET, SO_BROADCAST)); // 1
+   * ```
+   */
+  setsockopt(level: number, option: number, value: number | boolean | Uint8Array): void {
+    this.checkOpen();
+    if (level === IPPROTO_IP || level === IPPROTO_IPV6) {
+      this.#setIpOption(level, option, value);
+      return;
+    }
+    if (value instanceof Uint8Array) {
+      throw new TypeError("setsockopt(): value must be an integer or boolean for this option");
+    }
+    const on = optionValue(value, "setsockopt()");
+    const name = checkOption(level, option, this.family, this.type, "set");
+    if (name === "reuseaddr" || name === "reuseport" || name === "broadcast") {
+      this.#options[name] = on;
+    }
+  }
+
+  /**
+   * Reads an option back: the values set by `setsockopt` (0 or 1, Linux's
+   * defaults otherwise: `IP_MULTICAST_LOOP` 1, `IP_MULTICAST_TTL` 1),
+   * `SO_TYPE`, and `SO_ERROR` (the errno of a failed multicast change,
+   * cleared by reading).
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SO_TYPE, SOCK_DGRAM, SOL_SOCKET, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * console.log(sock.getsockopt(SOL_SOCKET, SO_TYPE)); // 2
+   * ```
+   */
+  getsockopt(level: number, option: number): number {
+    this.checkOpen();
+    const v6 = this.family === AF_INET6;
+    if (level === IPPROTO_IP && !v6 || level === IPPROTO_IPV6 && v6) {
+      if (option === (v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP)) return this.#options.loop;
+      if (option === (v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL)) return this.#options.ttl;
+    }
+    const name = checkOption(level, option, this.family, this.type, "get");
+    switch (name) {
+      case "type":
+        return this.type;
+      case "error": {
+        const failure = this.#optionError;
+        this.#optionError = null;
+        return failure?.errno ?? 0;
+      }
+      case "reuseaddr":
+      case "reuseport":
+      case "broadcast":
+        return this.#options[name];
+      default:
+        return 0;
+    }
+  }
+
+  #setIpOption(level: number, option: number, value: unknown): void {
+    const v6 = this.family === AF_INET6;
+    const where = "setsockopt()";
+    if ((level === IPPROTO_IPV6) !== v6) {
+      throw noOption(
+        `${v6 ? "IPPROTO_IP" : "IPPROTO_IPV6"} options on an ${v6 ? "AF_INET6" : "AF_INET"} socket`,
+      );
+    }
+    if (option === (v6 ? IPV6_JOIN_GROUP : IP_ADD_MEMBERSHIP)) {
+      const { group, iface, key } = parseMreq(value, v6);
+      if (this.#groups.has(key)) {
+        throw new OSError(errno.EADDRINUSE, null, { detail: `already a member of ${group}` });
+      }
+      this.#join(key, group, iface);
+    } else if (option === (v6 ? IPV6_LEAVE_GROUP : IP_DROP_MEMBERSHIP)) {
+      const { group, key } = parseMreq(value, v6);
+      const entry = this.#groups.get(key);
+      if (!entry) {
+        throw new OSError(errno.EADDRNOTAVAIL, null, { detail: `not a member of ${group}` });
+      }
+      this.#groups.delete(key);
+      if (entry.joined) this.#track(entry.joined.then(() => entry.membership?.leave()));
+    } else if (option === (v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP)) {
+      const on = optionValue(intValue(value, where), where);
+      if (this.#conn && on !== this.#options.loop) {
+        if (this.#groups.size === 0) {
+          throw noOption(
+            "Deno sets multicast loopback at bind or on a joined group: set it before bind() or after IP_ADD_MEMBERSHIP",
+          );
+        }
+        for (const entry of this.#groups.values()) {
+          this.#track(
+            (entry.joined ?? Promise.resolve()).then(() => entry.membership?.setLoopback(on === 1)),
+          );
+        }
+      }
+      this.#options.loop = on;
+    } else if (!v6 && option === IP_MULTICAST_TTL) {
+      let ttl = intValue(value, where);
+      if (ttl === -1) ttl = 1;
+      if (ttl < 0 || ttl > 255) {
+        throw new OSError(errno.EINVAL, null, { detail: `IP_MULTICAST_TTL ${ttl}` });
+      }
+      if (ttl !== this.#options.ttl) {
+        const entries = [...this.#groups.values()];
+        if (entries.length === 0 || !this.#conn) {
+          throw noOption(
+            "Deno sets the multicast TTL only on a joined group: join one (IP_ADD_MEMBERSHIP) first",
+          );
+        }
+        for (const entry of entries) {
+          this.#track(
+            (entry.joined ?? Promise.resolve()).then(() =>
+              (entry.membership as Deno.MulticastV4Membership | null)?.setTTL(ttl)
+            ),
+          );
+        }
+      }
+      this.#options.ttl = ttl;
+    } else {
+      throw noOption(`Deno cannot set option ${option} at level ${level} on a datagram socket`);
+    }
+  }
+
+  #join(key: string, group: string, iface: string | number): void {
+    const entry: Group = { membership: null, joined: null };
+    this.#groups.set(key, entry);
+    const run = () => {
+      const conn = this.#conn!;
+      const joining: Promise<Membership> = typeof iface === "number"
+        ? conn.joinMulticastV6(group, iface)
+        : conn.joinMulticastV4(group, iface);
+      entry.joined = joining.then(async (membership) => {
+        entry.membership = membership;
+        if (this.#options.ttl !== 1 && "setTTL" in membership) {
+          await membership.setTTL(this.#options.ttl);
+        }
+      });
+      this.#track(entry.joined);
+    };
+    if (this.#conn) run();
+    else this.#pendingJoins.push(run);
+  }
+
+  /** Keeps an option change Deno makes asynchronously; the next call waits for it. */
+  #track(op: Promise<unknown>): void {
+    const done = op.then(() => {}, (e) => {
+      if (!this.closed) this.#optionError ??= toOSError(e);
+    });
+    const all: Promise<void> = Promise.all([this.#optionOps, done]).then(() => {
+      if (this.#optionOps === all) this.#optionOps = null;
+    });
+    this.#optionOps = all;
+  }
+
+  async #settleOptions(deadline: Deadline): Promise<void> {
+    if (this.#optionOps) await this.#wait(this.#optionOps, deadline);
+    const failure = this.#optionError;
+    if (failure) {
+      this.#optionError = null;
+      throw failure;
+    }
+  }
+
+  // ---- closing -----------------------------------------------------------
+
   /** @ignore */
-  protected release(): void {}
+  protected release(): void {
+    try {
+      this.#conn?.close();
+    } catch {
+      // Already closed by Deno: nothing left to free.
+    }
+    this.#conn = null;
+    this.#ready = [];
+    this.#groups.clear();
+    this.#pendingJoins = [];
+    this.#whenBound?.resolve();
+    this.#whenBound = null;
+  }
+
+  #fail(e: unknown, target?: UdpTarget): OSError {
+    if (this.closed) return badf(e);
+    return toOSError(e, { address: target ? formatTarget(target) : undefined });
+  }
+
+  /**
+   * A readable description, as Python's repr.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * console.log(String(sock));
+   * ```
+   */
+  override toString(): string {
+    return `<socket fd=${this.fileno()}, family=${this.family}, type=${this.type}, proto=${this.proto}>`;
+  }
+}
+
+quietRejections(DatagramSocket.prototype, [
+  "connect",
+  "connect_ex",
+  "sendto",
+  "send",
+  "sendall",
+  "recvfrom",
+  "recv",
+  "recvfrom_into",
+  "recv_into",
+]);
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (isIPv4(host)) return host.startsWith("127.");
+  return canonicalHost(host) === "::1";
+}
+
+function noOption(detail: string): OSError {
+  return new OSError(errno.ENOPROTOOPT, null, { detail });
+}
+
+function intValue(value: unknown, where: string): number {
+  if (value instanceof Uint8Array) {
+    if (value.length === 1) return value[0];
+    if (value.length === 4) {
+      return new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true);
+    }
+    throw new OSError(errno.EINVAL, null, { detail: `${where}: value of ${value.length} bytes` });
+  }
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${where}: value must be an integer, not ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Reads Python's `ip_mreq` / `ip_mreqn` / `ipv6_mreq` bytes. */
+function parseMreq(
+  value: unknown,
+  v6: boolean,
+): { group: string; iface: string | number; key: string } {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(
+      `setsockopt(): a multicast membership takes ${
+        v6
+          ? "ipv6_mreq bytes (16-byte group, 4-byte interface index)"
+          : "ip_mreq bytes (group, interface address)"
+      }, not ${describe(value)}`,
+    );
+  }
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
+  if (v6) {
+    if (value.length < 20) {
+      throw new OSError(errno.EINVAL, null, { detail: "ipv6_mreq is 20 bytes" });
+    }
+    const group = inet_ntop(AF_INET6, value.subarray(0, 16));
+    if (value[0] !== 0xff) {
+      throw new OSError(errno.EINVAL, null, { detail: `${group} is not a multicast address` });
+    }
+    const index = view.getUint32(16, true);
+    return { group, iface: index, key: `${group}%${index}` };
+  }
+  if (value.length < 8) throw new OSError(errno.EINVAL, null, { detail: "ip_mreq is 8 bytes" });
+  const group = inet_ntop(AF_INET, value.subarray(0, 4));
+  if (value[0] < 224 || value[0] > 239) {
+    throw new OSError(errno.EINVAL, null, { detail: `${group} is not a multicast address` });
+  }
+  const iface = inet_ntop(AF_INET, value.subarray(4, 8));
+  if (value.length >= 12 && view.getInt32(8, true) !== 0) {
+    throw noOption(
+      "ip_mreqn with an interface index: Deno joins by interface address; pass ip_mreq",
+    );
+  }
+  return { group, iface, key: `${group}@${iface}` };
+}
+
+function checkSize(value: unknown, where: string, name: string): void {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${where}: ${name} must be an integer, not ${describe(value)}`);
+  }
+  if (value < 0) throw new RangeError(`${where}: negative ${name} (${value})`);
+}
+
+function writableView(buffer: unknown, where: string): Uint8Array {
+  if (buffer instanceof Uint8Array) return buffer;
+  if (ArrayBuffer.isView(buffer)) {
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
+  throw new TypeError(
+    `${where}: buffer must be a Uint8Array or ArrayBufferView, not ${describe(buffer)}`,
+  );
 }
