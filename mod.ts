@@ -57,3 +57,5 @@ export {
   UnsupportedOperation,
 } from "./makefile.ts";
 export type { MakefileOptions, RawStream, TextFileOptions } from "./makefile.ts";
+export { DefaultSelector, EVENT_READ, EVENT_WRITE, KeyError, select } from "./select.ts";
+export type { Selectable, SelectorKey } from "./select.ts";

@@ -1077,7 +1077,9 @@ export class Socket extends SocketBase {
       }
     }
     if (events & 2 && this.#writing) waits.push(this.#writing);
-    if (waits.length === 0) return Promise.resolve();
+    // Nothing in flight can change the answer: wait for nothing (select
+    // looks again on its own schedule).
+    if (waits.length === 0) return new Promise<void>(() => {});
     return Promise.race(waits).then(() => {}, () => {});
   }
 
