@@ -122,6 +122,7 @@ export class DatagramSocket extends SocketBase {
   #ready: Datagram[] = [];
   #receiving: Promise<void> | null = null;
   #receiveError: unknown = null;
+  #scratch: Uint8Array | null = null;
 
   #options = { reuseaddr: 0, reuseport: 0, broadcast: 0, loop: 1, ttl: 1 };
   #groups = new Map<string, Group>();
@@ -409,6 +410,7 @@ export class DatagramSocket extends SocketBase {
       });
     }
     await this.#settleOptions(deadline);
+    this.checkOpen();
     this.#autobind(target.hostname);
     const op = this.#conn!.send(bytes, {
       transport: "udp",
@@ -591,6 +593,7 @@ export class DatagramSocket extends SocketBase {
   ): Promise<Datagram> {
     await this.#settleOptions(deadline);
     for (;;) {
+      this.checkOpen();
       const next = this.#ready[0];
       if (next) {
         if (!this.#fromPeer(next[1])) {
@@ -641,11 +644,13 @@ export class DatagramSocket extends SocketBase {
   }
 
   #receiveAhead(conn: Deno.DatagramConn): Promise<void> {
-    return conn.receive(new Uint8Array(FULL_DATAGRAM)).then(([data, from]) => {
+    // One receive ahead at a time, so one scratch buffer serves them all;
+    // each datagram is copied out at its own size.
+    this.#scratch ??= new Uint8Array(FULL_DATAGRAM);
+    return conn.receive(this.#scratch).then(([data, from]) => {
       this.#receiving = null;
       if (this.closed) return;
-      // Keep a small datagram in a buffer of its own size, not 64 KiB.
-      this.#ready.push([data.length <= 4096 ? data.slice() : data, from as Deno.NetAddr]);
+      this.#ready.push([data.slice(), from as Deno.NetAddr]);
     }, (e) => {
       this.#receiving = null;
       if (!this.closed) this.#receiveError = e;
