@@ -421,6 +421,10 @@ export class DatagramSocket extends SocketBase {
       return await this.waitFor(op, deadline);
     } catch (e) {
       if (this.closed) throw badf(e);
+      if (deadline.signal?.aborted && e === deadline.signal.reason) {
+        op.catch(() => {}); // the datagram may still go out, as with any abandoned send
+        throw e;
+      }
       if (e instanceof TimeoutError || e instanceof BlockingIOError) {
         // Deno has the datagram and sends it when it can, as a kernel send
         // buffer would: it counts as sent (retrying would duplicate it).
@@ -619,9 +623,12 @@ export class DatagramSocket extends SocketBase {
         // Blocking with nothing queued: receive straight into the result; the
         // kernel truncates to its size. A connected socket may drop what it
         // gets, so it never lets the caller's buffer see another sender's data.
-        const buffer = into && !this.#peer ? into : new Uint8Array(size);
-        const got = await this.#receiveDirect(conn, buffer);
-        if (this.#fromPeer(got[1])) return got;
+        // A large bufsize reads into the scratch buffer and keeps only a
+        // copy of the datagram's own size, not a 64 KiB buffer per datagram.
+        const own = into && !this.#peer ? into : size <= 2048 ? new Uint8Array(size) : null;
+        const buffer = own ?? (this.#scratch ??= new Uint8Array(FULL_DATAGRAM)).subarray(0, size);
+        const [data, from] = await this.#receiveDirect(conn, buffer);
+        if (this.#fromPeer(from)) return [own ? data : data.slice(), from];
         continue;
       }
       this.#receiving ??= this.#receiveAhead(conn);

@@ -263,6 +263,15 @@ Deno.test("udp: non-blocking mode and aborts lose nothing", async () => {
   await assertRejects(pending, Error, /stop/);
   await client.sendto("two", server.getsockname());
   assertEquals(text((await server.recvfrom(100))[0]), "two");
+  // A send with an aborted signal rejects with its reason and sends nothing.
+  const aborted = AbortSignal.abort(new Error("never sent"));
+  await assertRejects(
+    client.sendto("lost", server.getsockname(), { signal: aborted }),
+    Error,
+    /never sent/,
+  );
+  await client.sendto("three", 0, server.getsockname(), { signal: new AbortController().signal });
+  assertEquals(text((await server.recvfrom(100))[0]), "three");
 });
 
 Deno.test("udp: recvfrom on an unbound socket waits for a binding; close rejects with EBADF", async () => {
