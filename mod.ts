@@ -59,3 +59,13 @@ export {
 export type { MakefileOptions, RawStream, TextFileOptions } from "./makefile.ts";
 export { DefaultSelector, EVENT_READ, EVENT_WRITE, KeyError, select } from "./select.ts";
 export type { Selectable, SelectorKey } from "./select.ts";
+export {
+  BaseRequestHandler,
+  BaseServer,
+  DatagramRequestHandler,
+  StreamRequestHandler,
+  TCPServer,
+  UDPServer,
+  UnixStreamServer,
+} from "./socketserver.ts";
+export type { DatagramRequest, RequestHandlerClass } from "./socketserver.ts";
