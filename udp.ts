@@ -680,6 +680,29 @@ export class DatagramSocket extends SocketBase {
       (canonicalHost(from.hostname) ?? from.hostname) === peer.canonical;
   }
 
+  // ---- readiness (select) ------------------------------------------------
+
+  /** @ignore */
+  override _ready(events: number): number {
+    this.checkOpen();
+    let ready = events & 2; // a datagram send never waits for the peer
+    if (events & 1) {
+      // A connected socket drops other senders' datagrams, as recv would.
+      while (this.#ready.length > 0 && !this.#fromPeer(this.#ready[0][1])) this.#ready.shift();
+      if (this.#ready.length > 0 || this.#receiveError) ready |= 1;
+    }
+    return ready;
+  }
+
+  /** @ignore */
+  override _watch(events: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (!(events & 1)) return new Promise<void>(() => {});
+    const conn = this.#conn;
+    if (!conn) return (this.#whenBound ??= Promise.withResolvers<void>()).promise;
+    return this.#receiving ??= this.#receiveAhead(conn);
+  }
+
   // ---- options -----------------------------------------------------------
 
   /**

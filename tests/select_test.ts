@@ -1,4 +1,5 @@
 import {
+  AF_INET,
   BlockingIOError,
   DefaultSelector,
   EVENT_READ,
@@ -6,6 +7,7 @@ import {
   KeyError,
   OSError,
   select,
+  SOCK_DGRAM,
   type Socket,
   socket,
 } from "@seed/socket";
@@ -250,4 +252,21 @@ Deno.test("DefaultSelector: a closed registered socket is skipped, a connect fin
   server.close();
   // EVENT_WRITE on the server side of a socket that cannot be written to now: none here.
   assertEquals(EVENT_READ | EVENT_WRITE, 3);
+});
+
+Deno.test("select on datagram sockets: readable when a datagram waits; recvfrom then gets it", async () => {
+  using a = socket(AF_INET, SOCK_DGRAM);
+  using b = socket(AF_INET, SOCK_DGRAM);
+  a.bind(["127.0.0.1", 0]);
+  b.bind(["127.0.0.1", 0]);
+  assertEquals(await select([a], [a], [], 0), [[], [a], []]);
+  await b.sendto("one", a.getsockname());
+  await b.sendto("two", a.getsockname());
+  assertEquals((await select([a], [], [], 5))[0], [a]);
+  a.setblocking(false);
+  assertEquals(text((await a.recvfrom(100))[0]), "one");
+  assertEquals((await select([a], [], [], 5))[0], [a]);
+  assertEquals(text((await a.recvfrom(100))[0]), "two");
+  assertEquals(await select([a], [], [], 0), [[], [], []]);
+  await assertRejects(a.recvfrom(100), BlockingIOError);
 });

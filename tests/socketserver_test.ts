@@ -1,12 +1,16 @@
 import {
+  AF_INET,
   AF_UNIX,
   BaseRequestHandler,
+  DatagramRequestHandler,
   OSError,
+  SOCK_DGRAM,
   type Socket,
   socket,
   type SocketAddress,
   StreamRequestHandler,
   TCPServer,
+  UDPServer,
   UnixStreamServer,
 } from "@seed/socket";
 import {
@@ -216,4 +220,29 @@ Deno.test("UnixStreamServer serves on a path", async () => {
   await serving;
   server.server_close();
   await Deno.remove(path).catch(() => {});
+});
+
+Deno.test("UDPServer with a DatagramRequestHandler answers each datagram", async () => {
+  class Upper extends DatagramRequestHandler {
+    override async handle() {
+      const line = text(await this.rfile.readline());
+      await this.wfile.write(line.toUpperCase());
+      await this.wfile.write(`from ${this.rfile.closed ? "?" : "rfile"}`);
+    }
+  }
+  await using server = new UDPServer(["127.0.0.1", 0], Upper);
+  const serving = server.serve_forever(0.05);
+  using client = socket(AF_INET, SOCK_DGRAM);
+  client.settimeout(5);
+  for (const word of ["alpha\nrest", "beta"]) {
+    await client.sendto(word, server.server_address as [string, number]);
+    const [reply, from] = await client.recvfrom(100);
+    assertEquals(from, server.server_address);
+    assertEquals(
+      text(reply),
+      word.split("\n")[0].toUpperCase() + (word.includes("\n") ? "\n" : "") + "from rfile",
+    );
+  }
+  await server.shutdown();
+  await serving;
 });
