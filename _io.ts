@@ -169,18 +169,17 @@ export class WriteQueue {
     return this.#pending > 0 && this.#pending >= this.size;
   }
 
-  /** Sends everything queued. */
+  /** Sends everything queued, including what is queued while it sends. */
   async flush(): Promise<void> {
-    if (this.#pending === 0) return;
-    let data = this.#parts.length === 1 ? this.#parts[0] : join(this.#parts, this.#pending);
-    this.#parts = [data];
-    while (data.length > 0) {
-      const n = await this.#raw.write(data);
-      data = data.subarray(n);
-      this.#parts[0] = data;
-      this.#pending = data.length;
+    while (this.#parts.length > 0) {
+      // Coalesce what waits into one write; later writes queue behind it.
+      if (this.#parts.length > 1) this.#parts = [join(this.#parts, this.#pending)];
+      const head = this.#parts[0];
+      const n = await this.#raw.write(head);
+      this.#pending -= n;
+      if (n >= head.length) this.#parts.shift();
+      else this.#parts[0] = head.subarray(n);
     }
-    this.#parts = [];
   }
 }
 

@@ -325,3 +325,28 @@ Deno.test("read(n), read1, readinto, peek on a binary file", async () => {
   assertEquals(text(await f.read(10)), "abc");
   assertEquals((await f.read()).length, 0);
 });
+
+Deno.test("concurrent writes to one file are all sent, in call order", async () => {
+  const sent: number[] = [];
+  const slow: RawStream = {
+    closed: false,
+    readinto: () => Promise.resolve(0),
+    async write(data) {
+      await new Promise((r) => setTimeout(r, 0));
+      const n = Math.min(data.length, 3); // short writes too
+      sent.push(...data.subarray(0, n));
+      return n;
+    },
+    close() {},
+    fileno: () => 1,
+  };
+  for (const size of [0, 4, 8192]) {
+    sent.length = 0;
+    const f = new SocketFile(slow, "wb", size);
+    const writes = [];
+    for (let i = 0; i < 50; i++) writes.push(f.write(new Uint8Array([i, i])));
+    await Promise.all(writes);
+    await f.flush();
+    assertEquals(sent, Array.from({ length: 100 }, (_, k) => k >> 1), `buffer size ${size}`);
+  }
+});
