@@ -203,7 +203,7 @@ function watch(child: Deno.ChildProcess) {
 }
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms);
   });
@@ -280,7 +280,8 @@ function fmt(value: number | null, unit: string): string {
 async function version(cmd: string[]): Promise<string> {
   try {
     const out = await new Deno.Command(cmd[0], { args: cmd.slice(1) }).output();
-    return new TextDecoder().decode(out.stdout).trim() || new TextDecoder().decode(out.stderr).trim();
+    return new TextDecoder().decode(out.stdout).trim() ||
+      new TextDecoder().decode(out.stderr).trim();
   } catch (e) {
     return `unavailable (${(e as Error).message})`;
   }
@@ -290,7 +291,9 @@ const table = rows();
 const started = new Date();
 const results: Record<string, Record<string, Sample[]>> = {};
 console.error(
-  `${quick ? "quick" : "full"} run: ${table.length} rows × ${impls.length} implementations × ${rounds} rounds`,
+  `${
+    quick ? "quick" : "full"
+  } run: ${table.length} rows × ${impls.length} implementations × ${rounds} rounds`,
 );
 for (const row of table) {
   results[row.id] = Object.fromEntries(impls.map((i) => [i, []]));

@@ -12,18 +12,30 @@ import {
   AF_INET,
   IPPROTO_TCP,
   SHUT_WR,
-  type Socket,
   SOCK_DGRAM,
+  type Socket,
   socket,
   TCP_NODELAY,
 } from "../../mod.ts";
 import type { Params } from "./_params.ts";
 
+// The datagram API of API.md; udp.ts is being built (cast until it lands).
+interface Datagram {
+  bind(address: [string, number]): void;
+  getsockname(): unknown;
+  sendto(data: Uint8Array, address: unknown): Promise<number>;
+  recvfrom(bufsize: number): Promise<[Uint8Array, unknown]>;
+  close(): void;
+}
+const datagram = () => socket(AF_INET, SOCK_DGRAM) as unknown as Datagram;
+
 const [role, workload, ...rest] = Deno.args;
 
 async function recvExact(sock: Socket, buf: Uint8Array, n: number): Promise<void> {
   for (let got = 0; got < n;) {
-    const k = got === 0 ? await sock.recv_into(buf, n) : await sock.recv_into(buf.subarray(got), n - got);
+    const k = got === 0
+      ? await sock.recv_into(buf, n)
+      : await sock.recv_into(buf.subarray(got), n - got);
     if (k === 0) throw new Error("peer closed early");
     got += k;
   }
@@ -57,7 +69,7 @@ async function echo(conn: Socket, p: Params): Promise<void> {
 
 async function server(p: Params): Promise<void> {
   if (workload === "udp_rr") {
-    const sock = socket(AF_INET, SOCK_DGRAM);
+    const sock = datagram();
     sock.bind(["127.0.0.1", 0]);
     console.log(`PORT ${(sock.getsockname() as [string, number])[1]}`);
     for (let i = 0; i < p.count!; i++) {
@@ -115,7 +127,7 @@ async function server(p: Params): Promise<void> {
 async function client(port: number, p: Params): Promise<number> {
   const address: [string, number] = ["127.0.0.1", port];
   if (workload === "udp_rr") {
-    const sock = socket(AF_INET, SOCK_DGRAM);
+    const sock = datagram();
     sock.bind(["127.0.0.1", 0]);
     const msg = new Uint8Array(p.size!);
     const t0 = performance.now();
