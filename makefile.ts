@@ -87,6 +87,8 @@ export interface MakefileOptions {
  */
 export class UnsupportedOperation extends OSError {
   /**
+   * Makes the error.
+   *
    * @param message What is not supported.
    */
   constructor(message: string) {
@@ -110,6 +112,8 @@ export class UnicodeDecodeError extends RangeError {
   /** The encoding that failed. */
   readonly encoding: string;
   /**
+   * Makes the error.
+   *
    * @param encoding The encoding.
    * @param reason Why the bytes could not be decoded.
    */
@@ -137,6 +141,8 @@ export class UnicodeEncodeError extends RangeError {
   /** The encoding that failed. */
   readonly encoding: string;
   /**
+   * Makes the error.
+   *
    * @param encoding The encoding.
    * @param reason Why the text could not be encoded.
    */

@@ -168,6 +168,8 @@ export abstract class BaseServer<R> {
   #tasks = new Map<Promise<void>, R>();
 
   /**
+   * Records the address and the handler class.
+   *
    * @param server_address The address to serve on.
    * @param RequestHandlerClass The handler class.
    */
@@ -524,11 +526,11 @@ export class TCPServer extends BaseServer<Socket> {
   /** The type of the server's socket (`SOCK_STREAM`). */
   static readonly socket_type: number = SOCK_STREAM;
   /** The `listen()` backlog. */
-  static request_queue_size = 5;
+  static request_queue_size: number = 5;
   /** Set `SO_REUSEADDR` before binding. */
-  static allow_reuse_address = false;
+  static allow_reuse_address: boolean = false;
   /** Set `SO_REUSEPORT` before binding. */
-  static allow_reuse_port = false;
+  static allow_reuse_port: boolean = false;
 
   /** The listening socket. */
   readonly socket: Socket;
@@ -700,13 +702,13 @@ export class UnixStreamServer extends TCPServer {
 export class StreamRequestHandler<S extends BaseServer<Socket> = BaseServer<Socket>>
   extends BaseRequestHandler<Socket, S> {
   /** `rfile`'s buffer size (-1: the default). */
-  rbufsize = -1;
+  rbufsize: number = -1;
   /** `wfile`'s buffer size (0: send every write at once). */
-  wbufsize = 0;
+  wbufsize: number = 0;
   /** A timeout for the connection, in seconds (`null`: none). */
   timeout: number | null = null;
   /** Set `TCP_NODELAY` on the connection. */
-  disable_nagle_algorithm = false;
+  disable_nagle_algorithm: boolean = false;
   /** The connection (the request). */
   connection!: Socket;
   /** The connection's input, as a buffered binary file. */
@@ -777,11 +779,11 @@ export class UDPServer extends BaseServer<DatagramRequest> {
   /** `SOCK_DGRAM`. */
   static readonly socket_type: number = SOCK_DGRAM;
   /** Set `SO_REUSEADDR` before binding. */
-  static allow_reuse_address = false;
+  static allow_reuse_address: boolean = false;
   /** Set `SO_REUSEPORT` before binding. */
-  static allow_reuse_port = false;
+  static allow_reuse_port: boolean = false;
   /** The largest datagram read (longer ones are truncated). */
-  static max_packet_size = 8192;
+  static max_packet_size: number = 8192;
 
   /** The server's datagram socket. */
   readonly socket: DatagramSocket;
