@@ -571,9 +571,25 @@ export class Socket extends SocketBase {
     peek: boolean,
     into?: Uint8Array,
   ): Promise<Uint8Array> {
+    let polled = false;
     for (;;) {
-      if (this.#buffered > 0) return peek ? this.#peek(size) : this.#take(size);
-      if (this.#eof || this.#shutRd) return EMPTY;
+      if (this.#buffered > 0) {
+        // A peek sees all that has arrived, not only what was read ahead.
+        if (peek && !polled && this.#buffered < size && !this.#eof && !this.#shutRd) {
+          polled = true;
+          await this.#poll(conn, size);
+          continue;
+        }
+        return peek ? this.#peek(size) : this.#take(size);
+      }
+      if (this.#eof) return EMPTY;
+      if (this.#shutRd) {
+        // After SHUT_RD, Linux returns what has already arrived, never blocks.
+        if (polled) return EMPTY;
+        polled = true;
+        await this.#poll(conn, size);
+        continue;
+      }
       const failure = this.#readError;
       if (failure) {
         this.#readError = null;
@@ -592,6 +608,18 @@ export class Socket extends SocketBase {
       }
       this.checkOpen();
     }
+  }
+
+  /** Gives bytes that have already arrived one macrotask to land; never blocks. */
+  async #poll(conn: Deno.Conn, size: number): Promise<void> {
+    if (this.#readError) return;
+    this.#reading ??= this.#readAhead(conn, Math.max(size, PEEK_CHUNK));
+    try {
+      await this.waitFor(this.#reading, { timeout: 0, start: performance.now() });
+    } catch {
+      // Nothing more yet: the read stays in flight for the next call.
+    }
+    this.checkOpen();
   }
 
   async #readDirect(conn: Deno.Conn, buffer: Uint8Array): Promise<Uint8Array> {
