@@ -389,3 +389,58 @@ Deno.test("functions: socketpair gives two connected sockets (stream and datagra
   const err = await assertRejects(socketpair(AF_UNIX), OSError);
   assertEquals(err.errno, errno.EAFNOSUPPORT);
 });
+
+Deno.test("functions: create_server and create_connection interoperate with CPython's", async () => {
+  // CPython's create_connection to our create_server…
+  await using server = create_server(["127.0.0.1", 0]);
+  const [, port] = server.getsockname() as [string, number];
+  const client = python(
+    `import socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as s:
+    s.sendall(b"from cpython")
+    print(s.recv(64).decode())`,
+    String(port),
+  );
+  const [conn] = await server.accept();
+  conn.settimeout(10);
+  assertEquals(text(await conn.recv(64)), "from cpython");
+  await conn.sendall("from the library");
+  conn.close();
+  assertEquals((await client).trim(), "from the library");
+
+  // …and ours to CPython's create_server.
+  const proc = new Deno.Command("python3", {
+    args: [
+      "-c",
+      `import socket
+with socket.create_server(("127.0.0.1", 0)) as srv:
+    print(srv.getsockname()[1], flush=True)
+    srv.settimeout(10)
+    conn, addr = srv.accept()
+    with conn:
+        conn.sendall(("%s:%d" % addr).encode())`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = proc.stdout.getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += text(value);
+  }
+  const pyPort = Number(out.trim());
+  await using sock = await create_connection(["127.0.0.1", pyPort], 10);
+  let reply = "";
+  for (let i = 0; i < 10; i++) {
+    const part = await sock.recv(64);
+    if (part.length === 0) break;
+    reply += text(part);
+  }
+  const [host, myPort] = sock.getsockname() as [string, number];
+  assertEquals(reply, `${host}:${myPort}`);
+  reader.releaseLock();
+  const status = await proc.output();
+  assert(status.success, text(status.stderr));
+});
