@@ -802,7 +802,7 @@ export class DatagramSocket extends SocketBase {
         throw new OSError(errno.EADDRNOTAVAIL, null, { detail: `not a member of ${group}` });
       }
       this.#groups.delete(key);
-      if (entry.joined) this.#track(entry.joined.then(() => entry.membership?.leave()));
+      this.#onGroup(entry, (membership) => membership.leave());
     } else if (option === (v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP)) {
       const on = optionValue(intValue(value, where), where);
       if (this.#conn && on !== this.#options.loop) {
@@ -812,9 +812,7 @@ export class DatagramSocket extends SocketBase {
           );
         }
         for (const entry of this.#groups.values()) {
-          this.#track(
-            (entry.joined ?? Promise.resolve()).then(() => entry.membership?.setLoopback(on === 1)),
-          );
+          this.#onGroup(entry, (membership) => membership.setLoopback(on === 1));
         }
       }
       this.#options.loop = on;
@@ -832,10 +830,9 @@ export class DatagramSocket extends SocketBase {
           );
         }
         for (const entry of entries) {
-          this.#track(
-            (entry.joined ?? Promise.resolve()).then(() =>
-              (entry.membership as Deno.MulticastV4Membership | null)?.setTTL(ttl)
-            ),
+          this.#onGroup(
+            entry,
+            (membership) => (membership as Deno.MulticastV4Membership).setTTL(ttl),
           );
         }
       }
@@ -849,6 +846,7 @@ export class DatagramSocket extends SocketBase {
     const entry: Group = { membership: null, joined: null };
     this.#groups.set(key, entry);
     const run = () => {
+      if (this.#groups.get(key) !== entry) return; // dropped before bind
       const conn = this.#conn!;
       const joining: Promise<Membership> = typeof iface === "number"
         ? conn.joinMulticastV6(group, iface)
@@ -858,11 +856,24 @@ export class DatagramSocket extends SocketBase {
         if (this.#options.ttl !== 1 && "setTTL" in membership) {
           await membership.setTTL(this.#options.ttl);
         }
+      }, (e) => {
+        // A failed join leaves no membership behind (a drop is EADDRNOTAVAIL).
+        if (this.#groups.get(key) === entry) this.#groups.delete(key);
+        throw e;
       });
       this.#track(entry.joined);
     };
     if (this.#conn) run();
     else this.#pendingJoins.push(run);
+  }
+
+  /** Changes a group's membership once its join is done (nothing if it failed or is pending). */
+  #onGroup(entry: Group, change: (membership: Membership) => Promise<void>): void {
+    if (!entry.joined) return; // not bound yet: the join applies the options itself
+    this.#track(entry.joined.then(
+      () => entry.membership ? change(entry.membership) : undefined,
+      () => {}, // the join's own failure is reported once, by the join
+    ));
   }
 
   /** Keeps an option change Deno makes asynchronously; the next call waits for it. */

@@ -12,13 +12,17 @@ import {
   type DatagramSocket,
   errno,
   inet_aton,
+  inet_pton,
   IP_ADD_MEMBERSHIP,
   IP_DROP_MEMBERSHIP,
   IP_MULTICAST_LOOP,
   IP_MULTICAST_TTL,
   IPPROTO_IP,
   IPPROTO_IPV6,
+  IPV6_JOIN_GROUP,
+  IPV6_LEAVE_GROUP,
   IPV6_MULTICAST_HOPS,
+  IPV6_MULTICAST_LOOP,
   MSG_DONTWAIT,
   MSG_PEEK,
   OSError,
@@ -465,6 +469,32 @@ Deno.test("udp: socket options", async (t) => {
     );
     assertThrows(() => sock.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, 1), TypeError);
     assertThrows(() => sock.getsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP), OSError, /Errno 92/);
+  });
+
+  await t.step("multicast membership (IPv6), and a join made before bind", async () => {
+    using sock = socket(AF_INET6, SOCK_DGRAM);
+    const mreq = new Uint8Array(20);
+    mreq.set(inet_pton(AF_INET6, "ff02::1:3"));
+    new DataView(mreq.buffer).setUint32(16, 1, true); // interface index 1 (loopback)
+    sock.setsockopt(IPPROTO_IPV6, IPV6_JOIN_GROUP, mreq); // applied at bind
+    sock.bind(["::1", 0]);
+    sock.setsockopt(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+    assertEquals(sock.getsockopt(IPPROTO_IPV6, IPV6_MULTICAST_LOOP), 0);
+    sock.setsockopt(IPPROTO_IPV6, IPV6_LEAVE_GROUP, mreq);
+    await sock.sendto("flush", sock.getsockname());
+    assertEquals(text((await sock.recvfrom(16))[0]), "flush");
+    assertEquals(sock.getsockopt(SOL_SOCKET, SO_ERROR), 0);
+  });
+
+  await t.step("a join Deno refuses rejects the next call, and leaves no membership", async () => {
+    using sock = udp();
+    // 203.0.113.9 (TEST-NET-3) is no interface of this host.
+    const mreq = concatBytes(inet_aton("239.255.42.2"), inet_aton("203.0.113.9"));
+    sock.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq);
+    await assertRejects(sock.sendto("x", sock.getsockname()), OSError);
+    assertThrows(() => sock.setsockopt(IPPROTO_IP, IP_DROP_MEMBERSHIP, mreq), OSError, /Errno 99/);
+    await sock.sendto("works again", sock.getsockname());
+    assertEquals(text((await sock.recvfrom(16))[0]), "works again");
   });
 
   await t.step("what Deno cannot do is ENOPROTOOPT", () => {
