@@ -612,6 +612,9 @@ export function toOSError(err: unknown, context: ErrorContext = {}): OSError {
       detail,
     });
   }
+  // An errno this module has no name for still keeps its number and text.
+  const os = /^(.+) \(os error (\d+)\)$/.exec(err.message);
+  if (os) return new OSError(Number(os[2]), os[1], { cause: err, detail });
   return new OSError(null, err.message, { cause: err, detail });
 }
 

@@ -491,7 +491,9 @@ Deno.test("udp: socket options", async (t) => {
     // 203.0.113.9 (TEST-NET-3) is no interface of this host.
     const mreq = concatBytes(inet_aton("239.255.42.2"), inet_aton("203.0.113.9"));
     sock.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq);
-    await assertRejects(sock.sendto("x", sock.getsockname()), OSError);
+    const err = await assertRejects(sock.sendto("x", sock.getsockname()), OSError);
+    // ENODEV has no name in errors.ts: its number and text still come through.
+    if (Deno.build.os === "linux") assertEquals([err.errno, err.strerror], [19, "No such device"]);
     assertThrows(() => sock.setsockopt(IPPROTO_IP, IP_DROP_MEMBERSHIP, mreq), OSError, /Errno 99/);
     await sock.sendto("works again", sock.getsockname());
     assertEquals(text((await sock.recvfrom(16))[0]), "works again");
