@@ -414,7 +414,8 @@ function checkIntArg(value: unknown, name: string): number {
   return value;
 }
 
-function parsePort(port: unknown, flags: number): number {
+/** A port number, or a service name to look up. */
+function parsePort(port: unknown, flags: number): number | string {
   if (port === null || port === undefined) return 0;
   let text: string;
   if (typeof port === "number") {
@@ -431,12 +432,40 @@ function parsePort(port: unknown, flags: number): number {
   }
   if (/^\d+$/.test(text)) return Number(text) % 65536; // glibc keeps the low 16 bits
   if (flags & AI_NUMERICSERV || text === "") throw noName();
-  if (text.startsWith("-")) throw gai(EAI_SERVICE, "Servname not supported for ai_socktype");
-  throw gai(
-    EAI_SERVICE,
-    "Servname not supported for ai_socktype",
-    `service names such as "${text}" are not looked up (Deno cannot read the services database); pass the port number`,
-  );
+  if (text.startsWith("-")) throw servname();
+  return text;
+}
+
+function servname(detail?: string, cause?: unknown): gaierror {
+  return gai(EAI_SERVICE, "Servname not supported for ai_socktype", detail, cause);
+}
+
+const SERVICES = "/etc/services";
+
+/** The TCP and UDP ports of a service name (or alias) in the services database. */
+async function lookupService(name: string): Promise<{ tcp?: number; udp?: number }> {
+  let table: string;
+  try {
+    table = await Deno.readTextFile(SERVICES);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) {
+      throw new PermissionError(errno.EACCES, null, {
+        cause: e,
+        detail: `Deno needs read permission to look up the service "${name}": ` +
+          `run with --allow-read=${SERVICES}, or pass the port number`,
+      });
+    }
+    throw servname(`${SERVICES} cannot be read; pass the port number`, e);
+  }
+  const found: { tcp?: number; udp?: number } = {};
+  for (const line of table.split("\n")) {
+    const [entry, ...aliases] = line.replace(/#.*/, "").trim().split(/\s+/);
+    const [official, where] = [entry, aliases.shift() ?? ""];
+    if (official !== name && !aliases.includes(name)) continue;
+    const match = /^(\d+)\/(tcp|udp)$/.exec(where);
+    if (match) found[match[2] as "tcp" | "udp"] ??= Number(match[1]);
+  }
+  return found;
 }
 
 /** The (type, proto) pairs glibc lists for a request. */
@@ -553,8 +582,9 @@ function lookupError(e: Error & { code?: string }, host: string): OSError {
  *
  * An unknown host rejects with `gaierror` (`EAI_NONAME`, -2 on Linux); a
  * family the host has no address in with `gaierror` -9 (`EAI_ADDRFAMILY`)
- * for numeric hosts. Service names (`"http"`) are not looked up: pass the
- * port number (`gaierror` `EAI_SERVICE` says so).
+ * for numeric hosts. A service name (`"http"`) is looked up in
+ * `/etc/services`, which needs `--allow-read=/etc/services`; a port number
+ * needs nothing.
  *
  * @example
  * ```ts
@@ -585,8 +615,20 @@ export async function getaddrinfo(
   if (type !== 0 && type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_RAW) {
     throw gai(EAI_SOCKTYPE, "ai_socktype not supported");
   }
-  const pairs = kinds(type, proto);
-  const portNumber = parsePort(port, flags);
+  // Each (type, proto) with its port: a service name lists only the
+  // protocols the services database has it for, as glibc does.
+  let pairs: [number, number, number][];
+  const service = parsePort(port, flags);
+  if (typeof service === "number") {
+    pairs = kinds(type, proto).map(([t, p]) => [t, p, service]);
+  } else {
+    const ports = await lookupService(service);
+    pairs = kinds(type, proto).flatMap(([t, p]): [number, number, number][] => {
+      const number = t === SOCK_STREAM ? ports.tcp : t === SOCK_DGRAM ? ports.udp : undefined;
+      return number === undefined ? [] : [[t, p, number]];
+    });
+    if (pairs.length === 0) throw servname();
+  }
   let found: Found[];
   if (host === null || host === undefined) {
     const v4 = { family: AF_INET, address: flags & AI_PASSIVE ? "0.0.0.0" : "127.0.0.1", scope: 0 };
@@ -610,7 +652,7 @@ export async function getaddrinfo(
   }
   const result: AddrInfo[] = [];
   for (const f of found) {
-    for (const [t, p] of pairs) {
+    for (const [t, p, portNumber] of pairs) {
       const canon = flags & AI_CANONNAME && result.length === 0 ? (host ?? "") : "";
       result.push([
         f.family,

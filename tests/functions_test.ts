@@ -444,3 +444,72 @@ with socket.create_server(("127.0.0.1", 0)) as srv:
   const status = await proc.output();
   assert(status.success, text(status.stderr));
 });
+
+Deno.test("functions: getaddrinfo looks service names up in /etc/services, as CPython", async () => {
+  const cases: Json[][] = [
+    ["localhost", "http"],
+    ["localhost", "domain"],
+    ["localhost", "www"],
+    ["localhost", "ntp", 0, SOCK_STREAM],
+    ["localhost", "ntp"],
+    ["localhost", "domain", 0, 3],
+    ["localhost", "HTTP"],
+    ["127.0.0.1", "ssh", AF_INET, SOCK_STREAM],
+    ["::1", "domain", AF_INET6, SOCK_DGRAM],
+    ["localhost", "no-such-service"],
+  ];
+  const expected = JSON.parse(
+    await python(PYTHON_BATCH, JSON.stringify(cases.map((args) => ["getaddrinfo", args]))),
+  ) as Outcome[];
+  // The test task may not read /etc/services: a child process may.
+  const out = await new Deno.Command("deno", {
+    args: [
+      "run",
+      "--no-config",
+      "--no-prompt",
+      "--allow-read=/etc/services",
+      "--allow-net=localhost",
+      "-",
+      JSON.stringify(cases),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = out.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(`
+    import { getaddrinfo } from "${new URL("../mod.ts", import.meta.url).href}";
+    const results = [];
+    for (const args of JSON.parse(Deno.args[0])) {
+      try {
+        results.push({ ok: await getaddrinfo(...args) });
+      } catch (e) {
+        results.push({ error: e.name, errno: e.errno ?? null, message: e.strerror ?? e.message });
+      }
+    }
+    console.log(JSON.stringify(results));`));
+  await writer.close();
+  const result = await out.output();
+  assert(result.success, text(result.stderr));
+  const got = JSON.parse(text(result.stdout)) as Outcome[];
+  for (const [i, args] of cases.entries()) {
+    const want = expected[i];
+    const label = `getaddrinfo(${JSON.stringify(args)})`;
+    if ("ok" in want) assertEquals(got[i], want, label);
+    else {
+      assert(
+        "error" in got[i],
+        `${label}: CPython ${JSON.stringify(want)}, got ${JSON.stringify(got[i])}`,
+      );
+      assertEquals([(got[i] as { errno: number }).errno, EXPECTED_CLASS[want.error]], [
+        want.errno,
+        (got[i] as { error: string }).error,
+      ], label);
+    }
+  }
+  // In this process, without --allow-read=/etc/services, the error names the flag.
+  if (Deno.permissions.querySync({ name: "read", path: "/etc/services" }).state !== "granted") {
+    const err = await assertRejects(getaddrinfo("127.0.0.1", "http"), PermissionError);
+    assert(err.message.includes("--allow-read=/etc/services"), err.message);
+  }
+});
