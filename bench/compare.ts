@@ -68,6 +68,7 @@ const bulkTotal = quick ? 64 * MiB : 512 * MiB;
 const rrCount = quick ? 4000 : 20000;
 const connectCount = quick ? 400 : 2000;
 const fanin = { clients: 500, echoes: quick ? 10 : 20, size: 1024 };
+const lineCount = 10000;
 
 function rows(): Row[] {
   const out: Row[] = [];
@@ -123,6 +124,16 @@ function rows(): Row[] {
       score: (s) => connectCount / s,
     });
   }
+  out.push({
+    // makefile("rw").readline() on both ends for @seed/socket and CPython;
+    // raw Deno and Node have no makefile: they echo and read 64-byte messages.
+    id: "line_rr",
+    title: `line_rr ${lineCount} × makefile readline (raw: plain echo)`,
+    workload: "line_rr",
+    params: { count: lineCount, size: 64 },
+    unit: "round trips/s",
+    score: (s) => lineCount / s,
+  });
   out.push({
     id: "tcp_fanin",
     title: `tcp_fanin ${fanin.clients}×${fanin.echoes}×1 KiB, recv(65536)`,

@@ -63,7 +63,7 @@ async function server(p: Params): Promise<void> {
     if (got !== p.total) throw new Error(`got ${got} of ${p.total} bytes`);
     await writeAll(conn, new Uint8Array(1));
     conn.close();
-  } else if (workload === "tcp_rr") {
+  } else if (workload === "tcp_rr" || workload === "line_rr") {
     const conn = await listener.accept();
     conn.setNoDelay(true);
     await echo(conn, 65536);
@@ -111,7 +111,7 @@ async function client(port: number, p: Params): Promise<number> {
     conn.close();
     return t;
   }
-  if (workload === "tcp_rr") {
+  if (workload === "tcp_rr" || workload === "line_rr") {
     const conn = await Deno.connect(address);
     conn.setNoDelay(true);
     const msg = new Uint8Array(p.size!);

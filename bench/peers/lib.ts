@@ -105,6 +105,18 @@ async function server(p: Params): Promise<void> {
     conn.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
     if (p.timeout != null) conn.settimeout(p.timeout);
     await echo(conn, { read: "recv_into" });
+  } else if (workload === "line_rr") {
+    const [conn] = await srv.accept();
+    conn.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+    const f = conn.makefile("rw");
+    for (;;) {
+      const line = await f.readline();
+      if (!line) break;
+      await f.write(line);
+      await f.flush();
+    }
+    await f.close();
+    conn.close();
   } else if (workload === "tcp_connect") {
     const buf = new Uint8Array(p.size!);
     for (let i = 0; i < p.count!; i++) {
@@ -164,6 +176,23 @@ async function client(port: number, p: Params): Promise<number> {
       await recvExact(sock, buf, p.size!);
     }
     const t = performance.now() - t0;
+    sock.close();
+    return t;
+  }
+  if (workload === "line_rr") {
+    const sock = socket();
+    await sock.connect(address);
+    sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+    const f = sock.makefile("rw");
+    const line = "x".repeat(p.size! - 1) + "\n";
+    const t0 = performance.now();
+    for (let i = 0; i < p.count!; i++) {
+      await f.write(line);
+      await f.flush();
+      if (await f.readline() !== line) throw new Error("line_rr: wrong echo");
+    }
+    const t = performance.now() - t0;
+    await f.close();
     sock.close();
     return t;
   }

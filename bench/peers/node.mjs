@@ -54,7 +54,8 @@ function server(p) {
     return;
   }
   let left = workload === "tcp_connect" ? p.count : workload === "tcp_fanin" ? p.clients : 1;
-  const srv = net.createServer({ noDelay: workload === "tcp_rr" }, (conn) => {
+  const noDelay = workload === "tcp_rr" || workload === "line_rr";
+  const srv = net.createServer({ noDelay }, (conn) => {
     conn.on("close", () => {
       if (--left === 0) srv.close();
     });
@@ -119,7 +120,7 @@ async function client(port, p) {
     sock.destroy();
     return t;
   }
-  if (workload === "tcp_rr") {
+  if (workload === "tcp_rr" || workload === "line_rr") {
     const sock = await connect({ noDelay: true });
     if (p.timeout != null) sock.setTimeout(p.timeout * 1000, () => sock.destroy());
     const read = reader(sock);

@@ -85,6 +85,15 @@ def server(p):
         if p.get("timeout") is not None:
             conn.settimeout(p["timeout"])
         echo(conn, {"read": "recv_into"})
+    elif workload == "line_rr":
+        conn, _ = srv.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        f = conn.makefile("rw")
+        for line in f:
+            f.write(line)
+            f.flush()
+        f.close()
+        conn.close()
     elif workload == "tcp_connect":
         size = p["size"]
         buf = bytearray(size)
@@ -131,6 +140,21 @@ def client(port, p):
         sock.close()
         return t
     size = p["size"]
+    if workload == "line_rr":
+        sock = socket.create_connection(address)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        f = sock.makefile("rw")
+        line = "x" * (size - 1) + "\n"
+        t0 = time.perf_counter()
+        for _ in range(p["count"]):
+            f.write(line)
+            f.flush()
+            if f.readline() != line:
+                raise ValueError("line_rr: wrong echo")
+        t = time.perf_counter() - t0
+        f.close()
+        sock.close()
+        return t
     msg = bytes(size)
     view = memoryview(bytearray(size))
     if workload == "tcp_rr":
