@@ -18,12 +18,10 @@ export interface RawWriter {
   write(data: Uint8Array): Promise<number>;
 }
 
-const noop = () => {};
-
 /** Runs async jobs one at a time, in call order. */
 export class Lock {
-  #tail: Promise<unknown> = Promise.resolve();
   #busy = 0;
+  #waiting: (() => void)[] = [];
 
   /** True while a job runs or waits. */
   get busy(): boolean {
@@ -32,9 +30,18 @@ export class Lock {
 
   /** Runs `job` after every job queued before it. */
   run<T>(job: () => Promise<T>): Promise<T> {
-    this.#busy++;
-    const result = this.#tail.then(job).finally(() => this.#busy--);
-    this.#tail = result.then(noop, noop);
+    if (this.#busy++ === 0) return this.#settle(job());
+    return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() =>
+      this.#settle(job())
+    );
+  }
+
+  #settle<T>(result: Promise<T>): Promise<T> {
+    const next = () => {
+      this.#busy--;
+      this.#waiting.shift()?.();
+    };
+    result.then(next, next);
     return result;
   }
 }
