@@ -15,10 +15,13 @@ const CHUNK = 65536;
 /**
  * A byte stream that reads the socket only when its reader asks
  * (`highWaterMark` 0): nothing sits in the stream's queue, so `recv` after
- * `releaseLock()` continues where the stream stopped.
+ * `releaseLock()` continues where the stream stopped. Cancelling aborts the
+ * receive in flight, whose bytes the socket keeps; `onCancel` lets the
+ * socket make a fresh stream next time.
  * @ignore
  */
-export function socketReadable(sock: Socket): ReadableStream<Uint8Array> {
+export function socketReadable(sock: Socket, onCancel: () => void): ReadableStream<Uint8Array> {
+  const cancelled = new AbortController();
   return new ReadableStream({
     type: "bytes",
     autoAllocateChunkSize: CHUNK,
@@ -27,7 +30,7 @@ export function socketReadable(sock: Socket): ReadableStream<Uint8Array> {
       const request = controller.byobRequest!;
       const view = request.view!;
       const target = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-      const n = await sock.recv_into(target);
+      const n = await sock.recv_into(target, 0, { signal: cancelled.signal });
       if (n === 0) {
         controller.close();
         request.respond(0);
@@ -35,8 +38,10 @@ export function socketReadable(sock: Socket): ReadableStream<Uint8Array> {
       }
       request.respond(n);
     },
-    cancel() {
-      // The socket stays open: its owner closes it.
+    cancel(reason) {
+      // The socket stays open (its owner closes it) and keeps what arrives.
+      cancelled.abort(reason ?? new DOMException("stream cancelled", "AbortError"));
+      onCancel();
     },
   }, { highWaterMark: 0 });
 }

@@ -226,6 +226,7 @@ function bytesView(buffer: unknown, where: string): Uint8Array {
  */
 export class SocketIO implements RawStream {
   #sock: Socket | null;
+  #owner: Socket;
   #fileno: number;
   #reading: boolean;
   #writing: boolean;
@@ -244,6 +245,7 @@ export class SocketIO implements RawStream {
     }
     sock._incref_socketios();
     this.#sock = sock;
+    this.#owner = sock;
     this.#fileno = sock.fileno();
     this.#reading = mode.includes("r");
     this.#writing = mode.includes("w");
@@ -391,6 +393,15 @@ export class SocketIO implements RawStream {
   }
 
   /**
+   * Gives bytes a buffered file read ahead but did not return back to the
+   * socket, in front of what it holds (also after this file is closed).
+   * @ignore
+   */
+  _unread(data: Uint8Array): void {
+    this.#owner._unread(data);
+  }
+
+  /**
    * Closes the file (not the socket, unless the socket's own `close()` was
    * called and this was its last file). Idempotent.
    *
@@ -483,6 +494,22 @@ export class SocketFile {
     this.#writer = mode.includes("w") ? new WriteQueue(raw, size) : null;
   }
 
+  /** Runs a read job; a file closed meanwhile gives its read-ahead back. */
+  #read<T>(job: () => Promise<T>): Promise<T> {
+    return this.#readLock.run(job).finally(() => {
+      if (this.raw.closed) this.#giveBack();
+    });
+  }
+
+  /** Hands unread buffered bytes back to the socket (binary files over a socket). */
+  #giveBack(): void {
+    const reader = this.#reader;
+    const raw = this.raw as RawStream & { _unread?: (data: Uint8Array) => void };
+    if (reader && reader.available > 0 && typeof raw._unread === "function") {
+      raw._unread(reader.take(reader.available));
+    }
+  }
+
   #readBuffer(): ReadBuffer {
     if (this.raw.closed) throw closedFile();
     if (!this.#reader) throw new UnsupportedOperation("read");
@@ -512,7 +539,7 @@ export class SocketFile {
       if (size > 0 && !this.#readLock.busy && reader.available >= size) {
         return Promise.resolve(reader.take(size));
       }
-      return this.#readLock.run(async () => {
+      return this.#read(async () => {
         if (size < 0) {
           while (await reader.fill() > 0) { /* until the end */ }
           return reader.take(reader.available);
@@ -545,7 +572,7 @@ export class SocketFile {
       if (!this.#readLock.busy && reader.available > 0) {
         return Promise.resolve(reader.take(want));
       }
-      return this.#readLock.run(async () => {
+      return this.#read(async () => {
         if (reader.available === 0) await reader.fill(want);
         return reader.take(want);
       });
@@ -604,7 +631,7 @@ export class SocketFile {
         const end = reader.lineEnd(limit);
         if (end >= 0) return Promise.resolve(reader.take(end));
       }
-      return this.#readLock.run(() => this.#readline(reader, limit));
+      return this.#read(() => this.#readline(reader, limit));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -653,7 +680,7 @@ export class SocketFile {
     try {
       checkSize(size, "peek()");
       const reader = this.#readBuffer();
-      return this.#readLock.run(async () => {
+      return this.#read(async () => {
         if (reader.available === 0) await reader.fill();
         return reader.view().slice();
       });
@@ -771,7 +798,9 @@ export class SocketFile {
   /**
    * Sends what is queued, then closes the file (and its raw layer). The
    * raw layer is closed even if the flush fails; the error is then
-   * rethrown. Idempotent.
+   * rethrown. Idempotent. Bytes the file had received but not returned go
+   * back to the socket (CPython drops them), so `recv` — or a new file —
+   * continues exactly where this file's reads stopped.
    *
    * @example
    * ```ts ignore
@@ -783,6 +812,7 @@ export class SocketFile {
     try {
       if (this.#writer && this.#writer.pending > 0) await this.flush();
     } finally {
+      if (!this.#readLock.busy) this.#giveBack(); // else when the read in flight ends
       this.raw.close();
     }
   }
@@ -835,7 +865,9 @@ export interface TextFileOptions {
  * `read(n)` and `readline(limit)` count characters (code points).
  *
  * A read that rejects (`TimeoutError`, `BlockingIOError`) keeps what it had
- * received, so the next call continues the same line.
+ * received, so the next call continues the same line. Unlike a binary
+ * file, a text file keeps the text it decoded ahead when it is closed (as
+ * CPython's does): do not mix a text file's reads with `recv`.
  *
  * @example
  * ```ts ignore

@@ -1031,8 +1031,10 @@ export class Socket extends SocketBase {
   /**
    * The received bytes as a web `ReadableStream` (type `"bytes"`, so BYOB
    * readers work), read through `recv_into` on demand: nothing is read
-   * ahead, so releasing the reader and calling `recv` continues in order.
-   * Ends at the peer's end-of-stream; cancelling it leaves the socket open.
+   * ahead, so releasing the reader (with no read pending) and calling
+   * `recv` continues in order. Ends at the peer's end-of-stream. Cancelling
+   * it aborts the receive in flight (the socket keeps its bytes) and leaves
+   * the socket open; `sock.readable` is then a new stream.
    *
    * @example
    * ```ts ignore
@@ -1045,7 +1047,7 @@ export class Socket extends SocketBase {
    * ```
    */
   get readable(): ReadableStream<Uint8Array> {
-    return this.#readable ??= socketReadable(this);
+    return this.#readable ??= socketReadable(this, () => this.#readable = null);
   }
 
   /**
@@ -1065,6 +1067,17 @@ export class Socket extends SocketBase {
    */
   get writable(): WritableStream<Uint8Array> {
     return this.#writable ??= socketWritable(this);
+  }
+
+  /**
+   * Puts bytes back at the front of the receive buffer (the unread bytes of
+   * a closing `makefile` file), so that the next receive returns them first.
+   * @ignore
+   */
+  _unread(data: Uint8Array): void {
+    if (this.closed || data.length === 0) return;
+    this.#chunks.unshift(data);
+    this.#buffered += data.length;
   }
 
   /** @ignore */

@@ -350,3 +350,21 @@ Deno.test("concurrent writes to one file are all sent, in call order", async () 
     assertEquals(sent, Array.from({ length: 100 }, (_, k) => k >> 1), `buffer size ${size}`);
   }
 });
+
+Deno.test("closing a binary file gives its unread bytes back to the socket, in order", async () => {
+  await using pair = await connectedPair();
+  await pair.client.sendall("HEADER\r\nbody bytes");
+  {
+    await using f = pair.server.makefile("rb");
+    assertEquals(text(await f.readline()), "HEADER\r\n");
+  }
+  assertEquals(text(await pair.server.recv(100)), "body bytes");
+  // A file closed while its read waits: the read completes, the rest goes back.
+  const f = pair.server.makefile("rb");
+  const pending = f.readline();
+  await f.close();
+  await pair.client.sendall("line\nafter");
+  assertEquals(text(await pending), "line\n");
+  assertEquals(text(await pair.server.recv(100)), "after");
+  assertEquals(pair.server.fileno() >= 0, true);
+});

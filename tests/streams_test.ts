@@ -96,3 +96,18 @@ Deno.test("the writable applies backpressure: a write waits for the network", as
   using other = socket();
   assert(other.readable instanceof ReadableStream);
 });
+
+Deno.test("cancelling the stream during a read loses nothing; recv and a new stream continue", async () => {
+  await using pair = await connectedPair();
+  const first = pair.server.readable;
+  const reader = first.getReader();
+  const pending = reader.read();
+  await reader.cancel("done with the stream");
+  assertEquals((await pending).done, true);
+  await pair.client.sendall("kept");
+  assertEquals(text(await pair.server.recv(100)), "kept");
+  assert(pair.server.readable !== first, "a fresh stream after cancel");
+  await pair.client.sendall("again");
+  const next = await pair.server.readable.getReader().read();
+  assertEquals(text(next.value!), "again");
+});
