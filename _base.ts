@@ -106,6 +106,12 @@ export interface Deadline {
 
 const WAIT_FOREVER: Deadline = { timeout: null, start: 0 };
 
+/** A call waiting with a timeout: when it is due, and how it gives up. */
+interface TimedWait {
+  readonly at: number;
+  expire(): void;
+}
+
 /**
  * The part of Python's socket that every kind shares: family, type, proto,
  * `fileno`, `close`, disposal, and the timeout / blocking mode with its
@@ -128,6 +134,12 @@ export abstract class SocketBase {
   readonly proto: number;
   #timeout: number | null = defaultTimeout;
   #fileno: number;
+  // Calls waiting with a timeout share one timer, armed for the earliest
+  // deadline and re-armed when it fires (see #expire): a timer per call
+  // costs more CPU than a loopback round trip.
+  #waits: Set<TimedWait> | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
   // Files made by makefile() that are still open, and whether close() was
   // called while they were (CPython's _io_refs and _closed).
   #ioRefs = 0;
@@ -256,6 +268,8 @@ export abstract class SocketBase {
     if (this.#ioRefs > 0) return; // closes for real with its last file
     openFilenos.delete(this.#fileno);
     this.#fileno = -1;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.release();
   }
 
@@ -385,12 +399,14 @@ export abstract class SocketBase {
     if (timeout === null && signal === undefined) return op;
     return new Promise<T>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let wait: TimedWait | undefined;
       const onAbort = () => {
         done();
         reject(signal!.reason);
       };
       const done = () => {
         if (timer !== undefined) clearTimeout(timer);
+        if (wait !== undefined) this.#unwatch(wait);
         signal?.removeEventListener("abort", onAbort);
       };
       if (signal?.aborted) return reject(signal.reason);
@@ -401,19 +417,60 @@ export abstract class SocketBase {
         done();
         reject(error);
       });
-      if (timeout !== null) {
-        const left = timeout === 0
-          ? 0
-          : Math.max(0, deadline.start + timeout * 1000 - performance.now());
+      if (timeout === 0) {
         timer = setTimeout(() => {
           done();
-          reject(
-            timeout === 0 ? new BlockingIOError(wouldBlock) : new TimeoutError(),
-          );
-        }, left);
+          reject(new BlockingIOError(wouldBlock));
+        }, 0);
+      } else if (timeout !== null) {
+        wait = {
+          at: deadline.start + timeout * 1000,
+          expire: () => {
+            done();
+            reject(new TimeoutError());
+          },
+        };
+        this.#watch(wait);
       }
       signal?.addEventListener("abort", onAbort, { once: true });
     });
+  }
+
+  /**
+   * Registers a timed wait; arms the shared timer if this one is due first.
+   * The timer keeps the process alive only while some call waits on it.
+   */
+  #watch(wait: TimedWait): void {
+    const waits = this.#waits ??= new Set();
+    waits.add(wait);
+    if (this.#timer === undefined || wait.at < this.#timerAt) this.#arm(wait.at);
+    else if (waits.size === 1) Deno.refTimer(this.#timer);
+  }
+
+  #unwatch(wait: TimedWait): void {
+    const waits = this.#waits!;
+    if (waits.delete(wait) && waits.size === 0 && this.#timer !== undefined) {
+      Deno.unrefTimer(this.#timer);
+    }
+  }
+
+  #arm(at: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, at - performance.now()));
+  }
+
+  /** Rejects the waits whose deadline has passed; re-arms for the next one. */
+  #expire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const wait of this.#waits ?? []) {
+      if (wait.at <= now) wait.expire();
+      else if (wait.at < next) next = wait.at;
+    }
+    if (next !== Infinity) this.#arm(next);
   }
 }
 

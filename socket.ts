@@ -114,6 +114,8 @@ export class Socket extends SocketBase {
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   #reading: Promise<void> | null = null;
+  // The buffer the last read used, kept for the next one (see #borrow/#keep).
+  #scratch: Uint8Array | null = null;
   #readError: unknown = null;
   #eof = false;
   #shutRd = false;
@@ -488,10 +490,25 @@ export class Socket extends SocketBase {
    * if (data.length === 0) console.log("peer closed");
    * ```
    */
-  async recv(
+  recv(
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
+  ): Promise<Uint8Array> {
+    const conn = this.#conn;
+    if (
+      conn !== null && (flags === undefined || flags === 0) && options === undefined &&
+      typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize) && this.#idle()
+    ) {
+      return this.#recvFast(conn, bufsize);
+    }
+    return this.#recv(bufsize, flags, options);
+  }
+
+  async #recv(
+    bufsize: number,
+    flags: number | CallOptions | undefined,
+    options: CallOptions | undefined,
   ): Promise<Uint8Array> {
     [flags, options] = splitOptions(flags, options);
     checkBufsize(bufsize, "recv()");
@@ -522,11 +539,28 @@ export class Socket extends SocketBase {
    * console.log(buffer.subarray(0, n));
    * ```
    */
-  async recv_into(
+  recv_into(
     buffer: ArrayBufferView,
     nbytes: number = 0,
     flags?: number | CallOptions,
     options?: CallOptions,
+  ): Promise<number> {
+    const conn = this.#conn;
+    if (
+      conn !== null && (flags === undefined || flags === 0) && options === undefined &&
+      buffer instanceof Uint8Array && buffer.length > 0 &&
+      (nbytes === 0 || nbytes === buffer.length) && this.#idle()
+    ) {
+      return this.#recvIntoFast(conn, buffer);
+    }
+    return this.#recvInto(buffer, nbytes, flags, options);
+  }
+
+  async #recvInto(
+    buffer: ArrayBufferView,
+    nbytes: number,
+    flags: number | CallOptions | undefined,
+    options: CallOptions | undefined,
   ): Promise<number> {
     [flags, options] = splitOptions(flags, options);
     const view = writableView(buffer, "recv_into()");
@@ -556,6 +590,74 @@ export class Socket extends SocketBase {
       target.set(got);
     }
     return got.length;
+  }
+
+  /**
+   * True when a call may go straight to Deno: blocking mode, nothing
+   * buffered, no read in flight, no end or error to report first.
+   */
+  #idle(): boolean {
+    return this.#buffered === 0 && this.#reading === null && !this.#eof && !this.#shutRd &&
+      this.#readError === null && this.gettimeout() === null;
+  }
+
+  /** Blocking recv_into with nothing buffered: one Deno read into the caller's buffer. */
+  async #recvIntoFast(conn: Deno.Conn, buffer: Uint8Array): Promise<number> {
+    let settle!: () => void;
+    this.#reading = new Promise<void>((resolve) => settle = resolve);
+    try {
+      const n = await conn.read(buffer);
+      if (n !== null) return n;
+      this.#eof = true;
+      return 0;
+    } catch (e) {
+      throw this.#fail(e);
+    } finally {
+      this.#reading = null;
+      settle();
+    }
+  }
+
+  /** Blocking recv with nothing buffered: one Deno read into reused memory. */
+  async #recvFast(conn: Deno.Conn, bufsize: number): Promise<Uint8Array> {
+    let settle!: () => void;
+    this.#reading = new Promise<void>((resolve) => settle = resolve);
+    const whole = this.#borrow(bufsize);
+    try {
+      const n = await conn.read(whole.length === bufsize ? whole : whole.subarray(0, bufsize));
+      if (n !== null) return this.#keep(whole, n);
+      this.#eof = true;
+      this.#scratch = whole;
+      return EMPTY;
+    } catch (e) {
+      this.#scratch = whole;
+      throw this.#fail(e);
+    } finally {
+      this.#reading = null;
+      settle();
+    }
+  }
+
+  /**
+   * A buffer of at least `size` bytes for the one read in flight: the last
+   * read's buffer when it is big enough. A fresh buffer per read costs V8
+   * new, untouched memory (page faults) until a GC frees the old ones.
+   */
+  #borrow(size: number): Uint8Array {
+    const scratch = this.#scratch;
+    this.#scratch = null;
+    return scratch !== null && scratch.length >= size ? scratch : new Uint8Array(size);
+  }
+
+  /**
+   * The `n` bytes a read left in `whole`, for the caller to own. A small
+   * result is copied and `whole` kept for the next read (recv(65536) of a
+   * 1 KiB message allocates 1 KiB, not 64 KiB); a large one takes `whole`.
+   */
+  #keep(whole: Uint8Array, n: number): Uint8Array {
+    if (n > whole.length >> 2) return whole.subarray(0, n);
+    this.#scratch = whole;
+    return whole.slice(0, n);
   }
 
   #connected(): Deno.Conn {
@@ -641,14 +743,16 @@ export class Socket extends SocketBase {
   }
 
   #readAhead(conn: Deno.Conn, size: number): Promise<void> {
-    const buffer = new Uint8Array(size);
-    return conn.read(buffer).then((n) => {
+    const whole = this.#borrow(size);
+    return conn.read(whole.length === size ? whole : whole.subarray(0, size)).then((n) => {
       this.#reading = null;
-      if (n === null) this.#eof = true;
-      else this.#push(buffer.subarray(0, n));
+      if (n !== null) return this.#push(this.#keep(whole, n));
+      this.#eof = true;
+      this.#scratch = whole;
     }, (e) => {
       this.#reading = null;
       this.#readError = e;
+      this.#scratch = whole;
     });
   }
 
@@ -782,10 +886,36 @@ export class Socket extends SocketBase {
    * await sock.sendall(new Uint8Array(8 << 20));
    * ```
    */
-  async sendall(
+  sendall(
     data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
     flags?: number | CallOptions,
     options?: CallOptions,
+  ): Promise<void> {
+    const conn = this.#conn;
+    if (
+      conn !== null && (flags === undefined || flags === 0) && options === undefined &&
+      data instanceof Uint8Array && data.length > 0 && !this.#shutWr && this.#writing === null &&
+      this.#writeError === null && this.gettimeout() === null
+    ) {
+      return this.#sendallFast(conn, data);
+    }
+    return this.#sendall(data, flags, options);
+  }
+
+  /** Blocking sendall: the whole buffer to Deno, the rest again if it took less. */
+  async #sendallFast(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+    try {
+      let off = await conn.write(bytes);
+      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+    } catch (e) {
+      throw this.#fail(e);
+    }
+  }
+
+  async #sendall(
+    data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
+    flags: number | CallOptions | undefined,
+    options: CallOptions | undefined,
   ): Promise<void> {
     [flags, options] = splitOptions(flags, options);
     const bytes = toBytes(data, "sendall()");
@@ -1136,6 +1266,7 @@ export class Socket extends SocketBase {
     this.#listening = false;
     this.#chunks = [];
     this.#buffered = 0;
+    this.#scratch = null;
   }
 
   /** Maps a Deno error; after close every failure is `EBADF`. */

@@ -1,0 +1,90 @@
+/**
+ * The fast paths the benchmarks rely on (blocking recv/recv_into/sendall
+ * straight to Deno, a reused read buffer, one shared timer per socket for
+ * timeouts) keep every guarantee of the general path.
+ */
+
+import { SHUT_WR, TimeoutError } from "@seed/socket";
+import { assert, assertEquals, assertRejects, connectedPair, text } from "./_util.ts";
+
+async function recvExactly(
+  sock: { recv(n: number): Promise<Uint8Array> },
+  size: number,
+): Promise<Uint8Array[]> {
+  const parts: Uint8Array[] = [];
+  for (let got = 0; got < size;) {
+    const part = await sock.recv(65536);
+    if (part.length === 0) throw new Error("closed early");
+    parts.push(part);
+    got += part.length;
+  }
+  return parts;
+}
+
+for (const timeout of [null, 5]) {
+  Deno.test(`recv(65536) results never share memory with later reads (timeout ${timeout})`, async () => {
+    await using pair = await connectedPair();
+    pair.server.settimeout(timeout);
+    for (const size of [1024, 65536]) {
+      const kept: Uint8Array[][] = [];
+      for (const fill of [0x61, 0x62, 0x63]) {
+        await pair.client.sendall(new Uint8Array(size).fill(fill));
+        kept.push(await recvExactly(pair.server, size));
+      }
+      [0x61, 0x62, 0x63].forEach((fill, i) => {
+        for (const part of kept[i]) {
+          assert(part.every((b) => b === fill), `size ${size}, read ${i}`);
+        }
+      });
+    }
+  });
+}
+
+Deno.test("recv_into reads into the caller's buffer and reports the end as 0", async () => {
+  await using pair = await connectedPair();
+  const buf = new Uint8Array(16);
+  await pair.client.sendall("hello");
+  let n = 0;
+  while (n < 5) n += await pair.server.recv_into(buf.subarray(n), 5 - n);
+  assertEquals(text(buf.subarray(0, 5)), "hello");
+  await pair.client.shutdown(SHUT_WR);
+  assertEquals(await pair.server.recv_into(buf), 0);
+  assertEquals(await pair.server.recv(10), new Uint8Array(0));
+});
+
+Deno.test("two blocking recv calls at once are served in order", async () => {
+  await using pair = await connectedPair();
+  const first = pair.server.recv(4);
+  const second = pair.server.recv(4);
+  await pair.client.sendall("abcd");
+  assertEquals(text(await first), "abcd");
+  await pair.client.sendall("efgh");
+  assertEquals(text(await second), "efgh");
+});
+
+Deno.test("a short timeout after a long one fires on time, and loses nothing", async () => {
+  await using pair = await connectedPair();
+  pair.server.settimeout(5);
+  await pair.client.sendall("x");
+  assertEquals(text(await pair.server.recv(1)), "x"); // leaves a 5 s timer armed
+  pair.server.settimeout(0.05);
+  const start = performance.now();
+  await assertRejects(pair.server.recv(1), TimeoutError);
+  const took = performance.now() - start;
+  assert(took >= 40 && took < 2000, `timed out after ${took.toFixed(0)} ms`);
+  await pair.client.sendall("y");
+  assertEquals(text(await pair.server.recv(1)), "y");
+});
+
+Deno.test("two calls waiting at once on one socket each time out at their own deadline", async () => {
+  await using pair = await connectedPair();
+  pair.server.settimeout(0.3);
+  const start = performance.now();
+  const slow = assertRejects(pair.server.recv(1), TimeoutError).then(() => performance.now());
+  pair.server.settimeout(0.05); // the same socket: its timer is re-armed earlier
+  await assertRejects(pair.server.recv(1), TimeoutError);
+  const fast = performance.now();
+  const late = await slow;
+  assert(fast - start < 250, `short timeout after ${(fast - start).toFixed(0)} ms`);
+  assert(late - start >= 290, `long timeout after ${(late - start).toFixed(0)} ms`);
+});
