@@ -16,8 +16,8 @@ const CHUNK = 65536;
  * A byte stream that reads the socket only when its reader asks
  * (`highWaterMark` 0): nothing sits in the stream's queue, so `recv` after
  * `releaseLock()` continues where the stream stopped. Cancelling aborts the
- * receive in flight, whose bytes the socket keeps; `onCancel` lets the
- * socket make a fresh stream next time.
+ * receive in flight, whose bytes the socket keeps; after a cancel or an
+ * error `onCancel` lets the socket make a fresh stream next time.
  * @ignore
  */
 export function socketReadable(sock: Socket, onCancel: () => void): ReadableStream<Uint8Array> {
@@ -30,7 +30,15 @@ export function socketReadable(sock: Socket, onCancel: () => void): ReadableStre
       const request = controller.byobRequest!;
       const view = request.view!;
       const target = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-      const n = await sock.recv_into(target, 0, { signal: cancelled.signal });
+      let n: number;
+      try {
+        n = await sock.recv_into(target, 0, { signal: cancelled.signal });
+      } catch (e) {
+        // The stream errors (TimeoutError, BlockingIOError...); the socket
+        // keeps its bytes and `sock.readable` makes a fresh stream next time.
+        onCancel();
+        throw e;
+      }
       if (n === 0) {
         controller.close();
         request.respond(0);

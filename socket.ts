@@ -932,6 +932,7 @@ export class Socket extends SocketBase {
       try {
         off += await this.waitFor(op, deadline);
       } catch (e) {
+        if (deadline.signal?.aborted && e === deadline.signal.reason) throw e; // as API.md says
         throw this.closed ? badf(e) : this.#fail(e);
       }
     }

@@ -16,6 +16,7 @@ import {
   MSG_DONTWAIT,
   MSG_PEEK,
   MSG_WAITALL,
+  select,
   SHUT_WR,
   type Socket,
   socket,
@@ -153,6 +154,13 @@ export interface SequenceOptions {
   ops?: number;
   /** Wall-clock bound of one sequence, in ms (default 20 000): past it, a hang. */
   limitMs?: number;
+  /**
+   * Also receive through `makefile("rb")` files (read1, readline, read,
+   * then close), `select` followed by a `MSG_DONTWAIT` recv, and BYOB reads
+   * of `sock.readable`, mixed with the plain receives (default false, which
+   * keeps the sequences of earlier seeds unchanged).
+   */
+  porting?: boolean;
 }
 
 /**
@@ -345,6 +353,117 @@ export async function runSequence(seed: number, options: SequenceOptions = {}): 
       stats.bytesVerified += data.length;
     };
 
+    // ---- receives through makefile, select and web streams (porting) ----
+
+    const allowed = (e: unknown, mode: Mode): boolean => {
+      if (e instanceof TimeoutError && mode.kind === "timeout") stats.timeouts++;
+      else if (e instanceof BlockingIOError && mode.kind === "nonblocking") stats.wouldBlock++;
+      else return false;
+      return true;
+    };
+
+    const deliver = (dir: Direction, data: Uint8Array, label: string) => {
+      check(dir, data, dir.delivered, label);
+      if (data.length === 0) {
+        if (!dir.shutStarted || dir.delivered < dir.sent) {
+          fail(`${label}: end of stream at byte ${dir.delivered} of ${dir.sent}`);
+        }
+        dir.eof = true;
+        return;
+      }
+      dir.delivered += data.length;
+      stats.bytesVerified += data.length;
+    };
+
+    const doFileRead = async (dir: Direction) => {
+      if (dir.eof) return;
+      const mode = modes.get(dir.to)!;
+      const kind = (["read1", "readline", "read"] as const)[int(0, 2)];
+      const size = int(1, random() < 0.8 ? 4096 : 70000);
+      // Files take no abort signal: a blocking read must be sure to return.
+      if (mode.kind === "blocking" && guaranteed(dir) < (kind === "read1" ? 1 : size)) return;
+      const label = `${dir.name} makefile("rb").${kind}(${size}) ${
+        describeMode(mode)
+      } at ${dir.delivered}`;
+      note(label);
+      const f = dir.to.makefile("rb");
+      let data: Uint8Array;
+      try {
+        data = await bounded(
+          kind === "read1" ? f.read1(size) : kind === "readline" ? f.readline(size) : f.read(size),
+        );
+      } catch (e) {
+        if (e instanceof Failure || !allowed(e, mode)) fail(`${label} failed: ${e}`);
+        return;
+      } finally {
+        await f.close(); // hands what it read ahead back to the socket
+      }
+      if (data.length > size) fail(`${label}: returned ${data.length} bytes`);
+      if (kind === "readline" && data.length > 0) {
+        const nl = data.indexOf(0x0a);
+        if (nl >= 0 && nl !== data.length - 1) fail(`${label}: a line that goes on after "\\n"`);
+        if (nl < 0 && data.length < size && !dir.shutStarted) {
+          fail(`${label}: ${data.length} bytes without "\\n" before the end`);
+        }
+      }
+      if (kind === "read" && data.length < size && !dir.shutStarted) {
+        fail(`${label}: read(${size}) returned ${data.length} bytes before the end`);
+      }
+      deliver(dir, data, label);
+    };
+
+    const doSelect = async (dir: Direction) => {
+      if (dir.eof) return;
+      const sure = guaranteed(dir) >= 1;
+      const label = `${dir.name} select(timeout ${sure ? 5 : 0}) at ${dir.delivered}`;
+      note(label);
+      const [readable] = await bounded(select([dir.to], [], [], sure ? 5 : 0));
+      if (readable.length === 0) {
+        if (sure) fail(`${label}: not readable though bytes (or the end) are on their way`);
+        return;
+      }
+      // "Readable" means this does not wait: a would-block here is a lie.
+      const size = int(1, 70000);
+      let data: Uint8Array;
+      try {
+        data = await bounded(dir.to.recv(size, MSG_DONTWAIT));
+      } catch (e) {
+        fail(`${label}, then recv(${size}, MSG_DONTWAIT) failed: ${e}`);
+      }
+      deliver(dir, data, `${label} recv(${size}, MSG_DONTWAIT)`);
+    };
+
+    const doStreamRead = async (dir: Direction) => {
+      if (dir.eof) return;
+      const mode = modes.get(dir.to)!;
+      if (mode.kind === "blocking" && guaranteed(dir) < 1) return;
+      const size = int(1, 70000);
+      const label = `${dir.name} readable BYOB read(${size}) ${
+        describeMode(mode)
+      } at ${dir.delivered}`;
+      note(label);
+      const reader = dir.to.readable.getReader({ mode: "byob" });
+      let data: Uint8Array;
+      try {
+        const { value, done } = await bounded(reader.read(new Uint8Array(size)));
+        data = done || !value ? new Uint8Array(0) : value;
+      } catch (e) {
+        if (e instanceof Failure || !allowed(e, mode)) fail(`${label} failed: ${e}`);
+        return;
+      } finally {
+        reader.releaseLock();
+      }
+      deliver(dir, data, label);
+    };
+
+    const doPortingRead = (dir: Direction): Promise<void> => {
+      const r = random();
+      if (r < 0.4) return doRecv(dir);
+      if (r < 0.65) return doFileRead(dir);
+      if (r < 0.85) return doSelect(dir);
+      return doStreamRead(dir);
+    };
+
     const doShutdown = (dir: Direction) => {
       if (dir.pending || dir.shutStarted) return;
       note(`${dir.name} shutdown(SHUT_WR)`);
@@ -363,7 +482,7 @@ export async function runSequence(seed: number, options: SequenceOptions = {}): 
       const dir = dirs[int(0, 1)];
       const r = random();
       if (r < 0.32) doSend(dir);
-      else if (r < 0.8) await doRecv(dir);
+      else if (r < 0.8) await (options.porting ? doPortingRead : doRecv)(dir);
       else if (r < 0.96) {
         const sock = random() < 0.5 ? a : b;
         const mode = pickMode();
