@@ -43,6 +43,7 @@ import {
   assertRejects,
   assertThrows,
   pseudoRandomBytes,
+  python,
   text,
 } from "./_util.ts";
 
@@ -522,4 +523,34 @@ Deno.test("udp: bad arguments are TypeError/RangeError before any I/O", async ()
   assertEquals(err.errno, errno.EPROTONOSUPPORT);
   using s6 = socket(AF_INET6, SOCK_DGRAM, 17);
   assertEquals(s6.proto, 17);
+});
+
+Deno.test("udp: a CPython client talks to a library server (empty and 65,507-byte datagrams too)", async () => {
+  using server = udp();
+  const [, port] = server.getsockname() as [string, number];
+  server.settimeout(10);
+  const client = python(
+    `import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+for size in (0, 1, 1400, 65507):
+    s.sendto(bytes(i % 251 for i in range(size)), ("127.0.0.1", int(sys.argv[1])))
+    data, addr = s.recvfrom(65535)
+    assert addr == ("127.0.0.1", int(sys.argv[1])), addr
+    print(len(data), data == bytes(i % 251 for i in range(size))[::-1])
+print("%s:%d" % s.getsockname())`,
+    String(port),
+  );
+  const peers = new Set<string>();
+  for (const size of [0, 1, 1400, 65507]) {
+    const [data, from] = await server.recvfrom(65535);
+    assertEquals(data, Uint8Array.from({ length: size }, (_, i) => i % 251));
+    peers.add(JSON.stringify(from));
+    await server.sendto(data.slice().reverse(), from as [string, number]);
+  }
+  const lines = (await client).trim().split("\n");
+  assertEquals(lines.slice(0, 4), ["0 True", "1 True", "1400 True", "65507 True"]);
+  // CPython's client bound itself to the wildcard; it sent from 127.0.0.1.
+  const [, clientPort] = lines[4].split(":");
+  assertEquals([...peers], [JSON.stringify(["127.0.0.1", Number(clientPort)])]);
 });
