@@ -627,8 +627,8 @@ export class DatagramSocket extends SocketBase {
         // copy of the datagram's own size, not a 64 KiB buffer per datagram.
         const own = into && !this.#peer ? into : size <= 2048 ? new Uint8Array(size) : null;
         const buffer = own ?? (this.#scratch ??= new Uint8Array(FULL_DATAGRAM)).subarray(0, size);
-        const [data, from] = await this.#receiveDirect(conn, buffer);
-        if (this.#fromPeer(from)) return [own ? data : data.slice(), from];
+        const got = await this.#receiveDirect(conn, buffer, !own);
+        if (this.#fromPeer(got[1])) return got;
         continue;
       }
       this.#receiving ??= this.#receiveAhead(conn);
@@ -636,12 +636,17 @@ export class DatagramSocket extends SocketBase {
     }
   }
 
-  async #receiveDirect(conn: Deno.DatagramConn, buffer: Uint8Array): Promise<Datagram> {
+  async #receiveDirect(
+    conn: Deno.DatagramConn,
+    buffer: Uint8Array,
+    copy: boolean,
+  ): Promise<Datagram> {
     let settle!: () => void;
     this.#receiving = new Promise<void>((resolve) => settle = resolve);
     try {
       const [data, from] = await conn.receive(buffer);
-      return [data, from as Deno.NetAddr];
+      // Copy out of the scratch buffer before another receive may reuse it.
+      return [copy ? data.slice() : data, from as Deno.NetAddr];
     } catch (e) {
       throw this.#fail(e);
     } finally {
