@@ -271,7 +271,10 @@ export abstract class BaseServer<R> {
    * handlers in flight, at most `timeout` seconds (default
    * `shutdown_timeout`). Requests whose handlers are still running then are
    * closed (their pending calls reject with `OSError` `EBADF`). Unlike
-   * Python's, it may be awaited from the task that runs the server.
+   * Python's, it may be awaited from the task that runs the server. From
+   * inside a handler, call it without awaiting it (`void
+   * this.server.shutdown()`): awaited there, it would wait for that very
+   * handler until `shutdown_timeout`.
    *
    * @example
    * ```ts ignore

@@ -246,3 +246,20 @@ Deno.test("UDPServer with a DatagramRequestHandler answers each datagram", async
   await server.shutdown();
   await serving;
 });
+
+Deno.test("a handler can stop the server (a 'quit' command)", async () => {
+  class Quit extends StreamRequestHandler {
+    override async handle() {
+      const line = text(await this.rfile.readline()).trim();
+      if (line === "quit") void this.server.shutdown();
+      await this.wfile.write(`bye ${line}\n`);
+    }
+  }
+  await using server = new QuietServer(["127.0.0.1", 0], Quit);
+  const serving = server.serve_forever(10); // the poll interval does not delay shutdown
+  const start = performance.now();
+  assertEquals(await talk(server.server_address as [string, number], ["quit"]), "bye quit\n");
+  await serving;
+  assertLessOrEqual(performance.now() - start, 5000);
+  assertEquals(server.errors, []);
+});
