@@ -1,0 +1,115 @@
+/**
+ * The examples run as a user runs them: `deno task demo`'s flow under
+ * `--allow-net=127.0.0.1`, and the echo server and client as two separate
+ * `deno run` processes, each with `--allow-net=127.0.0.1:PORT` and nothing
+ * else.
+ */
+
+import { assert, assertEquals, assertMatch, listening } from "./_util.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+async function run(args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const out = await new Deno.Command("deno", {
+    args: ["run", "--no-prompt", "--quiet", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    ok: out.success,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** A port that was free a moment ago (the examples need a fixed port). */
+function freePort(): number {
+  const { server, address } = listening();
+  server.close();
+  return address[1];
+}
+
+Deno.test("examples/flow.ts narrates the twelve steps in order with the real addresses", async () => {
+  const { ok, stdout, stderr } = await run(["--allow-net=127.0.0.1", "examples/flow.ts"]);
+  assert(ok, stderr);
+  const steps = stdout.split("\n").filter((l) => /^\s*\d+\. /.test(l));
+  assertEquals(steps.map((l) => Number(l.trim().split(".")[0])), [
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+  ]);
+  const bound = /bound to 127\.0\.0\.1:(\d+)/.exec(steps[1]);
+  assert(bound, steps[1]);
+  const port = bound[1];
+  assert(Number(port) > 0);
+  assertMatch(steps[2], new RegExp(`listening on 127\\.0\\.0\\.1:${port}`));
+  assertMatch(steps[4], new RegExp(`connecting to 127\\.0\\.0\\.1:${port}`));
+  const peer = /connection from (127\.0\.0\.1:\d+)/.exec(steps[5]);
+  assert(peer, steps[5]);
+  assertMatch(steps[6], /client\s+sendall\("Hello, server!"\)/);
+  assertMatch(steps[7], /server\s+recv\(1024\) -> 14 bytes: "Hello, server!"/);
+  assertMatch(steps[8], new RegExp(`Hello, ${peer[1].replaceAll(".", "\\.")}!`));
+  assertMatch(steps[10], /client\s+close\(\)/);
+  assertMatch(steps[11], /0 bytes \(peer closed\)/);
+});
+
+Deno.test("examples/echo_server.ts and echo_client.ts work with --allow-net=127.0.0.1:PORT only", async () => {
+  const port = freePort();
+  const grant = `--allow-net=127.0.0.1:${port}`;
+  const server = new Deno.Command("deno", {
+    args: ["run", "--no-prompt", "--quiet", grant, "examples/echo_server.ts", String(port)],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const serverErr = new Response(server.stderr).text();
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  const readUntil = async (pattern: RegExp) => {
+    while (!pattern.test(output)) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`server ended; output: ${output}; stderr: ${await serverErr}`);
+      output += value;
+    }
+  };
+  try {
+    await readUntil(/listening on \["127\.0\.0\.1",\d+\]\n/);
+    assertMatch(output, new RegExp(`listening on \\["127\\.0\\.0\\.1",${port}\\]`));
+
+    const message = "héllo, echo ✓";
+    const client = await run([grant, "examples/echo_client.ts", String(port), message]);
+    assert(client.ok, client.stderr);
+    assertMatch(client.stdout, new RegExp(`-> \\["127\\.0\\.0\\.1",${port}\\]`));
+    assert(client.stdout.includes(`received ${JSON.stringify(message)}`), client.stdout);
+    await readUntil(/echoed \d+ bytes, closed\n/);
+    assertMatch(output, new RegExp(`echoed ${new TextEncoder().encode(message).length} bytes`));
+
+    // A client granted another port is refused, and told which grant it needs.
+    const denied = await run([
+      `--allow-net=127.0.0.1:${port === 65535 ? 1 : port + 1}`,
+      "examples/echo_client.ts",
+      String(port),
+    ]);
+    assert(!denied.ok);
+    assertMatch(denied.stderr, /PermissionError/);
+    assert(denied.stderr.includes(grant), denied.stderr);
+  } finally {
+    server.kill("SIGTERM");
+    await lines.cancel().catch(() => {});
+    await server.status;
+    await serverErr;
+  }
+});
