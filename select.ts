@@ -126,6 +126,13 @@ function macrotask(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+// When select last let Deno's event loop turn (a timer: about 1-2 ms).
+let lastTurn = -Infinity;
+// A select that finds sockets ready answers at once, without a turn, unless
+// the last turn is older than this: so a loop of selects on sockets that
+// are always ready (writable ones) still lets the other sockets' reads land.
+const TURN_EVERY_MS = 10;
+
 /**
  * Waits until one of `socks` is ready for its `events`, or `timeout`
  * seconds pass (`null`: forever; 0: look once). A socket closed while we
@@ -139,23 +146,40 @@ async function waitReady(
 ): Promise<number[]> {
   const end = timeout === null ? Infinity : performance.now() + Math.max(0, timeout) * 1000;
   const poll = () => socks.map((sock, i) => sock.closed ? events[i] : sock._ready(events[i]));
-  for (;;) {
-    let ready = poll();
-    if (ready.every((r, i) => r === events[i])) return ready;
-    // Start the reads/accepts that tell; give what the kernel already holds
-    // one macrotask to arrive (Deno needs no more), so that the answer covers
-    // every socket, as the kernel's would.
-    const watches = socks.map((sock, i) => ready[i] === events[i] ? null : sock._watch(events[i]));
+  // Start the reads/accepts that tell (those of sockets not ready yet).
+  const watch = (ready: number[]) =>
+    socks.map((sock, i) => ready[i] === events[i] ? null : sock._watch(events[i]));
+  let turned = false;
+  const turn = async (ready: number[]) => {
+    // What the kernel already holds arrives within one turn (Deno needs no more).
+    watch(ready);
     await macrotask();
+    lastTurn = performance.now();
+    turned = true;
+  };
+  let ready = poll();
+  if (ready.some((r) => r !== 0) && performance.now() - lastTurn > TURN_EVERY_MS) {
+    await turn(ready);
     ready = poll();
+  }
+  for (;;) {
+    if (ready.some((r) => r !== 0)) return ready;
     const left = end - performance.now();
-    if (ready.some((r) => r !== 0) || left <= 0) return ready;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const wake = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.min(left, RECHECK_MS));
-    });
-    await Promise.race([...watches.filter((w) => w !== null), wake]);
-    clearTimeout(timer);
+    if (left <= 0) {
+      if (turned) return ready;
+      await turn(ready);
+    } else {
+      const watches = watch(ready).filter((w) => w !== null);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const wake = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.min(left, RECHECK_MS));
+      });
+      await Promise.race([...watches, wake]);
+      clearTimeout(timer);
+      lastTurn = performance.now();
+      turned = true;
+    }
+    ready = poll();
   }
 }
 
