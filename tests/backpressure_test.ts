@@ -5,7 +5,16 @@
  * process. The flooder is a python3 child: its buffers are not ours.
  */
 
-import { MSG_DONTWAIT, MSG_PEEK, OSError } from "@seed/socket";
+import {
+  AF_INET,
+  BlockingIOError,
+  MSG_DONTWAIT,
+  MSG_PEEK,
+  OSError,
+  SOCK_DGRAM,
+  socket,
+  TimeoutError,
+} from "@seed/socket";
 import { assert, assertEquals, assertInstanceOf, listening } from "./_util.ts";
 import { PythonPeer } from "./_peer.ts";
 
@@ -113,5 +122,74 @@ Deno.test("a 256 MiB flood at a socket that reads nothing for a while keeps memo
     `flood ${FLOOD / MiB} MiB (peer stalled after ${(stalledAt / MiB).toFixed(1)} MiB), ` +
       `${calls} calls, rss ${(base / MiB).toFixed(0)} MiB → peak +${(grew / MiB).toFixed(1)} MiB`,
   );
+  assert(grew < LIMIT, `rss grew by ${(grew / MiB).toFixed(1)} MiB`);
+});
+
+const UDP_FLOODER = `
+import socket, sys
+port, count, size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+payload = bytearray(size)
+for seq in range(count):
+    payload[0:4] = seq.to_bytes(4, "big")
+    s.sendto(payload, ("127.0.0.1", port))
+print("done", count)
+sys.stdin.read()
+`;
+
+Deno.test("a datagram flood at a socket that reads slowly queues nothing in the library", async () => {
+  const COUNT = 200_000;
+  const SIZE = 1400; // 280 MB in all
+  using sock = socket(AF_INET, SOCK_DGRAM);
+  sock.bind(["127.0.0.1", 0]);
+  const port = (sock.getsockname() as [string, number])[1];
+  const base = rss();
+  let peak = base;
+  await using peer = new PythonPeer(UDP_FLOODER, String(port), String(COUNT), String(SIZE));
+  // Read slowly while the flood runs: one datagram now and then, with
+  // timeouts that fire and leave one receive in flight.
+  sock.settimeout(0.005);
+  let during = 0;
+  let lastSeq = -1;
+  const done = peer.line();
+  let finished = false;
+  void done.then(() => finished = true, () => finished = true);
+  for (let i = 0; i < 2000 && !finished; i++) {
+    try {
+      const [data] = await sock.recvfrom(2048);
+      assertEquals(data.length, SIZE);
+      const seq = new DataView(data.buffer, data.byteOffset).getUint32(0);
+      assert(seq > lastSeq, `datagram ${seq} after ${lastSeq}`);
+      lastSeq = seq;
+      during++;
+    } catch (e) {
+      assertInstanceOf(e, TimeoutError);
+    }
+    peak = Math.max(peak, rss());
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  assertEquals(await done, `done ${COUNT}`);
+  // What is left to read is what the kernel kept (its receive buffer), not
+  // the flood: the library holds at most the one datagram in flight.
+  sock.setblocking(false);
+  let after = 0;
+  for (; after < COUNT; after++) {
+    try {
+      const [data] = await sock.recvfrom(2048);
+      const seq = new DataView(data.buffer, data.byteOffset).getUint32(0);
+      assert(seq > lastSeq, `datagram ${seq} after ${lastSeq}`);
+      lastSeq = seq;
+    } catch (e) {
+      assertInstanceOf(e, BlockingIOError);
+      break;
+    }
+  }
+  peak = Math.max(peak, rss());
+  const grew = peak - base;
+  console.log(
+    `udp flood ${COUNT} × ${SIZE} B: ${during} read while it ran, ${after} left after it ` +
+      `(the kernel's buffer), rss peak +${(grew / MiB).toFixed(1)} MiB`,
+  );
+  assert(after < 2000, `${after} datagrams were queued after the flood`);
   assert(grew < LIMIT, `rss grew by ${(grew / MiB).toFixed(1)} MiB`);
 });
