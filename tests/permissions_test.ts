@@ -152,6 +152,34 @@ Deno.test("permissions: each operation works or names the missing --allow-net en
       ], [`unix:${unixPath}`]);
       works(r4.get(`unix:${unixPath}`));
     });
+    await t.step("UDP: a client to 127.0.0.1 needs only --allow-net=127.0.0.1", async () => {
+      const ops = [`udp-sendto:127.0.0.1:${other}`, "udp-bind:127.0.0.1:0"];
+      // Without --unstable-net, the error names the flag.
+      const none = await child([`--allow-net=127.0.0.1`], ops);
+      for (const op of ops) {
+        const o = none.get(op)!;
+        assert(!o.ok && o.name === "OSError" && o.errno === 93, JSON.stringify(o));
+        assertMatch(o.message!, /--unstable-net/);
+      }
+      // No --allow-net: the implicit bind names the entry it needs.
+      const denyAll = await child(["--unstable-net"], ops);
+      denied(denyAll.get(ops[0]), "--allow-net=127.0.0.1:0");
+      denied(denyAll.get(ops[1]), "--allow-net=127.0.0.1:0");
+      // One destination port only: the implicit bind still needs host:0.
+      const onePort = await child(["--unstable-net", `--allow-net=127.0.0.1:${other}`], ops);
+      denied(onePort.get(ops[0]), "--allow-net=127.0.0.1:0");
+      // Exactly the bind and the destination: enough.
+      const exact = await child([
+        "--unstable-net",
+        `--allow-net=127.0.0.1:0,127.0.0.1:${other}`,
+      ], ops);
+      works(exact.get(ops[0]));
+      works(exact.get(ops[1]));
+      // The host alone: enough, and nothing broader is asked for.
+      const host = await child(["--unstable-net", "--allow-net=127.0.0.1"], ops);
+      works(host.get(ops[0]));
+      works(host.get(ops[1]));
+    });
   } finally {
     server.close();
     await accepting;
