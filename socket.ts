@@ -312,7 +312,6 @@ export class Socket extends SocketBase {
 
   #releaseBinding(target: Target): void {
     if (!this.#listener) return;
-    const bound = this.#listener.addr as Deno.NetAddr;
     if (
       target.transport === "tcp" && this.#target?.transport === "tcp" && this.#target.port === 0
     ) {
@@ -323,8 +322,8 @@ export class Socket extends SocketBase {
       return;
     }
     throw new OSError(errno.EOPNOTSUPP, null, {
-      detail: `Deno cannot connect from a chosen local address (bound to ${bound.hostname ?? ""}:${
-        bound.port ?? ""
+      detail: `Deno cannot connect from a chosen local address (bound to ${
+        this.#target ? formatTarget(this.#target) : "?"
       }); connect an unbound socket`,
     });
   }

@@ -791,4 +791,9 @@ Deno.test("AF_UNIX: listen() before bind() is EINVAL; a missing path is FileNotF
   const e = await assertRejects(client.connect(path), OSError);
   assertErrno(e, errno.ENOENT);
   assertEquals(e.name, "FileNotFoundError");
+  // Deno cannot connect from a bound Unix path; the error names the binding.
+  using bound = socket(AF_UNIX);
+  bound.bind(path);
+  const e2 = await assertRejects(bound.connect(UNIX_PATHS[0]), OSError, /bound to unix:\/tmp\//);
+  assertErrno(e2, errno.EOPNOTSUPP);
 });
