@@ -14,8 +14,10 @@ import {
   MSG_WAITALL,
   OSError,
   setdefaulttimeout,
+  SO_ERROR,
   type Socket,
   socket,
+  SOL_SOCKET,
   TimeoutError,
 } from "@seed/socket";
 import {
@@ -250,6 +252,8 @@ Deno.test("accept: a connection after a BlockingIOError is returned at once when
   for (let i = 0; i < 20 && accepted.length < 2; i++) {
     try {
       const [conn, peer] = await server.accept();
+      // As CPython on Linux: the accepted socket is blocking (default timeout).
+      assertEquals(conn.gettimeout(), null);
       conn.close();
       accepted.push(peer);
     } catch (e) {
@@ -292,6 +296,24 @@ Deno.test("connect: non-blocking gives EINPROGRESS or succeeds, then EISCONN; co
   assertEquals(code, errno.EISCONN);
   const [conn] = await server.accept().catch(() => [null]);
   conn?.close();
+});
+
+Deno.test("connect: a refused non-blocking connect reports ECONNREFUSED through SO_ERROR, once", async () => {
+  const { server, address } = listening();
+  server.close();
+  using client = socket();
+  client.setblocking(false);
+  const first = await client.connect_ex(address);
+  if (first === errno.ECONNREFUSED) return; // finished within the first macrotask
+  assertEquals(first, errno.EINPROGRESS);
+  let code = 0;
+  // Bounded poll, as a Python program would poll SO_ERROR after select().
+  for (let i = 0; i < 400 && code === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    code = client.getsockopt(SOL_SOCKET, SO_ERROR);
+  }
+  assertEquals(code, errno.ECONNREFUSED);
+  assertEquals(client.getsockopt(SOL_SOCKET, SO_ERROR), 0, "reading SO_ERROR clears it");
 });
 
 Deno.test("connect: an aborted connect rejects with the reason; a later connect finishes it", async () => {
