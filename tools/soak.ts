@@ -68,9 +68,12 @@ console.log(
 
 // ---- TCP echo --------------------------------------------------------------
 
-// Several listeners, each with its own accept loop: Deno accepts one
-// connection per loop turn, and a listener whose queue overflows makes the
-// kernel drop SYNs, which clients then retry after 1, 3, 7, 15 s.
+// Several listeners, each with its own accept loop (Deno accepts one
+// connection per loop turn). Under this load some connects still take many
+// seconds: the kernel counts no SYN retransmission and no listen overflow
+// then (see /proc/net/netstat), so the wait is in Deno's op scheduling; the
+// soak reports it ("took over 0.9 s", "without progress") rather than
+// failing on it.
 const LISTENERS = 8;
 const servers = Array.from({ length: LISTENERS }, () => {
   const server = socket();
@@ -224,7 +227,7 @@ console.log(
 );
 console.log(
   `  tcp connects: slowest ${(maxConnectMs / 1000).toFixed(1)} s, ` +
-    `${slowConnects} needed a SYN retry (> 0.9 s: the kernel dropped the first SYN), ` +
+    `${slowConnects} took over 0.9 s, ` +
     `at most ${maxStalled} clients without progress for > 10 s`,
 );
 console.log(
