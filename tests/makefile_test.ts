@@ -3,6 +3,7 @@ import {
   MSG_WAITALL,
   type RawStream,
   SHUT_WR,
+  socket,
   SocketFile,
   SocketIO,
   SocketTextFile,
@@ -367,4 +368,34 @@ Deno.test("closing a binary file gives its unread bytes back to the socket, in o
   assertEquals(text(await pending), "line\n");
   assertEquals(text(await pair.server.recv(100)), "after");
   assertEquals(pair.server.fileno() >= 0, true);
+});
+
+Deno.test("a CPython peer's makefile writes are read line by line, and ours by it", async () => {
+  const server = socket();
+  server.bind(["127.0.0.1", 0]);
+  server.listen();
+  const [, port] = server.getsockname() as [string, number];
+  const peer = python(
+    `
+import socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1]))) as s:
+    w = s.makefile("w", newline="\\r\\n", encoding="utf-8")
+    w.write("caf\\u00e9\\nsecond line\\nno end"); w.flush(); s.shutdown(socket.SHUT_WR)
+    r = s.makefile("r", newline="")
+    print([line for line in r])`,
+    String(port),
+  );
+  const [conn] = await server.accept();
+  server.close();
+  const lines: string[] = [];
+  {
+    await using f = conn.makefile("rw", { newline: "\r\n" });
+    for await (const line of f) lines.push(line);
+    await f.write("x\ny\r\nz");
+  }
+  await conn.shutdown(1);
+  conn.close();
+  assertEquals(lines, ["caf\u00e9\r\n", "second line\r\n", "no end"]);
+  // Ours wrote "x\r\ny\r\r\nz" ("\n" as "\r\n"); CPython splits "y\r" and "\r\n".
+  assertEquals((await peer).trim(), "['x\\r\\n', 'y\\r', '\\r\\n', 'z']");
 });
