@@ -38,8 +38,14 @@ export function checkTimeout(value: unknown, where: string): number | null {
   if (value < 0) {
     throw new RangeError(`${where}: timeout must be >= 0 or null, got ${value}`);
   }
+  if (value === Infinity) {
+    throw new RangeError(`${where}: timeout must be finite (use null to wait forever)`);
+  }
   return value;
 }
+
+/** The longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 0x7fffffff;
 
 /**
  * Sets the timeout that new sockets start with, in seconds (`null`: block
@@ -457,7 +463,9 @@ export abstract class SocketBase {
   #arm(at: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, at - performance.now()));
+    // A delay over 2^31-1 ms would fire at once; #expire re-arms until due.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - performance.now()));
+    this.#timer = setTimeout(() => this.#expire(), delay);
   }
 
   /** Rejects the waits whose deadline has passed; re-arms for the next one. */

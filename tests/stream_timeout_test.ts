@@ -101,6 +101,29 @@ Deno.test("setdefaulttimeout applies to new and accepted sockets, not to existin
   assertEquals(getdefaulttimeout(), null);
 });
 
+Deno.test("a timeout beyond what a timer holds (24.8 days) waits without spinning; Infinity is refused", async () => {
+  await using pair = await connectedPair();
+  pair.server.settimeout(1e7); // 115 days
+  const original = globalThis.setTimeout;
+  let armed = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    armed++;
+    return original(...args);
+  }) as typeof setTimeout;
+  try {
+    const pending = pair.server.recv(10);
+    await new Promise((resolve) => original(resolve, 50));
+    await pair.client.sendall("late");
+    assertEquals(text(await pending), "late");
+  } finally {
+    globalThis.setTimeout = original;
+  }
+  assertLessOrEqual(armed, 3, `the timer was armed ${armed} times in 50 ms`);
+  assertThrows(() => pair.server.settimeout(Infinity), RangeError, /timeout/);
+  assertThrows(() => setdefaulttimeout(Infinity), RangeError, /timeout/);
+  assertEquals(pair.server.gettimeout(), 1e7);
+});
+
 // ---- recv: nothing lost -----------------------------------------------------
 
 Deno.test("recv: data that arrives after a TimeoutError is returned by the next recv, in order", async () => {
