@@ -520,6 +520,7 @@ export class Socket extends SocketBase {
       const out = new Uint8Array(bufsize);
       return out.subarray(0, await this.#receiveAll(conn, out, deadline));
     }
+    if (flags & MSG_WAITALL) await this.#peekAll(conn, bufsize, deadline);
     return await this.#receive(conn, bufsize, deadline, (flags & MSG_PEEK) !== 0);
   }
 
@@ -578,6 +579,7 @@ export class Socket extends SocketBase {
     if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
       return await this.#receiveAll(conn, target, deadline);
     }
+    if (flags & MSG_WAITALL) await this.#peekAll(conn, target.length, deadline);
     const got = await this.#receive(
       conn,
       target.length,
@@ -702,6 +704,19 @@ export class Socket extends SocketBase {
       }
       // A peek reads one bounded chunk ahead so that it sees what has arrived.
       this.#reading ??= this.#readAhead(conn, peek ? Math.max(size, PEEK_CHUNK) : size);
+      try {
+        await this.waitFor(this.#reading, deadline);
+      } catch (e) {
+        throw this.closed ? badf(e) : e;
+      }
+      this.checkOpen();
+    }
+  }
+
+  /** MSG_PEEK with MSG_WAITALL: waits until `size` bytes (or the end) are buffered, as Linux. */
+  async #peekAll(conn: Deno.Conn, size: number, deadline: Deadline): Promise<void> {
+    while (this.#buffered < size && !this.#eof && !this.#shutRd && this.#readError === null) {
+      this.#reading ??= this.#readAhead(conn, Math.max(size - this.#buffered, PEEK_CHUNK));
       try {
         await this.waitFor(this.#reading, deadline);
       } catch (e) {

@@ -32,6 +32,7 @@ import {
   socket,
   SOL_SOCKET,
   TCP_NODELAY,
+  TimeoutError,
 } from "@seed/socket";
 import {
   assert,
@@ -307,6 +308,28 @@ Deno.test("MSG_WAITALL waits for every byte, or returns what came before EOF", a
   assertEquals(short.length, 3);
   assertEquals(text(short), "xyz");
   assertEquals((await pair.server.recv(10, MSG_WAITALL)).length, 0);
+});
+
+Deno.test("MSG_PEEK | MSG_WAITALL waits for every byte and consumes none, as Linux", async () => {
+  await using pair = await connectedPair();
+  await pair.client.sendall("abc");
+  const peeking = pair.server.recv(10, MSG_PEEK | MSG_WAITALL);
+  await pair.client.sendall("defghij");
+  assertEquals(text(await peeking), "abcdefghij");
+  const buffer = new Uint8Array(10);
+  assertEquals(await pair.server.recv_into(buffer, 0, MSG_PEEK | MSG_WAITALL), 10);
+  assertEquals(text(buffer), "abcdefghij");
+  assertEquals(text(await pair.server.recv(10, MSG_WAITALL)), "abcdefghij");
+  // A timeout mid-way takes nothing away.
+  await pair.client.sendall("kl");
+  pair.server.settimeout(0.05);
+  await assertRejects(pair.server.recv(5, MSG_PEEK | MSG_WAITALL), TimeoutError);
+  pair.server.settimeout(null);
+  // The end of the stream ends the wait with what there is.
+  await pair.client.sendall("m");
+  await pair.client.shutdown(SHUT_WR);
+  assertEquals(text(await pair.server.recv(20, MSG_PEEK | MSG_WAITALL)), "klm");
+  assertEquals(text(await pair.server.recv(20, MSG_WAITALL)), "klm");
 });
 
 Deno.test("recv_into() fills the caller's buffer, honours nbytes and flags", async () => {
