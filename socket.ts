@@ -1029,7 +1029,16 @@ export class Socket extends SocketBase {
     if (how !== SHUT_WR) this.#shutRd = true;
     if (how === SHUT_RD || this.#shutWr) return;
     this.#shutWr = true;
-    await this.#writing;
+    const writing = this.#writing;
+    if (writing) {
+      // A timed-out send's bytes are still being written: the end of stream
+      // follows them in the background, as the kernel queues its FIN behind
+      // the send buffer. Python's shutdown never waits for the peer to read.
+      writing.then(() => {
+        if (this.#conn === conn) return conn.closeWrite();
+      }).catch(() => {});
+      return;
+    }
     try {
       await conn.closeWrite();
     } catch (e) {

@@ -14,6 +14,7 @@ import {
   MSG_WAITALL,
   OSError,
   setdefaulttimeout,
+  SHUT_WR,
   SO_ERROR,
   type Socket,
   socket,
@@ -403,6 +404,31 @@ Deno.test("send: non-blocking counts what Deno has in flight as taken; nothing l
   assertEquals(got.length, expected.length + 3);
   assert(got.subarray(0, expected.length).every((b, i) => b === expected[i]), "bytes differ");
   assertEquals(text(got.subarray(expected.length)), "END");
+});
+
+Deno.test("shutdown(SHUT_WR) after a timed-out send does not wait for the peer; EOF follows the bytes", async () => {
+  await using pair = await connectedPair();
+  pair.client.settimeout(0.05);
+  const data = pseudoRandomBytes(16 << 20, 9);
+  let taken = 0;
+  for (let i = 0; i < 8 && taken < data.length; i++) {
+    try {
+      taken += await pair.client.send(data.subarray(taken));
+    } catch (e) {
+      if (!(e instanceof TimeoutError)) throw e;
+      break; // the earlier send's bytes are still being written
+    }
+  }
+  assert(taken > 0);
+  // Python's shutdown never blocks: the end of stream queues behind the data.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((resolve) => timer = setTimeout(() => resolve("late"), 2000));
+  const outcome = await Promise.race([pair.client.shutdown(SHUT_WR).then(() => "done"), late]);
+  clearTimeout(timer);
+  assertEquals(outcome, "done", "shutdown waited for the peer to read");
+  const got = await recvAll(pair.server, data.length + 1);
+  assertEquals(got.length, taken);
+  assert(got.every((b, i) => b === data[i]), "bytes differ");
 });
 
 Deno.test("send: an abort rejects with the reason; later sends still arrive in order", async () => {
