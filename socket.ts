@@ -334,6 +334,9 @@ export class Socket extends SocketBase {
     const address = formatTarget(target);
     const op = target.transport === "unix"
       ? Deno.connect({ transport: "unix", path: target.path })
+      : target.port === 0
+      // The kernel refuses port 0; Deno rejects it as out of range instead.
+      ? Promise.reject(fromErrno(errno.ECONNREFUSED, { detail: address }))
       : Deno.connect({ hostname: target.hostname, port: target.port });
     this.#connecting = op.then((conn) => {
       this.#connecting = null;

@@ -451,6 +451,9 @@ Deno.test("connect_ex() returns 0, or ECONNREFUSED (111 on Linux) when nothing l
   const code = await refused.connect_ex(address);
   assertEquals(code, errno.ECONNREFUSED);
   if (Deno.build.os === "linux") assertEquals(code, 111);
+  // Port 0 is refused as Linux does (Deno itself calls it out of range).
+  using zero = socket();
+  assertEquals(await zero.connect_ex(["127.0.0.1", 0]), errno.ECONNREFUSED);
   using again = socket();
   const e = await assertRejects(again.connect(address), ConnectionRefusedError);
   assertErrno(e, errno.ECONNREFUSED);
