@@ -561,6 +561,20 @@ Deno.test("a pending recv and a pending accept reject with OSError when another 
   assertEquals((await iterating).done, true);
 });
 
+Deno.test("calls nobody awaits do not become unhandled rejections when the socket closes", async () => {
+  const pair = await connectedPair();
+  const { server } = listening();
+  // Started and abandoned: closing must not crash the process.
+  pair.server.recv(10);
+  pair.client.recv_into(new Uint8Array(4), 0, MSG_WAITALL);
+  server.accept();
+  pair.server.close();
+  pair.client.close();
+  server.close();
+  // Let the rejections (if any went unhandled) surface within this test.
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+});
+
 Deno.test("every method of a closed socket is EBADF", async () => {
   await using pair = await connectedPair();
   const { server, address } = listening();
