@@ -371,7 +371,7 @@ Deno.test("sendall: the timeout bounds the whole call, not each write", async ()
   await assertRejects(pair.client.sendall(new Uint8Array(64 << 20)), TimeoutError);
   const elapsed = performance.now() - started;
   assert(elapsed >= 250, `gave up after only ${elapsed} ms`);
-  assertLessOrEqual(elapsed, 1500);
+  assertLessOrEqual(elapsed, 3000); // a timeout per write would take ~20 s here
   draining = false;
   pair.server.close();
   pair.client.close();
