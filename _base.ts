@@ -112,8 +112,12 @@ export interface Deadline {
 
 const WAIT_FOREVER: Deadline = { timeout: null, start: 0 };
 
-/** A call waiting with a timeout: when it is due, and how it gives up. */
-interface TimedWait {
+/**
+ * A call waiting with a timeout: when it is due (`performance.now()` time),
+ * and how it gives up (`expire` must call `unwatchTimeout`).
+ * @ignore
+ */
+export interface TimedWait {
   readonly at: number;
   expire(): void;
 }
@@ -451,6 +455,23 @@ export abstract class SocketBase {
     waits.add(wait);
     if (this.#timer === undefined || wait.at < this.#timerAt) this.#arm(wait.at);
     else if (waits.size === 1) Deno.refTimer(this.#timer);
+  }
+
+  /**
+   * Puts a wait of the socket's own making on the shared timer (for fast
+   * paths that settle their own promise instead of using `waitFor`).
+   * @ignore
+   */
+  protected watchTimeout(wait: TimedWait): void {
+    this.#watch(wait);
+  }
+
+  /**
+   * Takes a wait off the shared timer.
+   * @ignore
+   */
+  protected unwatchTimeout(wait: TimedWait): void {
+    this.#unwatch(wait);
   }
 
   #unwatch(wait: TimedWait): void {

@@ -41,7 +41,7 @@ import {
   SOCK_STREAM,
   SOMAXCONN,
 } from "./constants.ts";
-import { BrokenPipeError, errno, fromErrno, OSError, toOSError } from "./errors.ts";
+import { BrokenPipeError, errno, fromErrno, OSError, TimeoutError, toOSError } from "./errors.ts";
 import {
   type Address,
   describe,
@@ -57,6 +57,7 @@ import {
   type Deadline,
   quietRejections,
   SocketBase,
+  type TimedWait,
 } from "./_base.ts";
 import {
   checkFlags,
@@ -552,9 +553,11 @@ export class Socket extends SocketBase {
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
       buffer instanceof Uint8Array && buffer.length > 0 &&
-      (nbytes === 0 || nbytes === buffer.length) && this.#idle()
+      (nbytes === 0 || nbytes === buffer.length) && this.#quiet()
     ) {
-      return this.#recvIntoFast(conn, buffer);
+      const timeout = this.gettimeout();
+      if (timeout === null) return this.#recvIntoFast(conn, buffer);
+      if (timeout > 0) return this.#recvIntoTimed(conn, buffer, timeout);
     }
     return this.#recvInto(buffer, nbytes, flags, options);
   }
@@ -601,8 +604,62 @@ export class Socket extends SocketBase {
    * buffered, no read in flight, no end or error to report first.
    */
   #idle(): boolean {
+    return this.#quiet() && this.gettimeout() === null;
+  }
+
+  /** As #idle, in any mode. */
+  #quiet(): boolean {
     return this.#buffered === 0 && this.#reading === null && !this.#eof && !this.#shutRd &&
-      this.#readError === null && this.gettimeout() === null;
+      this.#readError === null;
+  }
+
+  /**
+   * recv_into with a timeout and nothing buffered: one Deno read into the
+   * reused buffer, copied into `buffer` if the caller still waits, else kept
+   * for the next call (so a timeout loses nothing). No waitFor wrapper and
+   * no timer of its own: the shared timer rejects it when due.
+   */
+  #recvIntoTimed(conn: Deno.Conn, buffer: Uint8Array, timeout: number): Promise<number> {
+    const size = buffer.length;
+    const whole = this.#borrow(size);
+    return new Promise<number>((resolve, reject) => {
+      let waiting = true;
+      const wait: TimedWait = {
+        at: performance.now() + timeout * 1000,
+        expire: () => {
+          waiting = false;
+          this.unwatchTimeout(wait);
+          reject(new TimeoutError());
+        },
+      };
+      this.watchTimeout(wait);
+      const view = whole.length === size ? whole : whole.subarray(0, size);
+      this.#reading = conn.read(view).then((n) => {
+        this.#reading = null;
+        if (n === null) this.#eof = true;
+        if (!waiting) {
+          if (n === null) this.#scratch = whole;
+          else this.#push(this.#keep(whole, n));
+          return;
+        }
+        waiting = false;
+        this.unwatchTimeout(wait);
+        this.#scratch = whole;
+        if (n === null) return resolve(0);
+        buffer.set(n === whole.length ? whole : whole.subarray(0, n));
+        resolve(n);
+      }, (e) => {
+        this.#reading = null;
+        this.#scratch = whole;
+        if (!waiting) {
+          this.#readError = e;
+          return;
+        }
+        waiting = false;
+        this.unwatchTimeout(wait);
+        reject(this.#fail(e));
+      });
+    });
   }
 
   /** Blocking recv_into with nothing buffered: one Deno read into the caller's buffer. */
@@ -912,11 +969,55 @@ export class Socket extends SocketBase {
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
       data instanceof Uint8Array && data.length > 0 && !this.#shutWr && this.#writing === null &&
-      this.#writeError === null && this.gettimeout() === null
+      this.#writeError === null
     ) {
-      return this.#sendallFast(conn, data);
+      const timeout = this.gettimeout();
+      if (timeout === null) return this.#sendallFast(conn, data);
+      if (timeout > 0) return this.#sendallTimed(conn, data, timeout);
     }
     return this.#sendall(data, flags, options);
+  }
+
+  /**
+   * sendall with a timeout: writes as the blocking path, with the call on
+   * the shared timer. A write still in flight when time runs out is kept in
+   * #writing, so the next send waits for it.
+   */
+  #sendallTimed(conn: Deno.Conn, bytes: Uint8Array, timeout: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let waiting = true;
+      let current: Promise<number>;
+      let off = 0;
+      const wait: TimedWait = {
+        at: performance.now() + timeout * 1000,
+        expire: () => {
+          waiting = false;
+          this.unwatchTimeout(wait);
+          this.#track(current, { background: false });
+          reject(new TimeoutError());
+        },
+      };
+      const written = (n: number): void => {
+        off += n;
+        if (!waiting) return;
+        if (off < bytes.length) return next();
+        waiting = false;
+        this.unwatchTimeout(wait);
+        resolve();
+      };
+      const failed = (e: unknown): void => {
+        if (!waiting) return;
+        waiting = false;
+        this.unwatchTimeout(wait);
+        reject(this.closed ? badf(e) : this.#fail(e));
+      };
+      const next = (): void => {
+        current = conn.write(off === 0 ? bytes : bytes.subarray(off));
+        current.then(written, failed);
+      };
+      this.watchTimeout(wait);
+      next();
+    });
   }
 
   /** Blocking sendall: the whole buffer to Deno, the rest again if it took less. */

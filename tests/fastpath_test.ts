@@ -88,3 +88,54 @@ Deno.test("two calls waiting at once on one socket each time out at their own de
   assert(fast - start < 250, `short timeout after ${(fast - start).toFixed(0)} ms`);
   assert(late - start >= 290, `long timeout after ${(late - start).toFixed(0)} ms`);
 });
+
+Deno.test("recv_into with a timeout: bytes that arrive after the timeout go to the next call", async () => {
+  await using pair = await connectedPair();
+  pair.server.settimeout(0.05);
+  const buf = new Uint8Array(8);
+  await pair.client.sendall("ab");
+  assertEquals(await pair.server.recv_into(buf), 2);
+  assertEquals(text(buf.subarray(0, 2)), "ab");
+  await assertRejects(pair.server.recv_into(buf), TimeoutError);
+  buf.fill(0);
+  await pair.client.sendall("late");
+  // The read that timed out is still in flight: its bytes must not land in
+  // `buf` behind the caller's back, and the next call must get them.
+  pair.server.settimeout(5);
+  const other = new Uint8Array(8);
+  let n = 0;
+  while (n < 4) n += await pair.server.recv_into(other.subarray(n), 4 - n);
+  assertEquals(text(other.subarray(0, 4)), "late");
+  assertEquals(buf, new Uint8Array(8));
+  await pair.client.shutdown(SHUT_WR);
+  assertEquals(await pair.server.recv_into(other), 0);
+});
+
+Deno.test("sendall with a timeout: a send that times out still keeps the stream in order", async () => {
+  await using pair = await connectedPair();
+  pair.client.settimeout(0.05);
+  await pair.client.sendall("first,");
+  // Nobody reads: 64 MiB cannot fit in the kernel's buffers within 50 ms.
+  const big = new Uint8Array(64 << 20).fill(0x78);
+  await assertRejects(pair.client.sendall(big), TimeoutError);
+  pair.client.settimeout(30);
+  const tail = pair.client.sendall(",last");
+  const got: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const part = await pair.server.recv(1 << 20);
+    got.push(part);
+    total += part.length;
+    if (text(part.subarray(Math.max(0, part.length - 5))) === ",last") break;
+  }
+  await tail;
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const part of got) {
+    all.set(part, off);
+    off += part.length;
+  }
+  assertEquals(text(all.subarray(0, 6)), "first,");
+  // Whatever part of the big send went out is whole 'x' bytes, before ",last".
+  assert(all.subarray(6, total - 5).every((b) => b === 0x78));
+});
