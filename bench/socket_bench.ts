@@ -12,10 +12,12 @@
  */
 
 import {
+  AF_INET,
   ConnectionRefusedError,
   errno,
   fromErrno,
   IPPROTO_TCP,
+  SOCK_DGRAM,
   type Socket,
   socket,
   TCP_NODELAY,
@@ -174,12 +176,46 @@ Deno.bench("sendall (one buffer handed to Deno)", { group: "send 1 MiB" }, async
   await Promise.all([client.sendall(big), drain(clientPeer, BIG)]);
 });
 
+// ---- a 64-byte datagram, sent and received in this process ------------------------
+
+const rawA = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+const rawB = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+const udpA = socket(AF_INET, SOCK_DGRAM);
+const udpB = socket(AF_INET, SOCK_DGRAM);
+udpA.bind(["127.0.0.1", 0]);
+udpB.bind(["127.0.0.1", 0]);
+const udpBAddress = udpB.getsockname();
+const datagramIn = new Uint8Array(2048);
+globalThis.addEventListener("unload", () => {
+  for (const s of [rawA, rawB]) s.close();
+  for (const s of [udpA, udpB]) s.close();
+});
+
+Deno.bench("raw Deno: send / receive", { group: "datagram 64 B", baseline: true }, async () => {
+  await rawA.send(small, rawB.addr);
+  await rawB.receive();
+});
+
+Deno.bench("sendto / recvfrom(65536)", { group: "datagram 64 B" }, async () => {
+  await udpA.sendto(small, udpBAddress);
+  await udpB.recvfrom(65536);
+});
+
+Deno.bench("sendto / recvfrom_into(reused buffer)", { group: "datagram 64 B" }, async () => {
+  await udpA.sendto(small, udpBAddress);
+  await udpB.recvfrom_into(datagramIn);
+});
+
 // ---- errno mapping ---------------------------------------------------------------
 
 const refused = new Deno.errors.ConnectionRefused("Connection refused (os error 111)");
 Object.assign(refused, { code: "ECONNREFUSED" });
 const reset = new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)");
 const plain = new Error("something else");
+
+Deno.bench("reference: new Error() (what any error costs)", { group: "errno mapping" }, () => {
+  new Error("Connection refused");
+});
 
 Deno.bench("toOSError: Deno error with .code", { group: "errno mapping", baseline: true }, () => {
   const e = toOSError(refused, { address: "127.0.0.1:1" });

@@ -19,15 +19,7 @@ import {
 } from "../../mod.ts";
 import type { Params } from "./_params.ts";
 
-// The datagram API of API.md; udp.ts is being built (cast until it lands).
-interface Datagram {
-  bind(address: [string, number]): void;
-  getsockname(): unknown;
-  sendto(data: Uint8Array, address: unknown): Promise<number>;
-  recvfrom(bufsize: number): Promise<[Uint8Array, unknown]>;
-  close(): void;
-}
-const datagram = () => socket(AF_INET, SOCK_DGRAM) as unknown as Datagram;
+const datagram = () => socket(AF_INET, SOCK_DGRAM);
 
 const [role, workload, ...rest] = Deno.args;
 

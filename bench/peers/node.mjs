@@ -47,8 +47,10 @@ function server(p) {
     const sock = dgram.createSocket("udp4");
     let left = p.count;
     sock.on("message", (msg, rinfo) => {
-      sock.send(msg, rinfo.port, rinfo.address);
-      if (--left === 0) sock.close();
+      // Close only once the last reply has gone out.
+      sock.send(msg, rinfo.port, rinfo.address, () => {
+        if (--left === 0) sock.close();
+      });
     });
     sock.bind(0, "127.0.0.1", () => announce(sock.address().port));
     return;
