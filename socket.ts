@@ -1387,7 +1387,11 @@ export class Socket extends SocketBase {
   /** @ignore */
   protected release(): void {
     for (const conn of this.#ready.splice(0)) closeQuietly(conn);
-    if (this.#conn) closeQuietly(this.#conn);
+    const conn = this.#conn;
+    // Bytes a send() counted as taken may still be on their way: close after
+    // them, as the kernel still delivers its send buffer after close().
+    if (conn && this.#writing) this.#writing.then(() => closeQuietly(conn));
+    else if (conn) closeQuietly(conn);
     if (this.#listener) closeQuietly(this.#listener);
     this.#conn = null;
     this.#listener = null;
