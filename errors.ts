@@ -427,6 +427,30 @@ export class TimeoutError extends OSError {
 }
 
 /**
+ * Python's `socket.timeout`, an alias of {@linkcode TimeoutError} (as in
+ * Python 3.10 and later), so that `except socket.timeout:` ports as
+ * `if (e instanceof timeout)`.
+ *
+ * @example
+ * ```ts
+ * import { timeout, TimeoutError } from "@seed/socket/errors";
+ * console.log(timeout === TimeoutError, new timeout().message); // true "timed out"
+ * ```
+ */
+export const timeout: typeof TimeoutError = TimeoutError;
+
+/**
+ * Python's `socket.error`, an alias of {@linkcode OSError}.
+ *
+ * @example
+ * ```ts
+ * import { error, OSError } from "@seed/socket/errors";
+ * console.log(error === OSError); // true
+ * ```
+ */
+export const error: typeof OSError = OSError;
+
+/**
  * Python's `BlockingIOError` (errno `EAGAIN`, or `EINPROGRESS` for a
  * non-blocking `connect`): a non-blocking call found nothing ready.
  *

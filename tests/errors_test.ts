@@ -16,6 +16,7 @@ import {
   DARWIN_ERRNO,
   errno,
   type ErrnoName,
+  error,
   errorcode,
   FileNotFoundError,
   fromErrno,
@@ -24,6 +25,7 @@ import {
   OSError,
   PermissionError,
   strerror,
+  timeout,
   TimeoutError,
   toOSError,
   WINDOWS_ERRNO,
@@ -55,6 +57,11 @@ Deno.test("the class hierarchy is Python's, each class with its own name", () =>
   }
   assert(!(new TimeoutError() instanceof ConnectionError));
   assert(!(new BlockingIOError(errno.EAGAIN) instanceof ConnectionError));
+  // Python's aliases: socket.timeout is TimeoutError, socket.error is OSError.
+  assertEquals(timeout, TimeoutError);
+  assertEquals(error, OSError);
+  assertEquals(mod.timeout, TimeoutError);
+  assertEquals(mod.error, OSError);
   // The same classes are exported from mod.ts.
   assertEquals(mod.OSError, OSError);
   assertEquals(mod.TimeoutError, TimeoutError);
