@@ -144,6 +144,20 @@ Deno.test("recv: data that arrives after a TimeoutError is returned by the next 
   assertEquals(text(await recvAll(pair.server, 100)), "first second");
 });
 
+Deno.test("recv_into: after a TimeoutError the abandoned buffer is left alone; the bytes go to the next call", async () => {
+  await using pair = await connectedPair();
+  pair.server.settimeout(0.05);
+  const abandoned = new Uint8Array(16).fill(46);
+  await assertRejects(pair.server.recv_into(abandoned), TimeoutError);
+  await pair.client.sendall("fresh");
+  const next = new Uint8Array(16);
+  pair.server.settimeout(null);
+  let got = 0;
+  for (let i = 0; i < 5 && got < 5; i++) got += await pair.server.recv_into(next.subarray(got));
+  assertEquals(text(next.subarray(0, got)), "fresh");
+  assertEquals(text(abandoned), "................", "the timed-out call's buffer was written");
+});
+
 Deno.test("recv: data that arrives after a BlockingIOError is returned by the next recv", async () => {
   await using pair = await connectedPair();
   pair.server.setblocking(false);
