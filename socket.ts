@@ -41,7 +41,15 @@ import {
   SOCK_STREAM,
   SOMAXCONN,
 } from "./constants.ts";
-import { BrokenPipeError, errno, fromErrno, OSError, TimeoutError, toOSError } from "./errors.ts";
+import {
+  BlockingIOError,
+  BrokenPipeError,
+  errno,
+  fromErrno,
+  OSError,
+  TimeoutError,
+  toOSError,
+} from "./errors.ts";
 import {
   type Address,
   describe,
@@ -780,6 +788,7 @@ export class Socket extends SocketBase {
       try {
         await this.waitFor(this.#reading, deadline);
       } catch (e) {
+        if (e instanceof BlockingIOError && this.#buffered > 0 && !this.closed) return;
         throw this.closed ? badf(e) : e;
       }
       this.checkOpen();
@@ -842,6 +851,8 @@ export class Socket extends SocketBase {
         got += part.length;
       }
     } catch (e) {
+      // Non-blocking, MSG_WAITALL returns what was there, as on Linux.
+      if (e instanceof BlockingIOError && got > 0 && !this.closed) return got;
       // A timeout or abort mid-way loses nothing: the next call gets these first.
       if (!this.closed && got > 0) {
         this.#chunks.unshift(target.slice(0, got));

@@ -187,6 +187,22 @@ Deno.test("recv: MSG_DONTWAIT makes one call non-blocking and loses nothing", as
   assertEquals(text(await pair.server.recv(10)), "z");
 });
 
+Deno.test("recv: non-blocking MSG_WAITALL returns what is there, as Linux; nothing there is BlockingIOError", async () => {
+  await using pair = await connectedPair();
+  await assertRejects(pair.server.recv(10, MSG_DONTWAIT | MSG_WAITALL), BlockingIOError);
+  await pair.client.sendall("abc");
+  assertEquals(text(await pair.server.recv(10, MSG_DONTWAIT | MSG_WAITALL)), "abc");
+  pair.server.setblocking(false);
+  await pair.client.sendall("def");
+  const buffer = new Uint8Array(10);
+  assertEquals(await pair.server.recv_into(buffer, 0, MSG_WAITALL), 3);
+  assertEquals(text(buffer.subarray(0, 3)), "def");
+  await assertRejects(pair.server.recv(10, MSG_WAITALL), BlockingIOError);
+  await pair.client.sendall("ghi");
+  assertEquals(text(await pair.server.recv(10, MSG_PEEK | MSG_WAITALL)), "ghi");
+  assertEquals(text(await pair.server.recv(10)), "ghi");
+});
+
 Deno.test("recv: an abort rejects with the signal's reason and loses no data", async () => {
   await using pair = await connectedPair();
   const controller = new AbortController();
