@@ -102,6 +102,11 @@ Deno.bench(
   },
 );
 
+Deno.bench("raw Deno: conn.read(new Uint8Array(65536))", { group: "recv 64 B" }, async () => {
+  await writeAll(rawPeer, small);
+  for (let got = 0; got < SMALL;) got += (await rawClient.read(new Uint8Array(65536)))!;
+});
+
 Deno.bench("recv_into(reused buffer)", { group: "recv 64 B" }, async () => {
   await writeAll(clientPeer, small);
   await recvExact(client, smallIn);
