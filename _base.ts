@@ -503,6 +503,9 @@ export abstract class SocketBase {
   }
 }
 
+/** Handles a rejection by doing nothing (one function for every call). */
+function ignore(): void {}
+
 /**
  * Marks the promise each of `methods` returns as handled, so that a call
  * the caller abandoned (never awaited) that fails later, for example when
@@ -517,7 +520,7 @@ export function quietRejections(prototype: object, methods: readonly string[]): 
     if (typeof original !== "function") continue;
     const wrapped = function (this: unknown, ...args: unknown[]): unknown {
       const result = original.apply(this, args);
-      if (result instanceof Promise) result.catch(() => {});
+      if (result instanceof Promise) result.catch(ignore);
       return result;
     };
     Object.defineProperty(wrapped, "name", { value: name });

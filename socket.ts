@@ -122,7 +122,7 @@ export class Socket extends SocketBase {
   // Received bytes not yet returned, and the one read Deno may have in flight.
   #chunks: Uint8Array[] = [];
   #buffered = 0;
-  #reading: Promise<void> | null = null;
+  #reading: Promise<unknown> | null = null;
   // The buffer the last read used, kept for the next one (see #borrow/#keep).
   #scratch: Uint8Array | null = null;
   #readError: unknown = null;
@@ -670,42 +670,47 @@ export class Socket extends SocketBase {
     });
   }
 
-  /** Blocking recv_into with nothing buffered: one Deno read into the caller's buffer. */
-  async #recvIntoFast(conn: Deno.Conn, buffer: Uint8Array): Promise<number> {
-    let settle!: () => void;
-    this.#reading = new Promise<void>((resolve) => settle = resolve);
-    try {
-      const n = await conn.read(buffer);
-      if (n !== null) return n;
-      this.#eof = true;
-      return 0;
-    } catch (e) {
-      throw this.#fail(e);
-    } finally {
-      this.#reading = null;
-      settle();
-    }
+  /**
+   * Blocking recv_into with nothing buffered: one Deno read into the
+   * caller's buffer. The promise returned is also #reading, so that a call
+   * made meanwhile waits for it; its handlers are made once per socket.
+   */
+  #recvIntoFast(conn: Deno.Conn, buffer: Uint8Array): Promise<number> {
+    return this.#reading = conn.read(buffer).then(this.#readCount, this.#readFailed);
   }
 
   /** Blocking recv with nothing buffered: one Deno read into reused memory. */
-  async #recvFast(conn: Deno.Conn, bufsize: number): Promise<Uint8Array> {
-    let settle!: () => void;
-    this.#reading = new Promise<void>((resolve) => settle = resolve);
-    const whole = this.#borrow(bufsize);
-    try {
-      const n = await conn.read(whole.length === bufsize ? whole : whole.subarray(0, bufsize));
-      if (n !== null) return this.#keep(whole, n);
-      this.#eof = true;
-      this.#scratch = whole;
-      return EMPTY;
-    } catch (e) {
-      this.#scratch = whole;
-      throw this.#fail(e);
-    } finally {
-      this.#reading = null;
-      settle();
-    }
+  #recvFast(conn: Deno.Conn, bufsize: number): Promise<Uint8Array> {
+    const whole = this.#whole = this.#borrow(bufsize);
+    const view = whole.length === bufsize ? whole : whole.subarray(0, bufsize);
+    return this.#reading = conn.read(view).then(this.#readBytes, this.#readFailed);
   }
+
+  // The fast reads' handlers, and the buffer #recvFast reads into.
+  #whole: Uint8Array | null = null;
+  #readCount = (n: number | null): number => {
+    this.#reading = null;
+    if (n !== null) return n;
+    this.#eof = true;
+    return 0;
+  };
+  #readBytes = (n: number | null): Uint8Array => {
+    this.#reading = null;
+    const whole = this.#whole!;
+    this.#whole = null;
+    if (n !== null) return this.#keep(whole, n);
+    this.#eof = true;
+    this.#scratch = whole;
+    return EMPTY;
+  };
+  #readFailed = (e: unknown): never => {
+    this.#reading = null;
+    if (this.#whole !== null) {
+      this.#scratch = this.#whole;
+      this.#whole = null;
+    }
+    throw this.#fail(e);
+  };
 
   /**
    * A buffer of at least `size` bytes for the one read in flight: the last
@@ -1032,14 +1037,24 @@ export class Socket extends SocketBase {
   }
 
   /** Blocking sendall: the whole buffer to Deno, the rest again if it took less. */
-  async #sendallFast(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  #sendallFast(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+    return conn.write(bytes).then(
+      (n) => n < bytes.length ? this.#sendRest(conn, bytes, n) : undefined,
+      this.#writeFailed,
+    );
+  }
+
+  async #sendRest(conn: Deno.Conn, bytes: Uint8Array, off: number): Promise<void> {
     try {
-      let off = await conn.write(bytes);
       while (off < bytes.length) off += await conn.write(bytes.subarray(off));
     } catch (e) {
       throw this.#fail(e);
     }
   }
+
+  #writeFailed = (e: unknown): never => {
+    throw this.#fail(e);
+  };
 
   async #sendall(
     data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
