@@ -552,17 +552,8 @@ export class TCPServer extends BaseServer<Socket> {
     bind_and_activate = true,
   ) {
     super(server_address, RequestHandlerClass);
-    const settings = this.constructor as typeof TCPServer;
-    this.socket = socket(settings.address_family, SOCK_STREAM);
-    if (bind_and_activate) {
-      try {
-        this.server_bind();
-        this.server_activate();
-      } catch (e) {
-        this.server_close();
-        throw e;
-      }
-    }
+    this.socket = socket((this.constructor as typeof TCPServer).address_family, SOCK_STREAM);
+    if (bind_and_activate) bindAndActivate(this);
   }
 
   /**
@@ -579,11 +570,7 @@ export class TCPServer extends BaseServer<Socket> {
    * ```
    */
   server_bind(): void {
-    const settings = this.constructor as typeof TCPServer;
-    if (settings.allow_reuse_address) this.socket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-    if (settings.allow_reuse_port) this.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
-    this.socket.bind(this.server_address as Address);
-    this.server_address = this.socket.getsockname();
+    bindServerSocket(this);
   }
 
   /**
@@ -667,6 +654,34 @@ export class TCPServer extends BaseServer<Socket> {
   override close_request(request: Socket): void {
     request.close();
   }
+}
+
+/**
+ * The end of the {@linkcode TCPServer} and {@linkcode UDPServer}
+ * constructors (Python's `UDPServer` inherits it from `TCPServer`): binds
+ * and activates, closing the socket if either throws.
+ */
+function bindAndActivate(server: TCPServer | UDPServer): void {
+  try {
+    server.server_bind();
+    server.server_activate();
+  } catch (e) {
+    server.server_close();
+    throw e;
+  }
+}
+
+/**
+ * `server_bind()` of {@linkcode TCPServer} and {@linkcode UDPServer}: sets
+ * the reuse options the class asks for, binds, and records the real address.
+ */
+function bindServerSocket(server: TCPServer | UDPServer): void {
+  const settings = server.constructor as typeof TCPServer | typeof UDPServer;
+  const sock: Socket | DatagramSocket = server.socket;
+  if (settings.allow_reuse_address) sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  if (settings.allow_reuse_port) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+  sock.bind(server.server_address as Address);
+  server.server_address = sock.getsockname();
 }
 
 /**
@@ -804,17 +819,8 @@ export class UDPServer extends BaseServer<DatagramRequest> {
     bind_and_activate = true,
   ) {
     super(server_address, RequestHandlerClass);
-    const settings = this.constructor as typeof UDPServer;
-    this.socket = socket(settings.address_family, SOCK_DGRAM);
-    if (bind_and_activate) {
-      try {
-        this.server_bind();
-        this.server_activate();
-      } catch (e) {
-        this.server_close();
-        throw e;
-      }
-    }
+    this.socket = socket((this.constructor as typeof UDPServer).address_family, SOCK_DGRAM);
+    if (bind_and_activate) bindAndActivate(this);
   }
 
   /**
@@ -826,11 +832,7 @@ export class UDPServer extends BaseServer<DatagramRequest> {
    * ```
    */
   server_bind(): void {
-    const settings = this.constructor as typeof UDPServer;
-    if (settings.allow_reuse_address) this.socket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-    if (settings.allow_reuse_port) this.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
-    this.socket.bind(this.server_address as Address);
-    this.server_address = this.socket.getsockname();
+    bindServerSocket(this);
   }
 
   /**
