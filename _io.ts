@@ -190,7 +190,8 @@ export class WriteQueue {
   }
 }
 
-function join(parts: readonly Uint8Array[], size: number): Uint8Array {
+/** The `parts` (`size` bytes in all) in one new array. */
+export function join(parts: readonly Uint8Array[], size: number): Uint8Array {
   const out = new Uint8Array(size);
   let offset = 0;
   for (const part of parts) {
@@ -198,6 +199,38 @@ function join(parts: readonly Uint8Array[], size: number): Uint8Array {
     offset += part.length;
   }
   return out;
+}
+
+/**
+ * `readlines(hint)` of the binary and the text file: lines until the end
+ * of the stream, or until they total `hint` (bytes or characters) when
+ * `hint > 0`.
+ */
+export async function readLines<T extends Uint8Array | string>(
+  readline: () => Promise<T>,
+  hint: number,
+): Promise<T[]> {
+  const lines: T[] = [];
+  let total = 0;
+  for (;;) {
+    const line = await readline();
+    if (line.length === 0) break;
+    lines.push(line);
+    total += line.length;
+    if (hint > 0 && total >= hint) break;
+  }
+  return lines;
+}
+
+/** The async iterator of the binary and the text file: lines until the end of the stream. */
+export async function* iterLines<T extends Uint8Array | string>(
+  readline: () => Promise<T>,
+): AsyncGenerator<T, void, void> {
+  for (;;) {
+    const line = await readline();
+    if (line.length === 0) return;
+    yield line;
+  }
 }
 
 // ---- text --------------------------------------------------------------

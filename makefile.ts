@@ -40,10 +40,13 @@ import {
   type Codec,
   codePoints,
   codePointsEnd,
+  iterLines,
+  join,
   Lock,
   lookupCodec,
   NewlineDecoder,
   ReadBuffer,
+  readLines,
   WriteQueue,
 } from "./_io.ts";
 import type { Socket } from "./socket.ts";
@@ -307,13 +310,7 @@ export class SocketIO implements RawStream {
       parts.push(part);
       size += part.length;
     }
-    const out = new Uint8Array(size);
-    let offset = 0;
-    for (const part of parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
+    return join(parts, size);
   }
 
   /**
@@ -655,17 +652,7 @@ export class SocketFile {
    * ```
    */
   async readlines(hint: number = -1): Promise<Uint8Array[]> {
-    hint = checkSize(hint, "readlines()", "hint");
-    const lines: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const line = await this.readline();
-      if (line.length === 0) break;
-      lines.push(line);
-      total += line.length;
-      if (hint > 0 && total >= hint) break;
-    }
-    return lines;
+    return await readLines(() => this.readline(), checkSize(hint, "readlines()", "hint"));
   }
 
   /**
@@ -825,12 +812,8 @@ export class SocketFile {
    * for await (const line of f) console.log(line);
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, void> {
-    for (;;) {
-      const line = await this.readline();
-      if (line.length === 0) return;
-      yield line;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, void> {
+    return iterLines(() => this.readline());
   }
 
   /**
@@ -1077,17 +1060,7 @@ export class SocketTextFile {
    * ```
    */
   async readlines(hint: number = -1): Promise<string[]> {
-    hint = checkSize(hint, "readlines()", "hint");
-    const lines: string[] = [];
-    let total = 0;
-    for (;;) {
-      const line = await this.readline();
-      if (line.length === 0) break;
-      lines.push(line);
-      total += line.length;
-      if (hint > 0 && total >= hint) break;
-    }
-    return lines;
+    return await readLines(() => this.readline(), checkSize(hint, "readlines()", "hint"));
   }
 
   /**
@@ -1220,12 +1193,8 @@ export class SocketTextFile {
    * for await (const line of f) console.log(line);
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<string, void, void> {
-    for (;;) {
-      const line = await this.readline();
-      if (line.length === 0) return;
-      yield line;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<string, void, void> {
+    return iterLines(() => this.readline());
   }
 
   /**
