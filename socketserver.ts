@@ -49,6 +49,7 @@ import {
 import type { Address, SocketAddress } from "./_address.ts";
 import { describe } from "./_address.ts";
 import { type RawStream, SocketFile, SocketIO, UnsupportedOperation } from "./makefile.ts";
+import { join } from "./_io.ts";
 import { DefaultSelector, EVENT_READ } from "./select.ts";
 import { type Socket, socket } from "./socket.ts";
 import type { DatagramSocket } from "./udp.ts";
@@ -898,14 +899,7 @@ class MemoryRaw implements RawStream {
     return Promise.resolve(data.length);
   }
   getvalue(): Uint8Array {
-    const size = this.#parts.reduce((n, p) => n + p.length, 0);
-    const out = new Uint8Array(size);
-    let offset = 0;
-    for (const part of this.#parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
+    return join(this.#parts, this.#parts.reduce((n, p) => n + p.length, 0));
   }
   close(): void {
     this.closed = true;
