@@ -24,29 +24,13 @@ import {
   socket,
   TimeoutError,
 } from "../../mod.ts";
+import { pseudoRandomBytes as pattern, sha256 } from "../_bytes.ts";
 
 const MiB = 1 << 20;
 const TRANSFER = 32 * MiB;
 const ECHO_BLOCK = 64 * 1024;
 const DATAGRAMS = 3000;
 const DATAGRAM_SIZE = 1200;
-
-function pattern(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 function listen(host: string, port: number): Socket {
   const server = socket();
