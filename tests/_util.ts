@@ -87,6 +87,19 @@ export function text(bytes: Uint8Array): string {
 
 export { pseudoRandomBytes, sha256 } from "./_bytes.ts";
 
+/** Receives until `size` bytes or EOF, blocking, at most `chunk` bytes a call. */
+export async function recvAll(sock: Socket, size: number, chunk = 65536): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  while (got < size) {
+    const part = await sock.recv(Math.min(chunk, size - got));
+    if (part.length === 0) break;
+    parts.push(part);
+    got += part.length;
+  }
+  return concat(parts);
+}
+
 /** A listening server on 127.0.0.1, an ephemeral port. */
 export function listening(host = "127.0.0.1"): { server: Socket; address: [string, number] } {
   const server = socket();

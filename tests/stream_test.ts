@@ -45,22 +45,10 @@ import {
   freshUnixPath,
   listening,
   pseudoRandomBytes,
+  recvAll,
   text,
   UNIX_PATHS,
 } from "./_util.ts";
-
-/** Receives exactly `size` bytes (or fewer at EOF), in bounded steps. */
-async function recvAll(sock: Socket, size: number): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let got = 0;
-  while (got < size) {
-    const part = await sock.recv(Math.min(65536, size - got));
-    if (part.length === 0) break;
-    parts.push(part);
-    got += part.length;
-  }
-  return concat(parts);
-}
 
 /** Receives until EOF. */
 async function recvToEnd(sock: Socket): Promise<Uint8Array> {

@@ -16,7 +16,6 @@ import {
   setdefaulttimeout,
   SHUT_WR,
   SO_ERROR,
-  type Socket,
   socket,
   SOL_SOCKET,
   TimeoutError,
@@ -31,21 +30,9 @@ import {
   connectedPair,
   listening,
   pseudoRandomBytes,
+  recvAll,
   text,
 } from "./_util.ts";
-
-/** Receives until `size` bytes or EOF, blocking. */
-async function recvAll(sock: Socket, size: number): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let got = 0;
-  while (got < size) {
-    const part = await sock.recv(Math.min(1 << 20, size - got));
-    if (part.length === 0) break;
-    parts.push(part);
-    got += part.length;
-  }
-  return concat(parts);
-}
 
 // ---- settings ---------------------------------------------------------------
 
@@ -270,7 +257,7 @@ Deno.test("recv: interleaved timeouts and arrivals keep the byte order over many
   }
   pair.client.close();
   pair.server.settimeout(null);
-  got.push(...await recvAll(pair.server, 1 << 20));
+  got.push(...await recvAll(pair.server, 1 << 20, 1 << 20));
   assertEquals(got.length, sent.length);
   assertEquals(got, sent);
 });
@@ -428,7 +415,7 @@ Deno.test("send: non-blocking counts what Deno has in flight as taken; nothing l
   const expected = concat(sent);
   pair.client.setblocking(true);
   const [got] = await Promise.all([
-    recvAll(pair.server, expected.length + 3),
+    recvAll(pair.server, expected.length + 3, 1 << 20),
     pair.client.sendall("END").then(() => pair.client.close()),
   ]);
   assertEquals(got.length, expected.length + 3);
@@ -456,7 +443,7 @@ Deno.test("shutdown(SHUT_WR) after a timed-out send does not wait for the peer; 
   const outcome = await Promise.race([pair.client.shutdown(SHUT_WR).then(() => "done"), late]);
   clearTimeout(timer);
   assertEquals(outcome, "done", "shutdown waited for the peer to read");
-  const got = await recvAll(pair.server, data.length + 1);
+  const got = await recvAll(pair.server, data.length + 1, 1 << 20);
   assertEquals(got.length, taken);
   assert(got.every((b, i) => b === data[i]), "bytes differ");
 });
@@ -476,7 +463,7 @@ Deno.test("close() right after a send that counted in-flight bytes as taken stil
   }
   pair.client.close(); // as in Python, what send() took is still delivered
   const expected = concat(sent);
-  const got = await recvAll(pair.server, expected.length + 1);
+  const got = await recvAll(pair.server, expected.length + 1, 1 << 20);
   pair.server.close();
   assertEquals(got.length, expected.length);
   assert(got.every((b, i) => b === expected[i]), "bytes differ");
