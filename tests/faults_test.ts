@@ -41,24 +41,32 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   }
 }
 
-function port(address: unknown): number {
-  return (address as [string, number])[1];
-}
-
-Deno.test("a peer that resets mid-transfer gives ConnectionResetError (ECONNRESET)", async () => {
-  const { server, address } = listening();
-  await using peer = new PythonPeer(
+/**
+ * A CPython peer that connects to `address`, runs `steps` (lines of Python,
+ * with `c` the connection), resets the connection (RST), prints "reset" and waits
+ * for its stdin to close.
+ */
+function resettingPeer(address: [string, number], steps: string[]): PythonPeer {
+  return new PythonPeer(
     PY_RESET + `
 import socket, sys
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-c.sendall(bytes(range(256)) * 1024)
-c.recv(1)
+${steps.join("\n")}
 reset(c)
 print("reset")
 sys.stdin.read()
 `,
     String(address[1]),
   );
+}
+
+function port(address: unknown): number {
+  return (address as [string, number])[1];
+}
+
+Deno.test("a peer that resets mid-transfer gives ConnectionResetError (ECONNRESET)", async () => {
+  const { server, address } = listening();
+  await using peer = resettingPeer(address, ["c.sendall(bytes(range(256)) * 1024)", "c.recv(1)"]);
   const [conn] = await server.accept();
   server.close();
   const expected = new Uint8Array(256 * 1024).map((_, i) => i & 0xff);
@@ -86,17 +94,7 @@ sys.stdin.read()
 
 Deno.test("a send to a peer that reset gives ConnectionResetError or BrokenPipeError", async () => {
   const { server, address } = listening();
-  await using peer = new PythonPeer(
-    PY_RESET + `
-import socket, sys
-c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-c.recv(1)
-reset(c)
-print("reset")
-sys.stdin.read()
-`,
-    String(address[1]),
-  );
+  await using peer = resettingPeer(address, ["c.recv(1)"]);
   const [conn] = await server.accept();
   server.close();
   await conn.sendall("k");
@@ -134,18 +132,7 @@ Deno.test("the peer closing while we sendall 8 MiB rejects (never hangs)", async
   });
   await t.step("peer resets (SO_LINGER 0) while the sendall is blocked", async () => {
     const { server, address } = listening();
-    await using peer = new PythonPeer(
-      PY_RESET + `
-import socket, sys
-c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-c.recv(1000)
-sys.stdin.readline()
-reset(c)
-print("reset")
-sys.stdin.read()
-`,
-      String(address[1]),
-    );
+    await using peer = resettingPeer(address, ["c.recv(1000)", "sys.stdin.readline()"]);
     const [conn] = await server.accept();
     server.close();
     conn.settimeout(30); // a bound, far above what the test needs
@@ -307,18 +294,7 @@ Deno.test("promises nobody awaits never become unhandled rejections", async (t) 
 
   await t.step("a read left in flight by a timeout fails later (peer reset)", async () => {
     const { server, address } = listening();
-    await using peer = new PythonPeer(
-      PY_RESET + `
-import socket, sys
-c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-print("connected")
-sys.stdin.readline()
-reset(c)
-print("reset")
-sys.stdin.read()
-`,
-      String(address[1]),
-    );
+    await using peer = resettingPeer(address, [`print("connected")`, "sys.stdin.readline()"]);
     const [conn] = await server.accept();
     server.close();
     assertEquals(await peer.line(), "connected");
