@@ -80,6 +80,22 @@ export const delay: (ms: number, options?: { signal?: AbortSignal }) => Promise<
   await import("@std/async/delay")
 ).delay;
 
+/**
+ * Rejects if `p` has not settled within `ms` (the "never a hang" bound);
+ * clears its timer either way.
+ */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** UTF-8 text of bytes. */
 export function text(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes);

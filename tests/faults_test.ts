@@ -25,21 +25,9 @@ import {
   listening,
   pseudoRandomBytes,
   text,
+  within,
 } from "./_util.ts";
 import { PY_RESET, PythonPeer, unhandledDuring } from "./_peer.ts";
-
-/** Rejects if `p` has not settled within `ms` (the "never a hang" bound). */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, bound]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * A CPython peer that connects to `address`, runs `steps` (lines of Python,

@@ -4,23 +4,10 @@
  */
 
 import { SHUT_WR, type Socket, socket } from "@seed/socket";
-import { assert, assertEquals, concat, listening, pseudoRandomBytes } from "./_util.ts";
+import { assert, assertEquals, concat, listening, pseudoRandomBytes, within } from "./_util.ts";
 
 const CLIENTS = 200;
 const LIMIT_MS = 30_000;
-
-/** Rejects if `work` takes longer than `ms`; clears its timer either way. */
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Echoes everything back until EOF, then closes. */
 async function echo(conn: Socket): Promise<void> {
@@ -72,8 +59,9 @@ Deno.test(`${CLIENTS} concurrent clients echo random-sized chunks, every byte ve
   const started = performance.now();
   try {
     const totals = await within(
-      LIMIT_MS,
       Promise.all(Array.from({ length: CLIENTS }, (_, id) => client(address, id))),
+      LIMIT_MS,
+      `${CLIENTS} echo clients`,
     );
     const bytes = totals.reduce((a, b) => a + b, 0);
     assert(bytes > CLIENTS * 1000);
