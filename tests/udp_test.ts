@@ -42,6 +42,7 @@ import {
   assertGreaterOrEqual,
   assertRejects,
   assertThrows,
+  concat,
   pseudoRandomBytes,
   python,
   text,
@@ -53,13 +54,6 @@ function udp(host = "127.0.0.1"): DatagramSocket {
   const sock = socket(host.includes(":") ? AF_INET6 : AF_INET, SOCK_DGRAM);
   sock.bind([host, 0]);
   return sock;
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** Runs `code` (a module importing the library as MOD) in a child deno. */
@@ -416,7 +410,7 @@ s.close()
     assertEquals(from, ["127.0.0.1", port]);
     const [me, myPort] = sock.getsockname() as [string, number];
     const prefix = new TextEncoder().encode(`${me}:${myPort}|`);
-    assertEquals(reply, concatBytes(prefix, payload.slice().reverse()));
+    assertEquals(reply, concat([prefix, payload.slice().reverse()]));
   }
   const status = await proc.output();
   assert(status.success, text(status.stderr));
@@ -450,7 +444,7 @@ Deno.test("udp: socket options", async (t) => {
     assertEquals(sock.getsockopt(IPPROTO_IP, IP_MULTICAST_TTL), 1);
     // No group yet: Deno has no way to set the TTL.
     assertThrows(() => sock.setsockopt(IPPROTO_IP, IP_MULTICAST_TTL, 4), OSError, /Errno 92/);
-    const mreq = concatBytes(inet_aton("239.255.42.1"), inet_aton("127.0.0.1"));
+    const mreq = concat([inet_aton("239.255.42.1"), inet_aton("127.0.0.1")]);
     sock.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq);
     sock.setsockopt(IPPROTO_IP, IP_MULTICAST_TTL, 4);
     assertEquals(sock.getsockopt(IPPROTO_IP, IP_MULTICAST_TTL), 4);
@@ -462,7 +456,7 @@ Deno.test("udp: socket options", async (t) => {
     assertEquals(text((await sock.recvfrom(16))[0]), "flush");
     assertEquals(sock.getsockopt(SOL_SOCKET, SO_ERROR), 0);
     assertThrows(() => sock.setsockopt(IPPROTO_IP, IP_DROP_MEMBERSHIP, mreq), OSError, /Errno 99/);
-    const unicast = concatBytes(inet_aton("10.0.0.1"), inet_aton("0.0.0.0"));
+    const unicast = concat([inet_aton("10.0.0.1"), inet_aton("0.0.0.0")]);
     assertThrows(
       () => sock.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, unicast),
       OSError,
@@ -490,7 +484,7 @@ Deno.test("udp: socket options", async (t) => {
   await t.step("a join Deno refuses rejects the next call, and leaves no membership", async () => {
     using sock = udp();
     // 203.0.113.9 (TEST-NET-3) is no interface of this host.
-    const mreq = concatBytes(inet_aton("239.255.42.2"), inet_aton("203.0.113.9"));
+    const mreq = concat([inet_aton("239.255.42.2"), inet_aton("203.0.113.9")]);
     sock.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq);
     const err = await assertRejects(sock.sendto("x", sock.getsockname()), OSError);
     // ENODEV has no name in errors.ts: its number and text still come through.
