@@ -18,11 +18,11 @@ import {
   fromErrno,
   IPPROTO_TCP,
   SOCK_DGRAM,
-  type Socket,
   socket,
   TCP_NODELAY,
   toOSError,
 } from "../mod.ts";
+import { readExact, recvExact, writeAll } from "./peers/_io.ts";
 
 const SMALL = 64;
 const BIG = 1 << 20;
@@ -60,30 +60,6 @@ globalThis.addEventListener("unload", () => {
   for (const s of [client, libA, libB]) s.close();
   for (const c of [clientPeer, rawClient, rawPeer]) c.close();
 });
-
-async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
-  for (let off = 0; off < data.length;) {
-    off += await conn.write(off === 0 ? data : data.subarray(off));
-  }
-}
-
-async function readExact(conn: Deno.Conn, buf: Uint8Array): Promise<void> {
-  for (let got = 0; got < buf.length;) {
-    const n = await conn.read(got === 0 ? buf : buf.subarray(got));
-    if (n === null) throw new Error("closed");
-    got += n;
-  }
-}
-
-async function recvExact(sock: Socket, buf: Uint8Array): Promise<void> {
-  for (let got = 0; got < buf.length;) {
-    const n = got === 0
-      ? await sock.recv_into(buf)
-      : await sock.recv_into(buf.subarray(got), buf.length - got);
-    if (n === 0) throw new Error("closed");
-    got += n;
-  }
-}
 
 const small = new Uint8Array(SMALL);
 const smallIn = new Uint8Array(SMALL);

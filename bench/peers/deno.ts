@@ -10,23 +10,10 @@
  * @module
  */
 
+import { readExact, writeAll } from "./_io.ts";
 import type { Params } from "./_params.ts";
 
 const [role, workload, ...rest] = Deno.args;
-
-async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
-  for (let off = 0; off < data.length;) {
-    off += await conn.write(off === 0 ? data : data.subarray(off));
-  }
-}
-
-async function readExact(conn: Deno.Conn, buf: Uint8Array): Promise<void> {
-  for (let got = 0; got < buf.length;) {
-    const n = await conn.read(got === 0 ? buf : buf.subarray(got));
-    if (n === null) throw new Error("peer closed early");
-    got += n;
-  }
-}
 
 async function echo(conn: Deno.Conn, bufsize: number): Promise<void> {
   const buf = new Uint8Array(bufsize);

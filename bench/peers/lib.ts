@@ -17,21 +17,12 @@ import {
   socket,
   TCP_NODELAY,
 } from "../../mod.ts";
+import { recvExact } from "./_io.ts";
 import type { Params } from "./_params.ts";
 
 const datagram = () => socket(AF_INET, SOCK_DGRAM);
 
 const [role, workload, ...rest] = Deno.args;
-
-async function recvExact(sock: Socket, buf: Uint8Array, n: number): Promise<void> {
-  for (let got = 0; got < n;) {
-    const k = got === 0
-      ? await sock.recv_into(buf, n)
-      : await sock.recv_into(buf.subarray(got), n - got);
-    if (k === 0) throw new Error("peer closed early");
-    got += k;
-  }
-}
 
 function listening(): Socket {
   const srv = socket();
@@ -113,7 +104,7 @@ async function server(p: Params): Promise<void> {
     const buf = new Uint8Array(p.size!);
     for (let i = 0; i < p.count!; i++) {
       const [conn] = await srv.accept();
-      await recvExact(conn, buf, p.size!);
+      await recvExact(conn, buf);
       await conn.sendall(buf);
       conn.close();
     }
@@ -165,7 +156,7 @@ async function client(port: number, p: Params): Promise<number> {
     const t0 = performance.now();
     for (let i = 0; i < p.count!; i++) {
       await sock.sendall(msg);
-      await recvExact(sock, buf, p.size!);
+      await recvExact(sock, buf);
     }
     const t = performance.now() - t0;
     sock.close();
@@ -196,7 +187,7 @@ async function client(port: number, p: Params): Promise<number> {
       const sock = socket();
       await sock.connect(address);
       await sock.sendall(msg);
-      await recvExact(sock, buf, p.size!);
+      await recvExact(sock, buf);
       sock.close();
     }
     return performance.now() - t0;
@@ -209,7 +200,7 @@ async function client(port: number, p: Params): Promise<number> {
     const buf = new Uint8Array(p.size!);
     for (let i = 0; i < p.echoes!; i++) {
       await sock.sendall(msg);
-      await recvExact(sock, buf, p.size!);
+      await recvExact(sock, buf);
     }
     sock.close();
   };

@@ -1,0 +1,36 @@
+/**
+ * The exact-length read and write loops the benchmark peers and
+ * `socket_bench.ts` share: raw Deno (`writeAll`, `readExact`) and the
+ * library (`recvExact`).
+ *
+ * @module
+ */
+
+import type { Socket } from "../../mod.ts";
+
+/** Writes all of `data` to a raw Deno connection. */
+export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  for (let off = 0; off < data.length;) {
+    off += await conn.write(off === 0 ? data : data.subarray(off));
+  }
+}
+
+/** Fills `buf` from a raw Deno connection; throws if the peer closes first. */
+export async function readExact(conn: Deno.Conn, buf: Uint8Array): Promise<void> {
+  for (let got = 0; got < buf.length;) {
+    const n = await conn.read(got === 0 ? buf : buf.subarray(got));
+    if (n === null) throw new Error("peer closed early");
+    got += n;
+  }
+}
+
+/** Fills `buf` with `recv_into`; throws if the peer closes first. */
+export async function recvExact(sock: Socket, buf: Uint8Array): Promise<void> {
+  for (let got = 0; got < buf.length;) {
+    const n = got === 0
+      ? await sock.recv_into(buf)
+      : await sock.recv_into(buf.subarray(got), buf.length - got);
+    if (n === 0) throw new Error("peer closed early");
+    got += n;
+  }
+}
