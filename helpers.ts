@@ -147,10 +147,14 @@ export function create_server(
         text?: string | null,
         options?: OSErrorOptions,
       ) => OSError;
+      // Keep the original detail (for a missing permission, the --allow-net
+      // entry that would allow it), after CPython's wording.
+      const head = e.errno === null ? e.strerror : `[Errno ${e.errno}] ${e.strerror}`;
+      const detail = e.message.startsWith(`${head}: `) ? e.message.slice(head!.length + 2) : "";
       throw new cls(
         e.errno,
         `${e.strerror} (while attempting to bind on address ${JSON.stringify(address)})`,
-        { cause: e },
+        { cause: e, detail: detail || undefined },
       );
     }
     if (backlog === null) sock.listen();
