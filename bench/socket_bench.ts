@@ -88,10 +88,14 @@ Deno.bench("recv_into(reused buffer)", { group: "recv 64 B" }, async () => {
   await recvExact(client, smallIn);
 });
 
-Deno.bench("recv(65536): a fresh buffer per call", { group: "recv 64 B" }, async () => {
-  await writeAll(clientPeer, small);
-  for (let got = 0; got < SMALL;) got += (await client.recv(65536)).length;
-});
+Deno.bench(
+  "recv(65536): new bytes per call (a copy of what arrived)",
+  { group: "recv 64 B" },
+  async () => {
+    await writeAll(clientPeer, small);
+    for (let got = 0; got < SMALL;) got += (await client.recv(65536)).length;
+  },
+);
 
 Deno.bench("recv_into with settimeout(5)", { group: "recv 64 B" }, async (b) => {
   client.settimeout(5);
