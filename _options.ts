@@ -45,6 +45,29 @@ export function toBytes(data: unknown, where: string): Uint8Array {
   );
 }
 
+/**
+ * A writable byte view of `buffer` (a `Uint8Array`, any `ArrayBufferView`
+ * or an `ArrayBuffer`), for the `*_into` calls; `TypeError` otherwise.
+ */
+export function writableView(buffer: unknown, where: string): Uint8Array {
+  if (buffer instanceof Uint8Array) return buffer;
+  if (ArrayBuffer.isView(buffer)) {
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
+  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
+  throw new TypeError(
+    `${where}: buffer must be a Uint8Array or ArrayBufferView, not ${describe(buffer)}`,
+  );
+}
+
+/** Checks that a receive size (`bufsize`, `nbytes`) is an integer >= 0. */
+export function checkBufsize(value: unknown, where: string, name = "bufsize"): void {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${where}: ${name} must be an integer, not ${describe(value)}`);
+  }
+  if (value < 0) throw new RangeError(`${where}: negative ${name} (${value})`);
+}
+
 /** Lets `flags` be omitted before `{ signal }`: `recv(n, { signal })`. */
 export function splitOptions(
   flags: number | CallOptions | undefined,

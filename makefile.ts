@@ -34,7 +34,7 @@
 
 import { OSError } from "./errors.ts";
 import type { Data } from "./_options.ts";
-import { toBytes } from "./_options.ts";
+import { toBytes, writableView } from "./_options.ts";
 import { describe } from "./_address.ts";
 import {
   type Codec,
@@ -194,17 +194,6 @@ function checkSize(value: unknown, where: string, name = "size"): number {
   return value;
 }
 
-function bytesView(buffer: unknown, where: string): Uint8Array {
-  if (buffer instanceof Uint8Array) return buffer;
-  if (ArrayBuffer.isView(buffer)) {
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  }
-  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
-  throw new TypeError(
-    `${where}: buffer must be a Uint8Array or ArrayBufferView, not ${describe(buffer)}`,
-  );
-}
-
 /**
  * Python's `socket.SocketIO`: the unbuffered raw file over a socket,
  * returned by `makefile("rb", { buffering: 0 })` and used under every
@@ -271,7 +260,7 @@ export class SocketIO implements RawStream {
    */
   async readinto(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
     const sock = this.#open();
-    const view = bytesView(buffer, "readinto()");
+    const view = writableView(buffer, "readinto()");
     if (!this.#reading) throw new UnsupportedOperation("File or stream is not readable.");
     if (view.length === 0) return 0;
     return await sock.recv_into(view);
@@ -589,7 +578,7 @@ export class SocketFile {
    * ```
    */
   async readinto(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
-    const view = bytesView(buffer, "readinto()");
+    const view = writableView(buffer, "readinto()");
     const data = await this.read(view.length);
     view.set(data);
     return data.length;
@@ -604,7 +593,7 @@ export class SocketFile {
    * ```
    */
   async readinto1(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
-    const view = bytesView(buffer, "readinto1()");
+    const view = writableView(buffer, "readinto1()");
     const data = await this.read1(view.length);
     view.set(data);
     return data.length;

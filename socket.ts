@@ -68,6 +68,7 @@ import {
   type TimedWait,
 } from "./_base.ts";
 import {
+  checkBufsize,
   checkFlags,
   checkOption,
   checkProto,
@@ -75,6 +76,7 @@ import {
   splitOptions,
   toBytes,
   unstableNet,
+  writableView,
 } from "./_options.ts";
 import { DatagramSocket } from "./udp.ts";
 import {
@@ -1474,24 +1476,6 @@ function closeQuietly(resource: { close(): void }): void {
 
 function notConnected(): OSError {
   return new OSError(errno.ENOTCONN, null);
-}
-
-function checkBufsize(value: unknown, where: string, name = "bufsize"): void {
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`${where}: ${name} must be an integer, not ${describe(value)}`);
-  }
-  if (value < 0) throw new RangeError(`${where}: negative ${name} (${value})`);
-}
-
-function writableView(buffer: unknown, where: string): Uint8Array {
-  if (buffer instanceof Uint8Array) return buffer;
-  if (ArrayBuffer.isView(buffer)) {
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  }
-  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
-  throw new TypeError(
-    `${where}: buffer must be a Uint8Array or ArrayBufferView, not ${describe(buffer)}`,
-  );
 }
 
 function concat(parts: readonly Uint8Array[], size: number): Uint8Array {

@@ -69,6 +69,7 @@ import {
   SocketBase,
 } from "./_base.ts";
 import {
+  checkBufsize,
   checkFlags,
   checkOption,
   checkProto,
@@ -461,7 +462,7 @@ export class DatagramSocket extends SocketBase {
     options?: CallOptions,
   ): Promise<[Uint8Array, SocketAddress]> {
     [flags, options] = splitOptions(flags, options);
-    checkSize(bufsize, "recvfrom()", "bufsize");
+    checkBufsize(bufsize, "recvfrom()");
     checkFlags(flags, RECV_FLAGS, "recvfrom()");
     this.checkOpen();
     const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
@@ -517,7 +518,7 @@ export class DatagramSocket extends SocketBase {
   ): Promise<[number, SocketAddress]> {
     [flags, options] = splitOptions(flags, options);
     const view = writableView(buffer, "recvfrom_into()");
-    checkSize(nbytes, "recvfrom_into()", "nbytes");
+    checkBufsize(nbytes, "recvfrom_into()", "nbytes");
     if (nbytes > view.length) {
       throw new RangeError(
         `recvfrom_into(): nbytes is greater than the length of the buffer (${nbytes} > ${view.length})`,
@@ -1014,13 +1015,6 @@ function parseMreq(
     );
   }
   return { group, iface, key: `${group}@${iface}` };
-}
-
-function checkSize(value: unknown, where: string, name: string): void {
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`${where}: ${name} must be an integer, not ${describe(value)}`);
-  }
-  if (value < 0) throw new RangeError(`${where}: negative ${name} (${value})`);
 }
 
 function writableView(buffer: unknown, where: string): Uint8Array {
