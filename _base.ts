@@ -534,6 +534,23 @@ export function quietRejections(prototype: object, methods: readonly string[]): 
 }
 
 /**
+ * `connect_ex()` of every socket kind: 0 once `connect()` resolves, else
+ * the errno of the `OSError` it rejected with; `gaierror`,
+ * `PermissionError` and anything that is not an `OSError` are rethrown,
+ * as in CPython.
+ * @ignore
+ */
+export async function connectEx(connect: () => Promise<void>): Promise<number> {
+  try {
+    await connect();
+    return 0;
+  } catch (e) {
+    if (!(e instanceof OSError) || e.name === "gaierror" || e.name === "PermissionError") throw e;
+    return e.errno ?? errno.EAGAIN;
+  }
+}
+
+/**
  * The error for an operation on a closed socket.
  * @ignore
  */

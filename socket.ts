@@ -62,6 +62,7 @@ import {
   badf,
   type CallOptions,
   checkFamily,
+  connectEx,
   type Deadline,
   quietRejections,
   SocketBase,
@@ -384,16 +385,8 @@ export class Socket extends SocketBase {
    * console.log(await sock.connect_ex(address) === errno.ECONNREFUSED);
    * ```
    */
-  async connect_ex(address: Address, options?: CallOptions): Promise<number> {
-    try {
-      await this.connect(address, options);
-      return 0;
-    } catch (e) {
-      if (!(e instanceof OSError) || e.name === "gaierror" || e.name === "PermissionError") {
-        throw e;
-      }
-      return e.errno ?? errno.EAGAIN;
-    }
+  connect_ex(address: Address, options?: CallOptions): Promise<number> {
+    return connectEx(() => this.connect(address, options));
   }
 
   // ---- accepting ---------------------------------------------------------

@@ -64,6 +64,7 @@ import {
   badf,
   type CallOptions,
   checkFamily,
+  connectEx,
   type Deadline,
   quietRejections,
   SocketBase,
@@ -297,14 +298,8 @@ export class DatagramSocket extends SocketBase {
    * console.log(await sock.connect_ex(["127.0.0.1", 9])); // 0
    * ```
    */
-  async connect_ex(address: Address, options?: CallOptions): Promise<number> {
-    try {
-      await this.connect(address, options);
-      return 0;
-    } catch (e) {
-      if (!(e instanceof OSError) || e.name === "gaierror" || e.name === "PermissionError") throw e;
-      return e.errno ?? errno.EAGAIN;
-    }
+  connect_ex(address: Address, options?: CallOptions): Promise<number> {
+    return connectEx(() => this.connect(address, options));
   }
 
   // ---- sending -----------------------------------------------------------
