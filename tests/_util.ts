@@ -164,6 +164,24 @@ export async function freshUnixPath(path: string): Promise<string> {
   return path;
 }
 
+/** Runs `command args…` with `input` on its stdin; resolves its output, whatever its status. */
+export async function runWithInput(
+  command: string,
+  args: string[],
+  input: string,
+): Promise<Deno.CommandOutput> {
+  const child = new Deno.Command(command, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  await writer.close();
+  return await child.output();
+}
+
 /** Runs `python3 -c code` with arguments; resolves its stdout (throws on failure). */
 export async function python(code: string, ...args: string[]): Promise<string> {
   const out = await new Deno.Command("python3", {

@@ -25,7 +25,7 @@ import {
   SOL_SOCKET,
   TCP_NODELAY,
 } from "@seed/socket";
-import { assert, assertEquals, assertInstanceOf, assertMatch } from "./_util.ts";
+import { assert, assertEquals, assertInstanceOf, assertMatch, runWithInput } from "./_util.ts";
 
 /** The sockets a row may use, made fresh for each row. */
 interface Context {
@@ -702,16 +702,7 @@ Deno.test(`bad input: ${rows.length} wrong calls, each with its class, errno and
 });
 
 async function pythonWithInput(code: string, input: string): Promise<string> {
-  const child = new Deno.Command("python3", {
-    args: ["-c", code],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const out = await child.output();
+  const out = await runWithInput("python3", ["-c", code], input);
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
   return new TextDecoder().decode(out.stdout);
 }

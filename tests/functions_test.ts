@@ -43,6 +43,7 @@ import {
   assertThrows,
   listening,
   python,
+  runWithInput,
   text,
 } from "./_util.ts";
 
@@ -462,8 +463,9 @@ Deno.test("functions: getaddrinfo looks service names up in /etc/services, as CP
     await python(PYTHON_BATCH, JSON.stringify(cases.map((args) => ["getaddrinfo", args]))),
   ) as Outcome[];
   // The test task may not read /etc/services: a child process may.
-  const out = await new Deno.Command("deno", {
-    args: [
+  const result = await runWithInput(
+    "deno",
+    [
       "run",
       "--no-config",
       "--no-prompt",
@@ -472,12 +474,7 @@ Deno.test("functions: getaddrinfo looks service names up in /etc/services, as CP
       "-",
       JSON.stringify(cases),
     ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = out.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(`
+    `
     import { getaddrinfo } from "${new URL("../mod.ts", import.meta.url).href}";
     const results = [];
     for (const args of JSON.parse(Deno.args[0])) {
@@ -487,9 +484,8 @@ Deno.test("functions: getaddrinfo looks service names up in /etc/services, as CP
         results.push({ error: e.name, errno: e.errno ?? null, message: e.strerror ?? e.message });
       }
     }
-    console.log(JSON.stringify(results));`));
-  await writer.close();
-  const result = await out.output();
+    console.log(JSON.stringify(results));`,
+  );
   assert(result.success, text(result.stderr));
   const got = JSON.parse(text(result.stdout)) as Outcome[];
   for (const [i, args] of cases.entries()) {

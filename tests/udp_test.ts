@@ -45,6 +45,7 @@ import {
   concat,
   pseudoRandomBytes,
   python,
+  runWithInput,
   text,
 } from "./_util.ts";
 
@@ -58,16 +59,11 @@ function udp(host = "127.0.0.1"): DatagramSocket {
 
 /** Runs `code` (a module importing the library as MOD) in a child deno. */
 async function childDeno(flags: string[], code: string): Promise<{ ok: boolean; out: string }> {
-  const proc = new Deno.Command("deno", {
-    args: ["run", "--no-config", "--no-prompt", "--quiet", ...flags, "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = proc.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(code));
-  await writer.close();
-  const result = await proc.output();
+  const result = await runWithInput(
+    "deno",
+    ["run", "--no-config", "--no-prompt", "--quiet", ...flags, "-"],
+    code,
+  );
   return {
     ok: result.success,
     out: text(result.stdout) + text(result.stderr),
