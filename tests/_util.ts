@@ -164,6 +164,26 @@ export async function freshUnixPath(path: string): Promise<string> {
   return path;
 }
 
+/**
+ * Reads `stream` (a child's stdout) until a newline or its end, then
+ * releases it; resolves the text read (what the child printed first, e.g.
+ * its port).
+ */
+export async function readUntilNewline(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader();
+  let out = "";
+  try {
+    while (!out.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += text(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return out;
+}
+
 /** Runs `command args…` with `input` on its stdin; resolves its output, whatever its status. */
 export async function runWithInput(
   command: string,

@@ -43,6 +43,7 @@ import {
   assertThrows,
   listening,
   python,
+  readUntilNewline,
   runWithInput,
   text,
 } from "./_util.ts";
@@ -424,14 +425,7 @@ with socket.create_server(("127.0.0.1", 0)) as srv:
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const reader = proc.stdout.getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += text(value);
-  }
-  const pyPort = Number(out.trim());
+  const pyPort = Number((await readUntilNewline(proc.stdout)).trim());
   await using sock = await create_connection(["127.0.0.1", pyPort], 10);
   let reply = "";
   for (let i = 0; i < 10; i++) {
@@ -441,7 +435,6 @@ with socket.create_server(("127.0.0.1", 0)) as srv:
   }
   const [host, myPort] = sock.getsockname() as [string, number];
   assertEquals(reply, `${host}:${myPort}`);
-  reader.releaseLock();
   const status = await proc.output();
   assert(status.success, text(status.stderr));
 });

@@ -45,6 +45,7 @@ import {
   concat,
   pseudoRandomBytes,
   python,
+  readUntilNewline,
   runWithInput,
   text,
 } from "./_util.ts";
@@ -387,14 +388,7 @@ s.close()
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const reader = proc.stdout.getReader();
-  let head = "";
-  while (!head.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    head += text(value);
-  }
-  reader.releaseLock();
+  const head = await readUntilNewline(proc.stdout);
   const port = Number(head.trim());
   assert(port > 0, `python said ${head}`);
   using sock = socket(AF_INET, SOCK_DGRAM);
