@@ -15,19 +15,7 @@
  * @module
  */
 
-import { IPPROTO_TCP, type Socket, socket, TCP_NODELAY } from "../mod.ts";
-
-async function pair(): Promise<[Socket, Socket]> {
-  const server = socket();
-  server.bind(["127.0.0.1", 0]);
-  server.listen();
-  const a = socket();
-  await a.connect(server.getsockname() as [string, number]);
-  const [b] = await server.accept();
-  server.close();
-  for (const s of [a, b]) s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
-  return [a, b];
-}
+import { libraryPair as pair } from "./_pair.ts";
 
 const LINE = "x".repeat(63) + "\n";
 const BYTES = new TextEncoder().encode(LINE);

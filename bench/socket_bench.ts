@@ -22,6 +22,7 @@ import {
   TCP_NODELAY,
   toOSError,
 } from "../mod.ts";
+import { libraryPair } from "./_pair.ts";
 import { readExact, recvExact, writeAll } from "./peers/_io.ts";
 
 const SMALL = 64;
@@ -42,15 +43,9 @@ async function pairs() {
   const rawPeer = await listener.accept();
   listener.close();
 
-  const server = socket();
-  server.bind(["127.0.0.1", 0]);
-  server.listen();
-  const libA = socket();
-  await libA.connect(server.getsockname() as [string, number]);
-  const [libB] = await server.accept();
-  server.close();
+  const [libA, libB] = await libraryPair();
 
-  for (const s of [client, libA, libB]) s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+  client.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
   for (const c of [clientPeer, rawClient, rawPeer]) c.setNoDelay(true);
   return { client, clientPeer, rawClient, rawPeer, libA, libB };
 }

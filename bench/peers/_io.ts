@@ -1,7 +1,8 @@
 /**
  * The exact-length read and write loops the benchmark peers and
  * `socket_bench.ts` share: raw Deno (`writeAll`, `readExact`) and the
- * library (`recvExact`).
+ * library (`recvExact`). Imports only a type, so the raw Deno peer does
+ * not load the library.
  *
  * @module
  */
