@@ -615,6 +615,10 @@ export async function getaddrinfo(
   if (type !== 0 && type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_RAW) {
     throw gai(EAI_SOCKTYPE, "ai_socktype not supported");
   }
+  // Neither a host nor a service: EAI_NONAME, as glibc and CPython.
+  if ((host === null || host === undefined) && (port === null || port === undefined)) {
+    throw noName();
+  }
   // Each (type, proto) with its port: a service name lists only the
   // protocols the services database has it for, as glibc does.
   let pairs: [number, number, number][];

@@ -120,6 +120,8 @@ export class Socket extends SocketBase {
   #conn: Deno.Conn | null = null;
   #connecting: Promise<void> | null = null;
   #pendingError: OSError | null = null;
+  /** A non-blocking connect said EINPROGRESS; the next connect reports how it ended. */
+  #connectReported = true;
   #target: Target | null = null;
 
   // Received bytes not yet returned, and the one read Deno may have in flight.
@@ -282,9 +284,11 @@ export class Socket extends SocketBase {
 
   /**
    * Connects to `address`. Rejects with `ConnectionRefusedError` when nothing
-   * listens, `TimeoutError` past the socket's timeout, `BlockingIOError`
-   * (`EINPROGRESS`) when non-blocking and not yet done, `OSError` `EISCONN`
-   * when already connected. A connect that timed out goes on in the
+   * listens, `TimeoutError` past the socket's timeout, `OSError` `EISCONN`
+   * when already connected. Non-blocking, a TCP connect rejects with
+   * `BlockingIOError` (`EINPROGRESS`) at once, as on Linux, and goes on:
+   * `select` for writing, then `SO_ERROR` or another `connect` (`EALREADY`
+   * while in progress, then its outcome once) tell how it ended. A connect that timed out goes on in the
    * background: the next `connect` to the same address waits for it.
    *
    * @example
@@ -300,11 +304,30 @@ export class Socket extends SocketBase {
     const target = this.target(address, "connect()", "connect");
     const deadline = this.deadline(options);
     if (this.#conn || this.#listening) {
+      // As Linux: the first connect after a non-blocking one finished succeeds.
+      if (!this.#connectReported && this.#conn) {
+        this.#connectReported = true;
+        return;
+      }
       throw new OSError(errno.EISCONN, null);
     }
     if (!this.#connecting) {
+      const failure = this.#connectReported ? null : this.#pendingError;
+      this.#connectReported = true;
+      if (failure) {
+        // A non-blocking connect that failed: report its error, as Linux does.
+        this.#pendingError = null;
+        throw failure;
+      }
       this.#releaseBinding(target);
       this.#startConnect(target);
+      if (deadline.timeout === 0 && target.transport === "tcp") {
+        // Linux answers every non-blocking TCP connect with EINPROGRESS, even
+        // one to loopback that is about to succeed; then select() for writing
+        // and SO_ERROR (or connect again) tell how it ended.
+        this.#connectReported = false;
+        throw fromErrno(errno.EINPROGRESS, { detail: formatTarget(target) });
+      }
     } else if (deadline.timeout === 0) {
       throw fromErrno(errno.EALREADY, { detail: formatTarget(target) });
     }
