@@ -288,8 +288,9 @@ export class Socket extends SocketBase {
    * when already connected. Non-blocking, a TCP connect rejects with
    * `BlockingIOError` (`EINPROGRESS`) at once, as on Linux, and goes on:
    * `select` for writing, then `SO_ERROR` or another `connect` (`EALREADY`
-   * while in progress, then its outcome once) tell how it ended. A connect that timed out goes on in the
-   * background: the next `connect` to the same address waits for it.
+   * while in progress, then its outcome once) tell how it ended. A connect
+   * that timed out goes on in the background: the next `connect` to the same
+   * address waits for it.
    *
    * @example
    * ```ts ignore
@@ -544,8 +545,8 @@ export class Socket extends SocketBase {
     checkFlags(flags, RECV_FLAGS, "recv()");
     this.checkOpen();
     const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
+    if (bufsize === 0) return EMPTY; // in any state, as Linux's recv(fd, buf, 0)
     const conn = this.#connected();
-    if (bufsize === 0) return EMPTY;
     if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
       const out = new Uint8Array(bufsize);
       return out.subarray(0, await this.#receiveAll(conn, out, deadline));
@@ -605,9 +606,9 @@ export class Socket extends SocketBase {
     checkFlags(flags, RECV_FLAGS, "recv_into()");
     this.checkOpen();
     const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
-    const conn = this.#connected();
     const target = view.subarray(0, nbytes || view.length);
-    if (target.length === 0) return 0;
+    if (target.length === 0) return 0; // in any state, as Linux
+    const conn = this.#connected();
     if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
       return await this.#receiveAll(conn, target, deadline);
     }

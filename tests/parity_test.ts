@@ -70,6 +70,9 @@ run("udp_listen", lambda: f(S.AF_INET, S.SOCK_DGRAM, "listen"))
 run("udp_accept", lambda: f(S.AF_INET, S.SOCK_DGRAM, "accept"))
 run("tcp_recv0_unconn", lambda: f(S.AF_INET, S.SOCK_STREAM, "recv", 0))
 run("tcp_recv_neg", lambda: f(S.AF_INET, S.SOCK_STREAM, "recv", -1))
+run("tcp_recv_into0_unconn", lambda: f(S.AF_INET, S.SOCK_STREAM, "recv_into", bytearray(0)))
+run("tcp_recv_into4_unconn", lambda: f(S.AF_INET, S.SOCK_STREAM, "recv_into", bytearray(4), 0))
+run("tcp_recv0_listening", lambda: (lambda s: [s.recv(0), s.close()][0])(listener()))
 def listen_unbound():
     s = socket.socket(); s.listen(); a = s.getsockname(); s.close(); return [a[0], a[1] > 0]
 run("tcp_listen_unbound", listen_unbound)
@@ -678,6 +681,15 @@ async function scenarios(): Promise<void> {
   await run("udp_accept", () => f(AF_INET, SOCK_DGRAM, "accept"));
   await run("tcp_recv0_unconn", () => f(AF_INET, SOCK_STREAM, "recv", 0));
   await run("tcp_recv_neg", () => f(AF_INET, SOCK_STREAM, "recv", -1));
+  await run("tcp_recv_into0_unconn", () => f(AF_INET, SOCK_STREAM, "recv_into", new Uint8Array(0)));
+  await run(
+    "tcp_recv_into4_unconn",
+    () => f(AF_INET, SOCK_STREAM, "recv_into", new Uint8Array(4), 0),
+  );
+  await run("tcp_recv0_listening", async () => {
+    await using s = listener();
+    return await s.recv(0);
+  });
   await run("tcp_listen_unbound", () => {
     const s = S.socket();
     try {
@@ -1670,10 +1682,6 @@ const DEVIATIONS: Record<string, Deviation> = {
   tcp_recvfrom: {
     why: "stream Socket has no recvfrom(): use recv() (CPython returns (data, None))",
     expect: { e: "ArgError" },
-  },
-  tcp_recv0_unconn: {
-    why: "recv(0) on a socket that was never connected is ENOTCONN (Linux returns b'')",
-    expect: { e: "OSError", errno: 107 },
   },
   socketpair_inet: {
     why: "Deno has no socketpair(2): AF_INET gives a loopback TCP pair (as CPython on " +
