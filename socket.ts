@@ -924,6 +924,27 @@ export class Socket extends SocketBase {
     return concat(this.#chunks, Math.min(size, this.#buffered));
   }
 
+  /**
+   * As {@linkcode Socket.recv}, paired with the sender's address, which a
+   * connected stream socket does not report: `[data, null]`, as CPython's
+   * `(data, None)`. For code written for both kinds of socket.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * const [data, address] = await sock.recvfrom(1024); // address is null
+   * ```
+   */
+  async recvfrom(
+    bufsize: number,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<[Uint8Array, null]> {
+    return [await this.recv(bufsize, flags, options), null];
+  }
+
   // ---- sending -----------------------------------------------------------
 
   /**

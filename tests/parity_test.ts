@@ -1679,10 +1679,6 @@ const DEVIATIONS: Record<string, Deviation> = {
     why: "DatagramSocket has no accept(): a TypeScript compile error (CPython: EOPNOTSUPP)",
     expect: { e: "ArgError" },
   },
-  tcp_recvfrom: {
-    why: "stream Socket has no recvfrom(): use recv() (CPython returns (data, None))",
-    expect: { e: "ArgError" },
-  },
   socketpair_inet: {
     why: "Deno has no socketpair(2): AF_INET gives a loopback TCP pair (as CPython on " +
       "Windows) where Linux refuses with EOPNOTSUPP",
