@@ -8,6 +8,9 @@
 
 import { AF_INET, AF_INET6, AF_UNIX } from "./constants.ts";
 import { gaierror } from "./errors.ts";
+// inet.ts imports describe() from here; the cycle is safe as both sides call
+// each other only at run time.
+import { dottedQuad } from "./inet.ts";
 
 /** An IPv4 address: `[host, port]`. */
 export type IPv4Address = [host: string, port: number];
@@ -147,6 +150,10 @@ function resolveHost(host: string, v6: boolean, role: "bind" | "connect"): strin
       } socket`,
     });
   }
+  // "127.1", "0x7f.1", "2130706433" are 127.0.0.1 to CPython (getaddrinfo);
+  // Deno would ask permission for the text as written.
+  const quad = v6 ? null : dottedQuad(bare);
+  if (quad) return quad;
   // Deno resolves "localhost" to 127.0.0.1 here; an AF_INET6 socket means ::1.
   if (v6 && host === "localhost") return "::1";
   return bare;

@@ -76,6 +76,16 @@ function parseAton(text: string, trailingSpace: boolean): number | null {
   return result * room + last;
 }
 
+/**
+ * The dotted quad of an IPv4 address in any numeric form `getaddrinfo(3)`
+ * takes (`"127.1"` → `"127.0.0.1"`), or `null` when `host` is not one.
+ * @ignore
+ */
+export function dottedQuad(host: string): string | null {
+  const value = parseAton(host, false);
+  return value === null ? null : packedIPv4(value).join(".");
+}
+
 function packedIPv4(value: number): Uint8Array {
   return new Uint8Array([value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff]);
 }

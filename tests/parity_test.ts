@@ -378,6 +378,46 @@ def sel():
 run("select", sel)
 run("select_closed", lambda: select.select([closed()], [], [], 0))
 run("select_neg", lambda: select.select([], [], [], -1))
+def udp_autobind():
+    a = socket.socket(S.AF_INET, S.SOCK_DGRAM); a.bind(("127.0.0.1", 0))
+    b = socket.socket(S.AF_INET, S.SOCK_DGRAM); b.sendto(b"x", a.getsockname())
+    c = socket.socket(S.AF_INET, S.SOCK_DGRAM); c.connect(a.getsockname())
+    r = [b.getsockname()[0], c.getsockname()[0], c.getsockname()[1] > 0]
+    a.close(); b.close(); c.close(); return r
+run("udp_autobind_addresses", udp_autobind)
+run("getsockopt_rcvbuf", lambda: f(S.AF_INET, S.SOCK_STREAM, "getsockopt", S.SOL_SOCKET, S.SO_RCVBUF) > 0)
+run("unix_nodelay", lambda: f(S.AF_UNIX, S.SOCK_STREAM, "setsockopt", S.IPPROTO_TCP, S.TCP_NODELAY, 1))
+def bind_short():
+    s = socket.socket(); s.bind(("127.1", 0)); a = s.getsockname()[0]; s.close(); return a
+run("bind_127_1", bind_short)
+def connect_short():
+    srv = listener(); s = socket.socket(); s.connect(("0x7f.1", srv.getsockname()[1]))
+    r = s.getpeername()[0]; s.close(); srv.close(); return r
+run("connect_0x7f_1", connect_short)
+def bind_v6_4():
+    s = socket.socket(S.AF_INET6); s.bind(("::1", 0, 0, 0)); a = s.getsockname(); s.close(); return [a[0], a[2], a[3]]
+run("bind_v6_4tuple", bind_v6_4)
+def v4_on_v6():
+    srv = socket.socket(S.AF_INET6); srv.bind(("::1", 0)); srv.listen()
+    c = socket.socket()
+    try: return c.connect_ex(("127.0.0.1", srv.getsockname()[1])) == errno.ECONNREFUSED
+    finally: c.close(); srv.close()
+run("v4_to_v6_loopback_refused", v4_on_v6)
+def sendall_after_close():
+    c, a, _ = pair(); a.close()
+    out = []
+    for _ in range(3):
+        try: c.sendall(b"x" * 100000); out.append("ok")
+        except OSError as e: out.append(type(e).__name__ in ("BrokenPipeError", "ConnectionResetError")); break
+    c.close(); return out[-1]
+run("sendall_to_closed_peer", sendall_after_close)
+def recv_after_close_with_unread():
+    c, a, _ = pair(); c.sendall(b"hi"); c.close()
+    r = [a.recv(10), a.recv(10)]; a.close(); return r
+run("recv_then_eof", recv_after_close_with_unread)
+def fileno_distinct():
+    s = socket.socket(); t = socket.socket(); r = [s.fileno() != t.fileno(), isinstance(s.fileno(), int)]; s.close(); t.close(); return r
+run("fileno_distinct", fileno_distinct)
 print(json.dumps(R))
 `;
 
@@ -1288,6 +1328,107 @@ async function scenarios(): Promise<void> {
   });
   await run("select_closed", () => S.select([closed()], [], [], 0));
   await run("select_neg", () => S.select([], [], [], -1));
+  await run("udp_autobind_addresses", async () => {
+    const a = S.socket(AF_INET, SOCK_DGRAM);
+    const b = S.socket(AF_INET, SOCK_DGRAM);
+    const c = S.socket(AF_INET, SOCK_DGRAM);
+    try {
+      a.bind(["127.0.0.1", 0]);
+      await b.sendto("x", a.getsockname() as Addr);
+      await c.connect(a.getsockname() as Addr);
+      return [
+        (b.getsockname() as Addr)[0],
+        (c.getsockname() as Addr)[0],
+        (c.getsockname() as Addr)[1] > 0,
+      ];
+    } finally {
+      a.close();
+      b.close();
+      c.close();
+    }
+  });
+  await run(
+    "getsockopt_rcvbuf",
+    async () =>
+      (await f(AF_INET, SOCK_STREAM, "getsockopt", SOL_SOCKET, S.SO_RCVBUF)) as number > 0,
+  );
+  await run(
+    "unix_nodelay",
+    () => f(AF_UNIX, SOCK_STREAM, "setsockopt", IPPROTO_TCP, S.TCP_NODELAY, 1),
+  );
+  await run("bind_127_1", () => {
+    const s = S.socket();
+    try {
+      s.bind(["127.1", 0]);
+      return (s.getsockname() as Addr)[0];
+    } finally {
+      s.close();
+    }
+  });
+  await run("connect_0x7f_1", async () => {
+    await using srv = listener();
+    await using s = S.socket();
+    await s.connect(["0x7f.1", (srv.getsockname() as Addr)[1]]);
+    return (s.getpeername() as Addr)[0];
+  });
+  await run("bind_v6_4tuple", () => {
+    const s = S.socket(AF_INET6);
+    try {
+      s.bind(["::1", 0, 0, 0]);
+      const a = s.getsockname() as [string, number, number, number];
+      return [a[0], a[2], a[3]];
+    } finally {
+      s.close();
+    }
+  });
+  await run("v4_to_v6_loopback_refused", async () => {
+    const srv = S.socket(AF_INET6);
+    const c = S.socket();
+    try {
+      srv.bind(["::1", 0]);
+      srv.listen();
+      return await c.connect_ex(["127.0.0.1", (srv.getsockname() as Addr)[1]]) ===
+        S.errno.ECONNREFUSED;
+    } finally {
+      c.close();
+      srv.close();
+    }
+  });
+  await run("sendall_to_closed_peer", async () => {
+    const [c, a] = await pair();
+    a.close();
+    const out: unknown[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        try {
+          await c.sendall(new Uint8Array(100000));
+          out.push("ok");
+        } catch (e) {
+          out.push(e instanceof S.BrokenPipeError || e instanceof S.ConnectionResetError);
+          break;
+        }
+      }
+    } finally {
+      c.close();
+    }
+    return out.at(-1);
+  });
+  await run("recv_then_eof", async () => {
+    const [c, a] = await pair();
+    await c.sendall("hi");
+    c.close();
+    const r = [await a.recv(10), await a.recv(10)];
+    a.close();
+    return r;
+  });
+  await run("fileno_distinct", () => {
+    const s = S.socket();
+    const t = S.socket();
+    const r = [s.fileno() !== t.fileno(), Number.isInteger(s.fileno())];
+    s.close();
+    t.close();
+    return r;
+  });
 }
 
 async function scenarios2(): Promise<void> {
@@ -1706,6 +1847,15 @@ const DEVIATIONS: Record<string, Deviation> = {
         "ArgError",
       ],
     },
+  },
+  udp_autobind_addresses: {
+    why: "an unbound datagram socket binds itself to loopback for a loopback peer, so that " +
+      "--allow-net=127.0.0.1 is enough (Linux binds 0.0.0.0)",
+    expect: { v: ["127.0.0.1", "127.0.0.1", true] },
+  },
+  getsockopt_rcvbuf: {
+    why: "Deno exposes no buffer sizes: ENOPROTOOPT, never a made-up number",
+    expect: { e: "OSError", errno: 92, match: /Deno cannot get option 8 at level 1/ },
   },
   tcp_listen_unbound: ALL_INTERFACES,
   tcp_bind_emptyhost: ALL_INTERFACES,
