@@ -300,6 +300,30 @@ export const SOMAXCONN = 4096;
  */
 export const SOCK_RAW = 3;
 /**
+ * Or-ed into `socket()`'s type: the socket starts non-blocking, as
+ * `setblocking(false)`; `type` reads back without it, as in CPython.
+ *
+ * @example
+ * ```ts
+ * import { SOCK_NONBLOCK, SOCK_STREAM, socket } from "@seed/socket";
+ * using sock = socket(2, SOCK_STREAM | SOCK_NONBLOCK);
+ * console.log(sock.type, sock.gettimeout()); // 1 0
+ * ```
+ */
+export const SOCK_NONBLOCK = 2048;
+/**
+ * Or-ed into `socket()`'s type: close-on-exec. Accepted and ignored, as
+ * Deno's sockets never pass to a child process (CPython sets it on all).
+ *
+ * @example
+ * ```ts
+ * import { SOCK_CLOEXEC, SOCK_STREAM, socket } from "@seed/socket";
+ * using sock = socket(2, SOCK_STREAM | SOCK_CLOEXEC);
+ * console.log(sock.type); // 1
+ * ```
+ */
+export const SOCK_CLOEXEC = 524288;
+/**
  * `setsockopt` (IPv4): interface for outgoing multicast (Deno cannot set it).
  *
  * @example

@@ -37,7 +37,9 @@ import {
   SHUT_RD,
   SHUT_RDWR,
   SHUT_WR,
+  SOCK_CLOEXEC,
   SOCK_DGRAM,
+  SOCK_NONBLOCK,
   SOCK_STREAM,
   SOMAXCONN,
 } from "./constants.ts";
@@ -1582,8 +1584,18 @@ export function socket(
   proto: number = 0,
 ): Socket | DatagramSocket {
   checkFamily(family);
-  if (type === SOCK_STREAM) return new Socket(family, type, proto);
-  if (type === SOCK_DGRAM) return new DatagramSocket(family, type, proto);
+  // SOCK_NONBLOCK and SOCK_CLOEXEC may be or-ed in, as on Linux.
+  const flags = typeof type === "number" ? type & (SOCK_NONBLOCK | SOCK_CLOEXEC) : 0;
+  const kind = flags ? type - flags : type;
+  const sock = kind === SOCK_STREAM
+    ? new Socket(family, kind, proto)
+    : kind === SOCK_DGRAM
+    ? new DatagramSocket(family, kind, proto)
+    : null;
+  if (sock) {
+    if (flags & SOCK_NONBLOCK) sock.setblocking(false);
+    return sock;
+  }
   throw new OSError(errno.EINVAL, null, {
     detail: `socket(): unknown type ${type} (use SOCK_STREAM or SOCK_DGRAM)`,
   });

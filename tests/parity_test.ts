@@ -389,6 +389,16 @@ run("getsockopt_rcvbuf", lambda: f(S.AF_INET, S.SOCK_STREAM, "getsockopt", S.SOL
 run("unix_nodelay", lambda: f(S.AF_UNIX, S.SOCK_STREAM, "setsockopt", S.IPPROTO_TCP, S.TCP_NODELAY, 1))
 def bind_short():
     s = socket.socket(); s.bind(("127.1", 0)); a = s.getsockname()[0]; s.close(); return a
+def type_flags():
+    out = []
+    for t in (S.SOCK_STREAM | S.SOCK_NONBLOCK, S.SOCK_DGRAM | S.SOCK_NONBLOCK, S.SOCK_STREAM | S.SOCK_CLOEXEC):
+        s = socket.socket(S.AF_INET, t); out.append([s.type, s.gettimeout(), s.getblocking()]); s.close()
+    socket.setdefaulttimeout(5)
+    try:
+        s = socket.socket(S.AF_INET, S.SOCK_STREAM | S.SOCK_NONBLOCK); out.append(s.gettimeout()); s.close()
+    finally: socket.setdefaulttimeout(None)
+    return out
+run("type_flags", type_flags)
 run("bind_127_1", bind_short)
 def connect_short():
     srv = listener(); s = socket.socket(); s.connect(("0x7f.1", srv.getsockname()[1]))
@@ -1364,6 +1374,29 @@ async function scenarios(): Promise<void> {
     } finally {
       s.close();
     }
+  });
+  await run("type_flags", () => {
+    const out: unknown[] = [];
+    for (
+      const t of [
+        SOCK_STREAM | S.SOCK_NONBLOCK,
+        SOCK_DGRAM | S.SOCK_NONBLOCK,
+        SOCK_STREAM | S.SOCK_CLOEXEC,
+      ]
+    ) {
+      const s = S.socket(AF_INET, t);
+      out.push([s.type, s.gettimeout(), s.getblocking()]);
+      s.close();
+    }
+    S.setdefaulttimeout(5);
+    try {
+      const s = S.socket(AF_INET, SOCK_STREAM | S.SOCK_NONBLOCK);
+      out.push(s.gettimeout());
+      s.close();
+    } finally {
+      S.setdefaulttimeout(null);
+    }
+    return out;
   });
   await run("connect_0x7f_1", async () => {
     await using srv = listener();
