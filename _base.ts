@@ -147,7 +147,7 @@ export abstract class SocketBase {
   // Calls waiting with a timeout share one timer, armed for the earliest
   // deadline and re-armed when it fires (see #expire): a timer per call
   // costs more CPU than a loopback round trip.
-  #waits: Set<TimedWait> | null = null;
+  #waits: TimedWait[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   // Files made by makefile() that are still open, and whether close() was
@@ -451,10 +451,10 @@ export abstract class SocketBase {
    * The timer keeps the process alive only while some call waits on it.
    */
   #watch(wait: TimedWait): void {
-    const waits = this.#waits ??= new Set();
-    waits.add(wait);
+    const waits = this.#waits;
+    waits.push(wait);
     if (this.#timer === undefined || wait.at < this.#timerAt) this.#arm(wait.at);
-    else if (waits.size === 1) Deno.refTimer(this.#timer);
+    else if (waits.length === 1) Deno.refTimer(this.#timer);
   }
 
   /**
@@ -475,10 +475,13 @@ export abstract class SocketBase {
   }
 
   #unwatch(wait: TimedWait): void {
-    const waits = this.#waits!;
-    if (waits.delete(wait) && waits.size === 0 && this.#timer !== undefined) {
-      Deno.unrefTimer(this.#timer);
-    }
+    // A socket has a few waits at most: an array beats a Set here.
+    const waits = this.#waits;
+    const i = waits.indexOf(wait);
+    if (i < 0) return;
+    const last = waits.pop()!;
+    if (i < waits.length) waits[i] = last;
+    if (waits.length === 0 && this.#timer !== undefined) Deno.unrefTimer(this.#timer);
   }
 
   #arm(at: number): void {
@@ -495,7 +498,8 @@ export abstract class SocketBase {
     this.#timerAt = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const wait of this.#waits ?? []) {
+    // expire() takes a wait off the list: walk a copy.
+    for (const wait of this.#waits.slice()) {
       if (wait.at <= now) wait.expire();
       else if (wait.at < next) next = wait.at;
     }
