@@ -33,6 +33,7 @@ import { describe, type IPv4Address, type IPv6Address, type SocketAddress } from
 import { type Socket, socket } from "./socket.ts";
 import type { DatagramSocket } from "./udp.ts";
 import { getaddrinfo } from "./inet.ts";
+import { getdefaulttimeout } from "./_base.ts";
 
 function checkHostPort(address: unknown, where: string): [string, number] {
   if (!Array.isArray(address) || address.length < 2) {
@@ -249,10 +250,16 @@ export async function socketpair(
   try {
     listener.bind([host, 0]);
     listener.listen(1);
+    // Set up blocking whatever setdefaulttimeout() says (0 would make the
+    // connect EINPROGRESS); the pair then gets the default, as CPython's.
+    listener.settimeout(null);
     client = socket(family, SOCK_STREAM);
+    client.settimeout(null);
     const connecting = client.connect(listener.getsockname() as IPv4Address);
     [server] = await listener.accept();
     await connecting;
+    client.settimeout(getdefaulttimeout());
+    server.settimeout(getdefaulttimeout());
   } catch (e) {
     client?.close();
     server?.close();

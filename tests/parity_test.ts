@@ -347,6 +347,15 @@ def sp():
     out = [a.family, a.type, a.gettimeout(), b.gettimeout()]
     a.sendall(b"x"); out.append(b.recv(1)); a.close(); b.close(); return out
 run("socketpair_inet", sp)
+def sp_default_timeouts():
+    out = []
+    for d in (0, 2):
+        socket.setdefaulttimeout(d)
+        try:
+            a, b = socket.socketpair(); out.append([a.gettimeout(), b.gettimeout()]); a.close(); b.close()
+        finally: socket.setdefaulttimeout(None)
+    return out
+run("socketpair_default_timeout", sp_default_timeouts)
 run("socketpair_default_family", lambda: (lambda p: [p[0].family, [x.close() for x in p]][0])(socket.socketpair()))
 run("gai_numeric", lambda: socket.getaddrinfo("127.0.0.1", 80))
 run("gai_numeric_stream", lambda: socket.getaddrinfo("127.0.0.1", 80, S.AF_INET, S.SOCK_STREAM))
@@ -1282,6 +1291,21 @@ async function scenarios(): Promise<void> {
     out.push(await b.recv(1));
     a.close();
     b.close();
+    return out;
+  });
+  await run("socketpair_default_timeout", async () => {
+    const out: unknown[] = [];
+    for (const d of [0, 2]) {
+      S.setdefaulttimeout(d);
+      try {
+        const [a, b] = await S.socketpair();
+        out.push([a.gettimeout(), b.gettimeout()]);
+        a.close();
+        b.close();
+      } finally {
+        S.setdefaulttimeout(null);
+      }
+    }
     return out;
   });
   await run("socketpair_default_family", async () => {
