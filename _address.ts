@@ -32,6 +32,8 @@ export type Target =
   | { transport: "tcp"; hostname: string; port: number }
   | { transport: "unix"; path: string };
 
+const SHAPE4 = "(host, port)";
+const SHAPE6 = "(host, port[, flowinfo[, scope_id]])";
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** True when `host` is a dotted-quad IPv4 literal. */
@@ -99,42 +101,46 @@ export function checkAddress(
     return { transport: "unix", path: address };
   }
   const v6 = family === AF_INET6;
-  const shape = v6 ? "(host, port[, flowinfo[, scope_id]])" : "(host, port)";
   if (!Array.isArray(address)) {
     throw new TypeError(
-      `${where}: address for ${v6 ? "AF_INET6" : "AF_INET"} must be a tuple ${shape}, not ${
-        describe(address)
-      }`,
+      `${where}: address for ${v6 ? "AF_INET6" : "AF_INET"} must be a tuple ${
+        v6 ? SHAPE6 : SHAPE4
+      }, not ${describe(address)}`,
     );
   }
   if (v6 ? address.length < 2 || address.length > 4 : address.length !== 2) {
     throw new TypeError(
-      `${where}: address for ${
-        v6 ? "AF_INET6" : "AF_INET"
-      } must be a tuple ${shape}, got ${address.length} items`,
+      `${where}: address for ${v6 ? "AF_INET6" : "AF_INET"} must be a tuple ${
+        v6 ? SHAPE6 : SHAPE4
+      }, got ${address.length} items`,
     );
   }
-  const [host, port, flowinfo, scopeId] = address as unknown[];
+  // Indexing, not destructuring: this runs on every connect and sendto.
+  const host: unknown = address[0];
+  const port: unknown = address[1];
   if (typeof host !== "string") {
     throw new TypeError(`${where}: host must be a string, not ${describe(host)}`);
   }
   checkPort(port, where);
-  for (
-    const [name, value, max] of [
-      ["flowinfo", flowinfo, 0xfffff],
-      ["scope_id", scopeId, 0xffffffff],
-    ] as const
-  ) {
-    if (value === undefined) continue;
-    if (typeof value !== "number" || !Number.isInteger(value)) {
-      throw new TypeError(`${where}: ${name} must be an integer`);
-    }
-    if (value < 0 || value > max) {
-      throw new RangeError(`${where}: ${name} must be 0-${max}, got ${value}`);
-    }
+  if (address.length > 2) {
+    checkFlowField(address[2], "flowinfo", 0xfffff, where);
+    checkFlowField(address[3], "scope_id", 0xffffffff, where);
   }
   return { transport: "tcp", hostname: resolveHost(host, v6, role), port: port as number };
 }
+
+function checkFlowField(value: unknown, name: string, max: number, where: string): void {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${where}: ${name} must be an integer`);
+  }
+  if (value < 0 || value > max) {
+    throw new RangeError(`${where}: ${name} must be 0-${max}, got ${value}`);
+  }
+}
+
+// The dotted quad seen last: a program talks to the same few hosts.
+let lastQuad = "127.0.0.1";
 
 function resolveHost(host: string, v6: boolean, role: "bind" | "connect"): string {
   if (host === "") {
@@ -146,7 +152,13 @@ function resolveHost(host: string, v6: boolean, role: "bind" | "connect"): strin
   // Already a dotted quad (nearly every call): dottedQuad would give it back
   // unchanged, at several µs per connect or sendto (its parse, a typed array
   // and a join).
-  if (!v6 && IPV4.test(bare)) return bare;
+  if (!v6) {
+    if (bare === lastQuad) return bare;
+    if (IPV4.test(bare)) {
+      lastQuad = bare;
+      return bare;
+    }
+  }
   if (v6 ? isIPv4(bare) : isIPv6(bare)) {
     throw new gaierror(-9, "Address family for hostname not supported", {
       detail: `${host} is an ${v6 ? "IPv4" : "IPv6"} address; use an ${

@@ -302,7 +302,21 @@ export class Socket extends SocketBase {
    * await sock.connect(["127.0.0.1", 8000]);
    * ```
    */
-  async connect(address: Address, options?: CallOptions): Promise<void> {
+  connect(address: Address, options?: CallOptions): Promise<void> {
+    if (
+      options === undefined && this.#conn === null && this.#connecting === null &&
+      this.#listener === null && this.#connectReported && !this.closed &&
+      this.gettimeout() === null
+    ) {
+      // Blocking connect of a fresh socket (nearly every call): no deadline,
+      // no waitFor, one promise hop.
+      this.#startConnect(this.target(address, "connect()", "connect"));
+      return this.#connecting!.then(() => this.#connectResult());
+    }
+    return this.#connect(address, options);
+  }
+
+  async #connect(address: Address, options?: CallOptions): Promise<void> {
     this.checkOpen();
     const target = this.target(address, "connect()", "connect");
     const deadline = this.deadline(options);
@@ -340,6 +354,11 @@ export class Socket extends SocketBase {
       if (this.closed) throw badf(e);
       throw e;
     }
+    this.#connectResult();
+  }
+
+  /** After the connect Deno had in flight ended: its error, or EBADF if closed meanwhile. */
+  #connectResult(): void {
     this.checkOpen();
     const failure = this.#pendingError;
     if (failure) {
@@ -369,20 +388,19 @@ export class Socket extends SocketBase {
   #startConnect(target: Target): void {
     this.#target = target;
     this.#pendingError = null;
-    const address = formatTarget(target);
     const op = target.transport === "unix"
       ? Deno.connect({ transport: "unix", path: target.path })
       : target.port === 0
       // The kernel refuses port 0; Deno rejects it as out of range instead.
-      ? Promise.reject(fromErrno(errno.ECONNREFUSED, { detail: address }))
-      : Deno.connect({ hostname: target.hostname, port: target.port });
+      ? Promise.reject(fromErrno(errno.ECONNREFUSED, { detail: formatTarget(target) }))
+      : Deno.connect(target);
     this.#connecting = op.then((conn) => {
       this.#connecting = null;
       if (this.closed) conn.close();
       else this.#attach(conn);
     }, (e) => {
       this.#connecting = null;
-      this.#pendingError = toOSError(e, { address });
+      this.#pendingError = toOSError(e, { address: formatTarget(target) });
     });
   }
 
@@ -434,7 +452,24 @@ export class Socket extends SocketBase {
    * conn.close();
    * ```
    */
-  async accept(options?: CallOptions): Promise<[Socket, SocketAddress]> {
+  accept(options?: CallOptions): Promise<[Socket, SocketAddress]> {
+    const listener = this.#listener;
+    if (
+      options === undefined && this.#listening && listener !== null && this.#ready.length === 0 &&
+      this.#acceptError === null && this.gettimeout() === null
+    ) {
+      // Blocking accept with nothing queued (nearly every call): one hop.
+      // Another accept may take the connection first; then wait again.
+      return this.#startAccept(listener).then(() =>
+        this.#ready.length > 0 && !this.closed
+          ? this.#adopt(this.#ready.shift()!)
+          : this.#accept(options)
+      );
+    }
+    return this.#accept(options);
+  }
+
+  async #accept(options?: CallOptions): Promise<[Socket, SocketAddress]> {
     this.checkOpen();
     if (!this.#listening || !this.#listener) {
       throw new OSError(errno.EINVAL, null, { detail: "call listen() before accept()" });
@@ -1454,7 +1489,7 @@ export class Socket extends SocketBase {
 
   /** @ignore */
   protected release(): void {
-    for (const conn of this.#ready.splice(0)) closeQuietly(conn);
+    if (this.#ready.length > 0) { for (const conn of this.#ready.splice(0)) closeQuietly(conn); }
     const conn = this.#conn;
     // Bytes a send() counted as taken may still be on their way: close after
     // them, as the kernel still delivers its send buffer after close().
@@ -1464,7 +1499,7 @@ export class Socket extends SocketBase {
     this.#conn = null;
     this.#listener = null;
     this.#listening = false;
-    this.#chunks = [];
+    if (this.#chunks.length > 0) this.#chunks = [];
     this.#buffered = 0;
     this.#scratch = null;
   }
