@@ -99,6 +99,41 @@ type StreamOption = "nodelay" | "keepalive" | "reuseaddr" | "reuseport";
 
 const PEEK_CHUNK = 65536;
 const EMPTY = new Uint8Array(0);
+
+function ignoreValue(): void {}
+
+/** The timed recv_into a socket has in flight, reused from call to call. */
+interface TimedRead extends TimedWait {
+  at: number;
+  /** False once the caller stopped waiting (timeout): the bytes are kept. */
+  waiting: boolean;
+  buffer: Uint8Array;
+  whole: Uint8Array;
+  resolve: (n: number) => void;
+  reject: (e: unknown) => void;
+  done: (n: number | null) => void;
+  failed: (e: unknown) => void;
+}
+
+/** A timed sendall in flight; a socket reuses one from call to call. */
+interface TimedWrite extends TimedWait {
+  at: number;
+  /** In use by a call (a concurrent sendall makes its own). */
+  busy: boolean;
+  /** On the shared timer's list, not found by expireOwn. */
+  readonly listed: boolean;
+  /** False once the caller stopped waiting (timeout): the write in flight is tracked. */
+  waiting: boolean;
+  conn: Deno.Conn | null;
+  bytes: Uint8Array;
+  off: number;
+  current: Promise<number> | null;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+  written: (n: number) => void;
+  failed: (e: unknown) => void;
+  next: () => void;
+}
 const RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
 
 /**
@@ -681,49 +716,86 @@ export class Socket extends SocketBase {
    * recv_into with a timeout and nothing buffered: one Deno read into the
    * reused buffer, copied into `buffer` if the caller still waits, else kept
    * for the next call (so a timeout loses nothing). No waitFor wrapper and
-   * no timer of its own: the shared timer rejects it when due.
+   * no timer of its own: the shared timer rejects it when due. Its state
+   * and handlers are made once per socket (#quiet() allows one such read at
+   * a time), so a call allocates little more than its promise.
    */
   #recvIntoTimed(conn: Deno.Conn, buffer: Uint8Array, timeout: number): Promise<number> {
+    const read = this.#timedRead ??= this.#makeTimedRead();
     const size = buffer.length;
     const whole = this.#borrow(size);
-    return new Promise<number>((resolve, reject) => {
-      let waiting = true;
-      const wait: TimedWait = {
-        at: performance.now() + timeout * 1000,
-        expire: () => {
-          waiting = false;
-          this.unwatchTimeout(wait);
-          reject(new TimeoutError());
-        },
-      };
-      this.watchTimeout(wait);
-      const view = whole.length === size ? whole : whole.subarray(0, size);
-      this.#reading = conn.read(view).then((n) => {
+    const { promise, resolve, reject } = Promise.withResolvers<number>();
+    read.at = performance.now() + timeout * 1000;
+    read.waiting = true;
+    read.buffer = buffer;
+    read.whole = whole;
+    read.resolve = resolve;
+    read.reject = reject;
+    this.timerBy(read.at);
+    this.#reading = conn.read(whole.length === size ? whole : whole.subarray(0, size))
+      .then(read.done, read.failed);
+    return promise;
+  }
+
+  #timedRead: TimedRead | null = null;
+
+  /** @ignore */
+  protected override expireOwn(now: number): number {
+    let next = Infinity;
+    const read = this.#timedRead;
+    if (read !== null && read.waiting) {
+      if (read.at <= now) read.expire();
+      else next = read.at;
+    }
+    const write = this.#timedWrite;
+    if (write !== null && write.waiting) {
+      if (write.at <= now) write.expire();
+      else if (write.at < next) next = write.at;
+    }
+    return next;
+  }
+
+  #makeTimedRead(): TimedRead {
+    const read: TimedRead = {
+      at: 0,
+      waiting: false,
+      buffer: EMPTY,
+      whole: EMPTY,
+      resolve: ignoreValue,
+      reject: ignoreValue,
+      expire: () => {
+        read.waiting = false;
+        read.reject(new TimeoutError());
+      },
+      done: (n) => {
+        const { whole, buffer } = read;
+        read.buffer = read.whole = EMPTY;
         this.#reading = null;
         if (n === null) this.#eof = true;
-        if (!waiting) {
+        if (!read.waiting) {
           if (n === null) this.#scratch = whole;
           else this.#push(this.#keep(whole, n));
           return;
         }
-        waiting = false;
-        this.unwatchTimeout(wait);
+        read.waiting = false;
         this.#scratch = whole;
-        if (n === null) return resolve(0);
+        if (n === null) return read.resolve(0);
         buffer.set(n === whole.length ? whole : whole.subarray(0, n));
-        resolve(n);
-      }, (e) => {
+        read.resolve(n);
+      },
+      failed: (e) => {
         this.#reading = null;
-        this.#scratch = whole;
-        if (!waiting) {
+        this.#scratch = read.whole;
+        read.buffer = read.whole = EMPTY;
+        if (!read.waiting) {
           this.#readError = e;
           return;
         }
-        waiting = false;
-        this.unwatchTimeout(wait);
-        reject(this.#fail(e));
-      });
-    });
+        read.waiting = false;
+        read.reject(this.#fail(e));
+      },
+    };
+    return read;
   }
 
   /**
@@ -1077,40 +1149,71 @@ export class Socket extends SocketBase {
    * #writing, so the next send waits for it.
    */
   #sendallTimed(conn: Deno.Conn, bytes: Uint8Array, timeout: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let waiting = true;
-      let current: Promise<number>;
-      let off = 0;
-      const wait: TimedWait = {
-        at: performance.now() + timeout * 1000,
-        expire: () => {
-          waiting = false;
-          this.unwatchTimeout(wait);
-          this.#track(current, { background: false });
-          reject(new TimeoutError());
-        },
-      };
-      const written = (n: number): void => {
-        off += n;
-        if (!waiting) return;
-        if (off < bytes.length) return next();
-        waiting = false;
-        this.unwatchTimeout(wait);
-        resolve();
-      };
-      const failed = (e: unknown): void => {
-        if (!waiting) return;
-        waiting = false;
-        this.unwatchTimeout(wait);
-        reject(this.closed ? badf(e) : this.#fail(e));
-      };
-      const next = (): void => {
-        current = conn.write(off === 0 ? bytes : bytes.subarray(off));
-        current.then(written, failed);
-      };
-      this.watchTimeout(wait);
-      next();
-    });
+    // One state per socket, reused; a second sendall made while one is in
+    // flight gets its own.
+    let write = this.#timedWrite ??= this.#makeTimedWrite(false);
+    if (write.busy) write = this.#makeTimedWrite(true);
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    write.at = performance.now() + timeout * 1000;
+    write.busy = write.waiting = true;
+    write.conn = conn;
+    write.bytes = bytes;
+    write.off = 0;
+    write.resolve = resolve;
+    write.reject = reject;
+    if (write.listed) this.watchTimeout(write);
+    else this.timerBy(write.at);
+    write.next();
+    return promise;
+  }
+
+  #timedWrite: TimedWrite | null = null;
+
+  /** `listed`: on the shared timer's list (a second, concurrent sendall). */
+  #makeTimedWrite(listed: boolean): TimedWrite {
+    const finish = (): void => {
+      write.busy = write.waiting = false;
+      write.bytes = EMPTY;
+      write.conn = null;
+      if (listed) this.unwatchTimeout(write);
+    };
+    const write: TimedWrite = {
+      at: 0,
+      listed,
+      busy: false,
+      waiting: false,
+      conn: null,
+      bytes: EMPTY,
+      off: 0,
+      current: null,
+      resolve: ignoreValue,
+      reject: ignoreValue,
+      expire: () => {
+        this.#track(write.current!, { background: false });
+        // Its write is still in flight and will call `written`: never reuse it.
+        if (this.#timedWrite === write) this.#timedWrite = null;
+        finish();
+        write.reject(new TimeoutError());
+      },
+      written: (n) => {
+        if (!write.waiting) return;
+        write.off += n;
+        if (write.off < write.bytes.length) return write.next();
+        finish();
+        write.resolve();
+      },
+      failed: (e) => {
+        if (!write.waiting) return;
+        finish();
+        write.reject(this.closed ? badf(e) : this.#fail(e));
+      },
+      next: () => {
+        const { bytes, off } = write;
+        write.current = write.conn!.write(off === 0 ? bytes : bytes.subarray(off));
+        write.current.then(write.written, write.failed);
+      },
+    };
+    return write;
   }
 
   /** Blocking sendall: the whole buffer to Deno, the rest again if it took less. */

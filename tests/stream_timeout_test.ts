@@ -400,6 +400,30 @@ Deno.test("sendall: the timeout bounds the whole call, not each write", async ()
   await drain;
 });
 
+Deno.test("sendall: two timed calls at once both finish, and both time out when the peer stops reading", async (t) => {
+  // The first call uses the socket's own timed-write slot, the second (made
+  // while the first is in flight) the shared timer's list: both must end.
+  await t.step("the peer reads: every byte of both arrives", async () => {
+    await using pair = await connectedPair();
+    pair.client.settimeout(5);
+    const size = 4 << 20;
+    const received = recvAll(pair.server, 2 * size);
+    await Promise.all([
+      pair.client.sendall(new Uint8Array(size)),
+      pair.client.sendall(new Uint8Array(size)),
+    ]);
+    assertEquals((await received).length, 2 * size);
+  });
+  await t.step("the peer never reads: both reject with TimeoutError", async () => {
+    await using pair = await connectedPair();
+    pair.client.settimeout(0.2);
+    const first = pair.client.sendall(new Uint8Array(32 << 20));
+    const second = pair.client.sendall(new Uint8Array(32 << 20));
+    await assertRejects(() => first, TimeoutError);
+    await assertRejects(() => second, TimeoutError);
+  });
+});
+
 Deno.test("send: non-blocking counts what Deno has in flight as taken; nothing lost or doubled", async () => {
   await using pair = await connectedPair();
   pair.client.setblocking(false);
