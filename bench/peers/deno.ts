@@ -1,8 +1,9 @@
 /**
  * Benchmark peer: raw Deno (`Deno.listen`, `Deno.connect`,
  * `Deno.listenDatagram`), written as a skilled Deno user would: one reused
- * read buffer per connection, writes looped until complete, no-delay set
- * for round trips. The limit this runtime allows.
+ * read buffer per connection (a new one per read where the row reads with
+ * `recv`, whose job is to hand out fresh bytes), writes looped until
+ * complete, no-delay set for round trips. The limit this runtime allows.
  *
  *   server <workload> <params-json>         prints "PORT <n>", serves, exits
  *   client <workload> <port> <params-json>  prints {"seconds": …}
@@ -15,9 +16,11 @@ import type { Params } from "./_params.ts";
 
 const [role, workload, ...rest] = Deno.args;
 
-async function echo(conn: Deno.Conn, bufsize: number): Promise<void> {
-  const buf = new Uint8Array(bufsize);
+async function echo(conn: Deno.Conn, bufsize: number, fresh = false): Promise<void> {
+  let buf = new Uint8Array(bufsize);
   for (;;) {
+    // `fresh`: the job of Python's recv(), a new buffer for every read.
+    if (fresh) buf = new Uint8Array(bufsize);
     const n = await conn.read(buf);
     if (n === null) break;
     await writeAll(conn, buf.subarray(0, n));
@@ -40,9 +43,12 @@ async function server(p: Params): Promise<void> {
   console.log(`PORT ${listener.addr.port}`);
   if (workload === "tcp_bulk") {
     const conn = await listener.accept();
-    const buf = new Uint8Array(65536);
+    let buf = new Uint8Array(65536);
     let got = 0;
     for (;;) {
+      // read "recv": the job of Python's recv(65536), a new buffer per read
+      // (what a Deno program that keeps each chunk must do).
+      if (p.read === "recv") buf = new Uint8Array(65536);
       const n = await conn.read(buf);
       if (n === null) break;
       got += n;
@@ -65,7 +71,7 @@ async function server(p: Params): Promise<void> {
   } else if (workload === "tcp_fanin") {
     const handlers: Promise<void>[] = [];
     for (let i = 0; i < p.clients!; i++) {
-      handlers.push(echo(await listener.accept(), p.bufsize ?? 65536));
+      handlers.push(echo(await listener.accept(), p.bufsize ?? 65536, p.read === "recv"));
     }
     await Promise.all(handlers);
   }
