@@ -88,6 +88,30 @@ function checkTimeout(timeout: unknown, where: string): number | null {
   return timeout;
 }
 
+/** The longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/**
+ * Resolves at `end` (a `performance.now()` time; Infinity: never), after at
+ * least one macrotask, waiting in steps a timer can hold. The timers are
+ * ref'd: the process stays alive while it waits, as CPython sleeps.
+ */
+function sleepUntil(end: number): Promise<void> {
+  return new Promise((resolve) => {
+    const step = () => {
+      const left = end - performance.now();
+      if (left <= 0) resolve();
+      else setTimeout(step, Math.min(left, MAX_TIMER_MS));
+    };
+    setTimeout(step, Math.min(Math.max(0, end - performance.now()), MAX_TIMER_MS));
+  });
+}
+
+/** When a wait of `timeout` seconds (null: forever) started now ends. */
+function endOf(timeout: number | null): number {
+  return timeout === null ? Infinity : performance.now() + Math.max(0, timeout) * 1000;
+}
+
 function filenoOf(obj: unknown, where: string): number {
   let fd: unknown = obj;
   if (obj instanceof SocketBase) fd = obj.fileno();
@@ -144,7 +168,7 @@ async function waitReady(
   events: readonly number[],
   timeout: number | null,
 ): Promise<number[]> {
-  const end = timeout === null ? Infinity : performance.now() + Math.max(0, timeout) * 1000;
+  const end = endOf(timeout);
   const poll = () => socks.map((sock, i) => sock.closed ? events[i] : sock._ready(events[i]));
   // Start the reads/accepts that tell (those of sockets not ready yet).
   const watch = (ready: number[]) =>
@@ -187,8 +211,13 @@ async function waitReady(
  * Python's `select.select(rlist, wlist, xlist, timeout)`: waits until some
  * of the sockets are ready and resolves `[readable, writable, exceptional]`
  * (each a subset of its list, same order). `timeout` in seconds: `null` or
- * omitted waits forever, `0` looks once without waiting. Entries are this
+ * omitted waits forever, `0` looks once without waiting; any finite length
+ * is honoured, also beyond the 24.8 days a timer holds. Entries are this
  * library's sockets, their `fileno()` numbers, or objects with `fileno()`.
+ *
+ * With all three lists empty it sleeps for `timeout`, as CPython; with no
+ * `timeout` either, the promise never resolves and a timer keeps the
+ * process alive, as CPython sleeps until a signal ends it.
  *
  * "Readable" means a `recv`/`accept`/`recvfrom` would not wait: after it,
  * a call on a non-blocking socket succeeds. The exceptional list is never
@@ -230,8 +259,7 @@ export async function select<
   const events = [...reads.map(() => EVENT_READ), ...writes.map(() => EVENT_WRITE)];
   if (socks.length === 0) {
     // Python sleeps for the timeout (forever with none).
-    if (limit !== null) await new Promise((resolve) => setTimeout(resolve, limit * 1000));
-    else await new Promise(() => {});
+    await sleepUntil(endOf(limit));
     return [[], [], []];
   }
   const ready = await waitReady(socks, events, limit);
@@ -391,7 +419,10 @@ export class DefaultSelector<T = unknown> {
    * Waits until some registered sockets are ready; resolves
    * `[key, events]` pairs (events: the ready subset of the key's). With
    * `timeout` `null`/omitted it waits forever, `<= 0` looks once, otherwise
-   * at most `timeout` seconds (then `[]`).
+   * at most `timeout` seconds (then `[]`), also beyond the 24.8 days a
+   * timer holds. With nothing registered
+   * (or only closed sockets) it sleeps for `timeout`; with `null` it never
+   * resolves and a timer keeps the process alive, as epoll sleeps.
    *
    * @example
    * ```ts
@@ -420,8 +451,8 @@ export class DefaultSelector<T = unknown> {
       socks.push(sock);
     }
     if (live.length === 0) {
-      if (limit === null) await new Promise(() => {});
-      else await new Promise((resolve) => setTimeout(resolve, limit! * 1000));
+      // epoll with nothing to watch sleeps for the timeout (forever with none).
+      await sleepUntil(endOf(limit));
       return [];
     }
     const ready = await waitReady(socks, live.map((k) => k.events), limit);

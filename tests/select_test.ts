@@ -296,3 +296,132 @@ Deno.test("a loop of selects on an always-writable socket still sees data arrive
   assertLessOrEqual(performance.now() - start, 1000);
   assertEquals(text(await pair.server.recv(10)), "x");
 });
+
+/** The longest delay a timer holds (2^31-1 ms, 24.8 days). */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/** A fake `setTimeout`/`performance.now` clock (see {@linkcode withFakeClock}). */
+interface FakeClock {
+  /** What `performance.now()` returns. */
+  readonly now: number;
+  /** Timers armed, neither fired nor cleared. */
+  readonly armed: number;
+  /** The longest delay asked of `setTimeout` so far. */
+  readonly longest: number;
+  /** Moves the clock to the earliest timer, fires it, lets promises settle. */
+  next(): Promise<void>;
+}
+
+/**
+ * Runs `body` with `setTimeout`, `clearTimeout` and `performance.now`
+ * replaced by a clock that moves only when the test says, so that waits of
+ * months can be checked at once. As Deno's, a fake timer asked for more
+ * than 2^31-1 ms fires after 1 ms.
+ */
+async function withFakeClock(body: (clock: FakeClock) => Promise<void>): Promise<void> {
+  const realSetTimeout = globalThis.setTimeout;
+  const realClearTimeout = globalThis.clearTimeout;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  let now = 1_000;
+  let ids = 0;
+  let longest = 0;
+  globalThis.setTimeout = ((fn: () => void, ms = 0) => {
+    longest = Math.max(longest, ms);
+    timers.set(++ids, { at: now + (ms > MAX_TIMER_MS ? 1 : Math.max(0, ms)), fn });
+    return ids;
+  }) as unknown as typeof setTimeout;
+  globalThis.clearTimeout = ((id?: number) => {
+    if (id !== undefined) timers.delete(id);
+  }) as unknown as typeof clearTimeout;
+  performance.now = () => now;
+  try {
+    await body({
+      get now() {
+        return now;
+      },
+      get armed() {
+        return timers.size;
+      },
+      get longest() {
+        return longest;
+      },
+      async next() {
+        let first: [number, { at: number; fn: () => void }] | undefined;
+        for (const entry of timers) if (!first || entry[1].at < first[1].at) first = entry;
+        if (first) {
+          timers.delete(first[0]);
+          now = Math.max(now, first[1].at);
+          first[1].fn();
+        }
+        await new Promise((resolve) => realSetTimeout(resolve, 0));
+      },
+    });
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+    globalThis.clearTimeout = realClearTimeout;
+    delete (performance as { now?: unknown }).now;
+  }
+}
+
+Deno.test("select with nothing to watch waits out a timeout beyond what a timer holds (24.8 days)", async () => {
+  using sel = new DefaultSelector();
+  await withFakeClock(async (clock) => {
+    const waits: [string, () => Promise<unknown>][] = [
+      ["select()", () => select([], [], [], 3e6)], // 34.7 days
+      ["DefaultSelector.select()", () => sel.select(3e6)],
+    ];
+    for (const [what, wait] of waits) {
+      const start = clock.now;
+      let done = false;
+      const waiting = wait().then(() => done = true);
+      for (let i = 0; i < 10 && !done && clock.armed > 0; i++) await clock.next();
+      assert(done, `${what} still waits after 10 timers`);
+      await waiting;
+      assertGreaterOrEqual(clock.now - start, 3e9, `${what} returned early`);
+      assertLessOrEqual(clock.longest, MAX_TIMER_MS);
+    }
+  });
+});
+
+Deno.test("select with nothing to watch and no timeout never resolves, and a timer keeps the process alive", async () => {
+  using sel = new DefaultSelector();
+  const waits: [string, () => Promise<unknown>][] = [
+    ["select()", () => select([], [], [])],
+    ["DefaultSelector.select()", () => sel.select(null)],
+  ];
+  for (const [what, wait] of waits) {
+    await withFakeClock(async (clock) => {
+      let done = false;
+      // Never settles; it holds only fake timers, dropped with the clock.
+      wait().then(() => done = true);
+      for (let i = 0; i < 5; i++) {
+        assertEquals(clock.armed, 1, `${what}: no timer keeps the process alive`);
+        await clock.next();
+        assert(!done, `${what} returned`);
+      }
+      assertGreaterOrEqual(clock.now, 5 * MAX_TIMER_MS);
+    });
+  }
+});
+
+Deno.test("select and DefaultSelector.select with a timeout beyond 24.8 days wait until the socket is ready", async () => {
+  await using pair = await connectedPair();
+  using sel = new DefaultSelector();
+  sel.register(pair.server, EVENT_READ);
+  const waits: [string, () => Promise<number>][] = [
+    ["select()", async () => (await select([pair.server], [], [], 3e6))[0].length],
+    ["DefaultSelector.select()", async () => (await sel.select(3e6)).length],
+  ];
+  for (const [what, wait] of waits) {
+    let done = false;
+    const waiting = wait().then((n) => {
+      done = true;
+      return n;
+    });
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    assert(!done, `${what} returned before the socket was ready`);
+    await pair.client.sendall("x");
+    assertEquals(await waiting, 1, what);
+    assertEquals(text(await pair.server.recv(10)), "x");
+  }
+});
