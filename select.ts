@@ -80,10 +80,18 @@ export class KeyError extends Error {
   }
 }
 
+/**
+ * Checks a timeout in seconds as `settimeout` does: `TypeError` for NaN or
+ * a non-number, `RangeError` for Infinity (CPython's `OverflowError`; null
+ * waits forever). The sign is the caller's to check.
+ */
 function checkTimeout(timeout: unknown, where: string): number | null {
   if (timeout === undefined || timeout === null) return null;
   if (typeof timeout !== "number" || Number.isNaN(timeout)) {
     throw new TypeError(`${where}: timeout must be a number or null, not ${describe(timeout)}`);
+  }
+  if (timeout === Infinity) {
+    throw new RangeError(`${where}: timeout must be finite (use null to wait forever)`);
   }
   return timeout;
 }
@@ -212,7 +220,9 @@ async function waitReady(
  * of the sockets are ready and resolves `[readable, writable, exceptional]`
  * (each a subset of its list, same order). `timeout` in seconds: `null` or
  * omitted waits forever, `0` looks once without waiting; any finite length
- * is honoured, also beyond the 24.8 days a timer holds. Entries are this
+ * is honoured, also beyond the 24.8 days a timer holds. A negative or
+ * infinite `timeout` is a `RangeError` (CPython's `ValueError` /
+ * `OverflowError`), NaN or a non-number a `TypeError`. Entries are this
  * library's sockets, their `fileno()` numbers, or objects with `fileno()`.
  *
  * With all three lists empty it sleeps for `timeout`, as CPython; with no
@@ -420,7 +430,8 @@ export class DefaultSelector<T = unknown> {
    * `[key, events]` pairs (events: the ready subset of the key's). With
    * `timeout` `null`/omitted it waits forever, `<= 0` looks once, otherwise
    * at most `timeout` seconds (then `[]`), also beyond the 24.8 days a
-   * timer holds. With nothing registered
+   * timer holds. Infinity is a `RangeError` (CPython's `OverflowError`; use
+   * `null`), NaN or a non-number a `TypeError`. With nothing registered
    * (or only closed sockets) it sleeps for `timeout`; with `null` it never
    * resolves and a timer keeps the process alive, as epoll sleeps.
    *

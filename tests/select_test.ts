@@ -425,3 +425,14 @@ Deno.test("select and DefaultSelector.select with a timeout beyond 24.8 days wai
     assertEquals(text(await pair.server.recv(10)), "x");
   }
 });
+
+Deno.test("select timeouts: Infinity and NaN are refused (CPython: OverflowError, ValueError); negative: select refuses, a selector looks once", async () => {
+  await assertRejects(select([], [], [], Infinity), RangeError, /timeout must be finite/);
+  await assertRejects(select([], [], [], -Infinity), RangeError, /timeout must be non-negative/);
+  await assertRejects(select([], [], [], NaN), TypeError, /timeout/);
+  using sel = new DefaultSelector();
+  await assertRejects(sel.select(Infinity), RangeError, /timeout must be finite/);
+  await assertRejects(sel.select(NaN), TypeError, /timeout/);
+  assertEquals(await sel.select(-1), []);
+  assertEquals(await sel.select(-Infinity), []);
+});
