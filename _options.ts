@@ -56,7 +56,9 @@ export function writableView(buffer: unknown, where: string): Uint8Array {
   }
   if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
   throw new TypeError(
-    `${where}: buffer must be a Uint8Array or ArrayBufferView, not ${describe(buffer)}`,
+    `${where}: buffer must be a Uint8Array, an ArrayBufferView or an ArrayBuffer, not ${
+      describe(buffer)
+    }`,
   );
 }
 

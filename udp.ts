@@ -79,6 +79,7 @@ import {
   splitOptions,
   toBytes,
   unstableNet,
+  writableView,
 } from "./_options.ts";
 import { canonicalHost, getaddrinfo, inet_ntop } from "./inet.ts";
 
@@ -491,8 +492,10 @@ export class DatagramSocket extends SocketBase {
   }
 
   /**
-   * Receives one datagram into `buffer` (at most `nbytes`, default its
-   * length): `[count, address]`. The rest of a longer datagram is discarded.
+   * Receives one datagram into `buffer` (a `Uint8Array`, any
+   * `ArrayBufferView` or an `ArrayBuffer`; at most `nbytes` bytes, default
+   * its byte length): `[count, address]`. The rest of a longer datagram is
+   * discarded.
    *
    * @example
    * ```ts
@@ -506,7 +509,7 @@ export class DatagramSocket extends SocketBase {
    * ```
    */
   async recvfrom_into(
-    buffer: ArrayBufferView,
+    buffer: ArrayBufferView | ArrayBuffer,
     nbytes: number = 0,
     flags?: number | CallOptions,
     options?: CallOptions,
@@ -537,7 +540,8 @@ export class DatagramSocket extends SocketBase {
   }
 
   /**
-   * Receives one datagram into `buffer`; resolves to the count.
+   * Receives one datagram into `buffer` (as `recvfrom_into`); resolves to
+   * the count.
    *
    * @example
    * ```ts
@@ -549,7 +553,7 @@ export class DatagramSocket extends SocketBase {
    * ```
    */
   async recv_into(
-    buffer: ArrayBufferView,
+    buffer: ArrayBufferView | ArrayBuffer,
     nbytes: number = 0,
     flags?: number | CallOptions,
     options?: CallOptions,
@@ -1010,14 +1014,4 @@ function parseMreq(
     );
   }
   return { group, iface, key: `${group}@${iface}` };
-}
-
-function writableView(buffer: unknown, where: string): Uint8Array {
-  if (buffer instanceof Uint8Array) return buffer;
-  if (ArrayBuffer.isView(buffer)) {
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  }
-  throw new TypeError(
-    `${where}: buffer must be a Uint8Array or ArrayBufferView, not ${describe(buffer)}`,
-  );
 }

@@ -43,6 +43,7 @@ import {
   assertRejects,
   assertThrows,
   concat,
+  connectedPair,
   pseudoRandomBytes,
   python,
   readUntilNewline,
@@ -190,6 +191,52 @@ Deno.test("udp: a datagram longer than bufsize is truncated, the rest discarded"
   await client.sendto("tail", to);
   assertEquals((await server.recvfrom(5))[0], payload.subarray(0, 5));
   assertEquals(text((await server.recvfrom(100))[0]), "tail");
+});
+
+Deno.test("udp: recvfrom_into takes what the stream recv_into takes: an ArrayBuffer, a DataView, a Uint16Array", async () => {
+  using server = udp();
+  using client = udp();
+  await using pair = await connectedPair();
+  const payload = pseudoRandomBytes(20, 11);
+  const bytesOf = (target: ArrayBufferView | ArrayBuffer) =>
+    target instanceof ArrayBuffer
+      ? new Uint8Array(target)
+      : new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
+  // 16 bytes each; the DataView sits in the middle of a larger buffer.
+  const targets = (): [string, ArrayBufferView | ArrayBuffer][] => [
+    ["ArrayBuffer", new ArrayBuffer(16)],
+    ["DataView", new DataView(new ArrayBuffer(24), 4, 16)],
+    ["Uint16Array", new Uint16Array(8)],
+  ];
+  // Blocking (received straight into the target) and timed (queued, copied).
+  for (const timeout of [null, 5]) {
+    server.settimeout(timeout);
+    for (const [what, target] of targets()) {
+      await client.sendto(payload, server.getsockname());
+      const [n, from] = await server.recvfrom_into(target);
+      assertEquals([n, from], [16, client.getsockname()], what);
+      assertEquals(bytesOf(target), payload.subarray(0, 16), what);
+    }
+  }
+  const dataView = new DataView(new ArrayBuffer(24), 4, 16);
+  await client.sendto(payload, server.getsockname());
+  assertEquals(await server.recv_into(dataView, 6), 6);
+  assertEquals(
+    new Uint8Array(dataView.buffer),
+    concat([new Uint8Array(4), payload.subarray(0, 6), new Uint8Array(14)]),
+  );
+  // The stream socket's recv_into, for the same targets (its signature says
+  // ArrayBufferView, but it takes an ArrayBuffer too); the first call goes
+  // into the target itself, any rest of the 16 bytes through a byte view.
+  for (const [what, target] of targets()) {
+    await pair.client.sendall(payload.subarray(0, 16));
+    let got = 0;
+    for (let i = 0; i < 16 && got < 16; i++) {
+      const view = bytesOf(target).subarray(got);
+      got += await pair.server.recv_into(i === 0 ? target as ArrayBufferView : view);
+    }
+    assertEquals(bytesOf(target), payload.subarray(0, 16), what);
+  }
 });
 
 Deno.test("udp: MSG_PEEK leaves the datagram queued", async () => {
