@@ -66,6 +66,7 @@ import {
   checkFamily,
   connectEx,
   type Deadline,
+  quiet,
   quietRejections,
   SocketBase,
   type TimedWait,
@@ -109,6 +110,8 @@ interface TimedRead extends TimedWait {
   waiting: boolean;
   buffer: Uint8Array;
   whole: Uint8Array;
+  /** What the caller got: marked handled before it rejects (see quiet). */
+  promise: Promise<number>;
   resolve: (n: number) => void;
   reject: (e: unknown) => void;
   done: (n: number | null) => void;
@@ -128,6 +131,7 @@ interface TimedWrite extends TimedWait {
   bytes: Uint8Array;
   off: number;
   current: Promise<number> | null;
+  promise: Promise<void>;
   resolve: () => void;
   reject: (e: unknown) => void;
   written: (n: number) => void;
@@ -346,9 +350,9 @@ export class Socket extends SocketBase {
       // Blocking connect of a fresh socket (nearly every call): no deadline,
       // no waitFor, one promise hop.
       this.#startConnect(this.target(address, "connect()", "connect"));
-      return this.#connecting!.then(() => this.#connectResult());
+      return quiet(this.#connecting!.then(() => this.#connectResult()));
     }
-    return this.#connect(address, options);
+    return quiet(this.#connect(address, options));
   }
 
   async #connect(address: Address, options?: CallOptions): Promise<void> {
@@ -495,13 +499,15 @@ export class Socket extends SocketBase {
     ) {
       // Blocking accept with nothing queued (nearly every call): one hop.
       // Another accept may take the connection first; then wait again.
-      return this.#startAccept(listener).then(() =>
-        this.#ready.length > 0 && !this.closed
-          ? this.#adopt(this.#ready.shift()!)
-          : this.#accept(options)
+      return quiet(
+        this.#startAccept(listener).then(() =>
+          this.#ready.length > 0 && !this.closed
+            ? this.#adopt(this.#ready.shift()!)
+            : this.#accept(options)
+        ),
       );
     }
-    return this.#accept(options);
+    return quiet(this.#accept(options));
   }
 
   async #accept(options?: CallOptions): Promise<[Socket, SocketAddress]> {
@@ -604,7 +610,7 @@ export class Socket extends SocketBase {
     ) {
       return this.#recvFast(conn, bufsize);
     }
-    return this.#recv(bufsize, flags, options);
+    return quiet(this.#recv(bufsize, flags, options));
   }
 
   async #recv(
@@ -628,9 +634,10 @@ export class Socket extends SocketBase {
   }
 
   /**
-   * Receives into `buffer` (up to `nbytes`, default its whole length) and
-   * resolves to the count; no allocation per call in blocking mode. Flags
-   * as {@linkcode Socket.recv}.
+   * Receives into `buffer` (any typed array, a `DataView` or an
+   * `ArrayBuffer`; up to `nbytes`, default its whole length) and resolves
+   * to the count; no allocation per call in blocking mode. Flags as
+   * {@linkcode Socket.recv}.
    *
    * @example
    * ```ts ignore
@@ -643,7 +650,7 @@ export class Socket extends SocketBase {
    * ```
    */
   recv_into(
-    buffer: ArrayBufferView,
+    buffer: ArrayBufferView | ArrayBuffer,
     nbytes: number = 0,
     flags?: number | CallOptions,
     options?: CallOptions,
@@ -658,11 +665,11 @@ export class Socket extends SocketBase {
       if (timeout === null) return this.#recvIntoFast(conn, buffer);
       if (timeout > 0) return this.#recvIntoTimed(conn, buffer, timeout);
     }
-    return this.#recvInto(buffer, nbytes, flags, options);
+    return quiet(this.#recvInto(buffer, nbytes, flags, options));
   }
 
   async #recvInto(
-    buffer: ArrayBufferView,
+    buffer: ArrayBufferView | ArrayBuffer,
     nbytes: number,
     flags: number | CallOptions | undefined,
     options: CallOptions | undefined,
@@ -725,6 +732,7 @@ export class Socket extends SocketBase {
     const size = buffer.length;
     const whole = this.#borrow(size);
     const { promise, resolve, reject } = Promise.withResolvers<number>();
+    read.promise = promise;
     read.at = performance.now() + timeout * 1000;
     read.waiting = true;
     read.buffer = buffer;
@@ -761,10 +769,12 @@ export class Socket extends SocketBase {
       waiting: false,
       buffer: EMPTY,
       whole: EMPTY,
+      promise: null!,
       resolve: ignoreValue,
       reject: ignoreValue,
       expire: () => {
         read.waiting = false;
+        quiet(read.promise);
         read.reject(new TimeoutError());
       },
       done: (n) => {
@@ -792,6 +802,7 @@ export class Socket extends SocketBase {
           return;
         }
         read.waiting = false;
+        quiet(read.promise);
         read.reject(this.#fail(e));
       },
     };
@@ -832,6 +843,9 @@ export class Socket extends SocketBase {
     return EMPTY;
   };
   #readFailed = (e: unknown): never => {
+    // #reading is the promise the caller got, about to reject: the caller
+    // may have abandoned it.
+    if (this.#reading !== null) quiet(this.#reading);
     this.#reading = null;
     if (this.#whole !== null) {
       this.#scratch = this.#whole;
@@ -1140,7 +1154,7 @@ export class Socket extends SocketBase {
       if (timeout === null) return this.#sendallFast(conn, data);
       if (timeout > 0) return this.#sendallTimed(conn, data, timeout);
     }
-    return this.#sendall(data, flags, options);
+    return quiet(this.#sendall(data, flags, options));
   }
 
   /**
@@ -1154,6 +1168,7 @@ export class Socket extends SocketBase {
     let write = this.#timedWrite ??= this.#makeTimedWrite(false);
     if (write.busy) write = this.#makeTimedWrite(true);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
+    write.promise = promise;
     write.at = performance.now() + timeout * 1000;
     write.busy = write.waiting = true;
     write.conn = conn;
@@ -1186,6 +1201,7 @@ export class Socket extends SocketBase {
       bytes: EMPTY,
       off: 0,
       current: null,
+      promise: null!,
       resolve: ignoreValue,
       reject: ignoreValue,
       expire: () => {
@@ -1193,6 +1209,7 @@ export class Socket extends SocketBase {
         // Its write is still in flight and will call `written`: never reuse it.
         if (this.#timedWrite === write) this.#timedWrite = null;
         finish();
+        quiet(write.promise);
         write.reject(new TimeoutError());
       },
       written: (n) => {
@@ -1205,6 +1222,7 @@ export class Socket extends SocketBase {
       failed: (e) => {
         if (!write.waiting) return;
         finish();
+        quiet(write.promise);
         write.reject(this.closed ? badf(e) : this.#fail(e));
       },
       next: () => {
@@ -1216,12 +1234,21 @@ export class Socket extends SocketBase {
     return write;
   }
 
-  /** Blocking sendall: the whole buffer to Deno, the rest again if it took less. */
+  /**
+   * Blocking sendall: the whole buffer to Deno, the rest again if it took
+   * less. The promise is marked handled only on the way to a rejection
+   * (see quiet), not per call.
+   */
   #sendallFast(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-    return conn.write(bytes).then(
-      (n) => n < bytes.length ? this.#sendRest(conn, bytes, n) : undefined,
-      this.#writeFailed,
-    );
+    const sent: Promise<void> = conn.write(bytes).then((n) => {
+      if (n >= bytes.length) return;
+      quiet(sent);
+      return this.#sendRest(conn, bytes, n);
+    }, (e) => {
+      quiet(sent);
+      throw this.#fail(e);
+    });
+    return sent;
   }
 
   async #sendRest(conn: Deno.Conn, bytes: Uint8Array, off: number): Promise<void> {
@@ -1231,10 +1258,6 @@ export class Socket extends SocketBase {
       throw this.#fail(e);
     }
   }
-
-  #writeFailed = (e: unknown): never => {
-    throw this.#fail(e);
-  };
 
   async #sendall(
     data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
@@ -1629,16 +1652,9 @@ export class Socket extends SocketBase {
 }
 
 // A call the caller never awaits must not end the process when it fails.
-quietRejections(Socket.prototype, [
-  "accept",
-  "connect",
-  "connect_ex",
-  "recv",
-  "recv_into",
-  "send",
-  "sendall",
-  "shutdown",
-]);
+// accept, connect, recv, recv_into and sendall see to it themselves (quiet),
+// their fast paths only when they fail.
+quietRejections(Socket.prototype, ["connect_ex", "send", "shutdown"]);
 
 function tcpOf(conn: Deno.Conn): Deno.TcpConn | null {
   return "setNoDelay" in conn ? conn as Deno.TcpConn : null;

@@ -268,6 +268,27 @@ Deno.test("promises nobody awaits never become unhandled rejections", async (t) 
     assertEquals(seen, []);
   });
 
+  await t.step(
+    "fast paths (Uint8Array, blocking and timed) abandoned, then the socket closes",
+    async () => {
+      // These calls mark their promise handled only when it is about to reject.
+      const seen = await unhandledDuring(async () => {
+        for (const timeout of [null, 5]) {
+          await using pair = await connectedPair();
+          pair.client.settimeout(timeout);
+          pair.server.settimeout(timeout);
+          void pair.server.recv_into(new Uint8Array(10));
+          void pair.client.recv(10);
+          // Larger than the socket buffers: still in flight at close.
+          void pair.client.sendall(new Uint8Array(32 << 20));
+          pair.server.close();
+          pair.client.close();
+        }
+      });
+      assertEquals(seen, []);
+    },
+  );
+
   await t.step("an accept and a connect abandoned by the caller", async () => {
     const seen = await unhandledDuring(async () => {
       const { server, address } = listening();
