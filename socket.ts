@@ -350,7 +350,11 @@ export class Socket extends SocketBase {
       // Blocking connect of a fresh socket (nearly every call): no deadline,
       // no waitFor, one promise hop.
       this.#startConnect(this.target(address, "connect()", "connect"));
-      return quiet(this.#connecting!.then(() => this.#connectResult()));
+      const connected: Promise<void> = this.#connecting!.then(() => {
+        if (this.closed || this.#pendingError) quiet(connected); // about to reject
+        this.#connectResult();
+      });
+      return connected;
     }
     return quiet(this.#connect(address, options));
   }
@@ -499,13 +503,12 @@ export class Socket extends SocketBase {
     ) {
       // Blocking accept with nothing queued (nearly every call): one hop.
       // Another accept may take the connection first; then wait again.
-      return quiet(
-        this.#startAccept(listener).then(() =>
-          this.#ready.length > 0 && !this.closed
-            ? this.#adopt(this.#ready.shift()!)
-            : this.#accept(options)
-        ),
-      );
+      const accepted: Promise<[Socket, SocketAddress]> = this.#startAccept(listener).then(() => {
+        if (this.#ready.length > 0 && !this.closed) return this.#adopt(this.#ready.shift()!);
+        quiet(accepted); // #accept may reject
+        return this.#accept(options);
+      });
+      return accepted;
     }
     return quiet(this.#accept(options));
   }
