@@ -66,6 +66,7 @@ import {
   checkFamily,
   connectEx,
   type Deadline,
+  quiet,
   quietRejections,
   SocketBase,
 } from "./_base.ts";
@@ -99,6 +100,8 @@ interface Group {
 }
 type UdpTarget = Extract<Target, { transport: "tcp" }>;
 
+function ignoreResult(): void {}
+
 /**
  * A datagram (UDP) socket, as Python's `socket.socket(family, SOCK_DGRAM)`:
  * `bind`, `sendto`, `recvfrom`, `connect` (a default peer), `send`/`recv`,
@@ -123,7 +126,8 @@ export class DatagramSocket extends SocketBase {
   // Datagrams Deno delivered after the caller stopped waiting, and the one
   // receive Deno may have in flight.
   #ready: Datagram[] = [];
-  #receiving: Promise<void> | null = null;
+  // A fast recvfrom's own promise may reject: wait on it through #inFlight.
+  #receiving: Promise<unknown> | null = null;
   #receiveError: unknown = null;
   #scratch: Uint8Array | null = null;
 
@@ -334,7 +338,42 @@ export class DatagramSocket extends SocketBase {
    * ```
    */
   sendto(data: Data, flags: number, address: Address, options?: CallOptions): Promise<number>;
-  async sendto(
+  sendto(
+    data: Data,
+    flagsOrAddress: number | Address,
+    addressOrOptions?: Address | CallOptions,
+    options?: CallOptions,
+  ): Promise<number> {
+    const conn = this.#conn;
+    if (
+      conn !== null && addressOrOptions === undefined && typeof flagsOrAddress !== "number" &&
+      data instanceof Uint8Array && this.#optionOps === null && this.#optionError === null &&
+      this.gettimeout() === null
+    ) {
+      // Blocking sendto(bytes, address) from a bound socket (nearly every
+      // call): the checks #sendTo makes, then one Deno send.
+      let target: UdpTarget;
+      try {
+        target = this.target(flagsOrAddress, "sendto()", "connect") as UdpTarget;
+        this.#checkDatagram(data, target, "sendto()");
+      } catch {
+        // Reject, not throw: the general path checks again and rejects.
+        return quiet(this.#sendto(data, flagsOrAddress, addressOrOptions, options));
+      }
+      const sent: Promise<number> = conn.send(data, {
+        transport: "udp",
+        hostname: target.hostname,
+        port: target.port,
+      }).then(undefined, (e) => {
+        quiet(sent);
+        throw this.#fail(e, target);
+      });
+      return sent;
+    }
+    return quiet(this.#sendto(data, flagsOrAddress, addressOrOptions, options));
+  }
+
+  async #sendto(
     data: Data,
     flagsOrAddress: number | Address,
     addressOrOptions?: Address | CallOptions,
@@ -394,7 +433,8 @@ export class DatagramSocket extends SocketBase {
     await this.send(data, flags, options);
   }
 
-  async #sendTo(bytes: Uint8Array, target: UdpTarget, deadline: Deadline, where: string) {
+  /** Errors a datagram gets before any I/O: too long, or broadcast without SO_BROADCAST. */
+  #checkDatagram(bytes: Uint8Array, target: UdpTarget, where: string): void {
     const limit = this.family === AF_INET6 ? MAX_IPV6_PAYLOAD : MAX_IPV4_PAYLOAD;
     if (bytes.length > limit) {
       throw new OSError(errno.EMSGSIZE, null, {
@@ -406,6 +446,10 @@ export class DatagramSocket extends SocketBase {
         detail: `${where}: set SO_BROADCAST to send to the broadcast address`,
       });
     }
+  }
+
+  async #sendTo(bytes: Uint8Array, target: UdpTarget, deadline: Deadline, where: string) {
+    this.#checkDatagram(bytes, target, where);
     await this.#settleOptions(deadline);
     this.checkOpen();
     this.#autobind(target.hostname);
@@ -452,7 +496,55 @@ export class DatagramSocket extends SocketBase {
    * console.log(data.length, address);
    * ```
    */
-  async recvfrom(
+  recvfrom(
+    bufsize: number,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<[Uint8Array, SocketAddress]> {
+    const conn = this.#conn;
+    if (
+      conn !== null && flags === undefined && options === undefined && this.#receiving === null &&
+      this.#ready.length === 0 && this.#receiveError === null && this.#peer === null &&
+      this.#optionOps === null && this.#optionError === null && this.gettimeout() === null &&
+      typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize)
+    ) {
+      return this.#recvfromFast(conn, bufsize);
+    }
+    return quiet(this.#recvfrom(bufsize, flags, options));
+  }
+
+  /**
+   * Blocking recvfrom of a bound, unconnected socket with nothing queued:
+   * one Deno receive, no async frames. As #receive's direct path, a small
+   * bufsize receives into the result itself, a large one into the scratch
+   * buffer and keeps a copy of the datagram's own size.
+   */
+  #recvfromFast(
+    conn: Deno.DatagramConn,
+    bufsize: number,
+  ): Promise<[Uint8Array, SocketAddress]> {
+    const own = bufsize <= 2048;
+    const buffer = own
+      ? new Uint8Array(bufsize)
+      : (this.#scratch ??= new Uint8Array(FULL_DATAGRAM)).subarray(0, bufsize);
+    const received: Promise<[Uint8Array, SocketAddress]> = conn.receive(buffer).then(
+      (datagram) => {
+        this.#receiving = null;
+        const data = datagram[0];
+        return [own ? data : data.slice(), fromDenoAddr(this.family, datagram[1])];
+      },
+      (e) => {
+        this.#receiving = null;
+        quiet(received);
+        throw this.#fail(e);
+      },
+    );
+    // Calls made meanwhile wait for it (as #receiving; see #inFlight).
+    this.#receiving = received;
+    return received;
+  }
+
+  async #recvfrom(
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
@@ -631,8 +723,7 @@ export class DatagramSocket extends SocketBase {
         if (this.#fromPeer(got[1])) return got;
         continue;
       }
-      this.#receiving ??= this.#receiveAhead(conn);
-      await this.#wait(this.#receiving, deadline);
+      await this.#wait(this.#inFlight(conn), deadline);
     }
   }
 
@@ -705,7 +796,13 @@ export class DatagramSocket extends SocketBase {
     if (!(events & 1)) return new Promise<void>(() => {});
     const conn = this.#conn;
     if (!conn) return (this.#whenBound ??= Promise.withResolvers<void>()).promise;
-    return this.#receiving ??= this.#receiveAhead(conn);
+    return this.#inFlight(conn);
+  }
+
+  /** The receive in flight (started if none), as a promise that never rejects. */
+  #inFlight(conn: Deno.DatagramConn): Promise<void> {
+    const receiving = this.#receiving ??= this.#receiveAhead(conn);
+    return receiving.then(ignoreResult, ignoreResult);
   }
 
   // ---- options -----------------------------------------------------------
@@ -938,13 +1035,13 @@ export class DatagramSocket extends SocketBase {
   }
 }
 
+// sendto and recvfrom see to it themselves (quiet), their fast paths only
+// when they fail.
 quietRejections(DatagramSocket.prototype, [
   "connect",
   "connect_ex",
-  "sendto",
   "send",
   "sendall",
-  "recvfrom",
   "recv",
   "recvfrom_into",
   "recv_into",

@@ -584,3 +584,36 @@ print("%s:%d" % s.getsockname())`,
   const [, clientPort] = lines[4].split(":");
   assertEquals([...peers], [JSON.stringify(["127.0.0.1", Number(clientPort)])]);
 });
+
+Deno.test("udp: recvfrom calls made while one is in flight each get their own datagram; none lost", async () => {
+  // The first call takes the fast path (one Deno receive); the others wait
+  // for it, blocking or timed, and then receive in turn.
+  using server = udp();
+  using client = udp();
+  const first = server.recvfrom(100);
+  const second = server.recvfrom(100);
+  server.settimeout(5);
+  const third = server.recvfrom(100);
+  for (const word of ["a", "b", "c"]) await client.sendto(word, server.getsockname());
+  const got = (await Promise.all([first, second, third])).map(([data]) => text(data));
+  assertEquals(got.toSorted(), ["a", "b", "c"]);
+  assertEquals(got[0], "a");
+});
+
+Deno.test("udp: a fast recvfrom nobody awaits does not become an unhandled rejection when the socket closes", async () => {
+  const seen: unknown[] = [];
+  const listener = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    seen.push(event.reason);
+  };
+  globalThis.addEventListener("unhandledrejection", listener);
+  try {
+    const sock = udp();
+    void sock.recvfrom(100); // in flight when the socket closes
+    sock.close();
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", listener);
+  }
+  assertEquals(seen, []);
+});
