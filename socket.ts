@@ -639,8 +639,8 @@ export class Socket extends SocketBase {
   /**
    * Receives into `buffer` (any typed array, a `DataView` or an
    * `ArrayBuffer`; up to `nbytes`, default its whole length) and resolves
-   * to the count; no allocation per call in blocking mode. Flags as
-   * {@linkcode Socket.recv}.
+   * to the count. In blocking mode a call allocates no buffer, copy or
+   * view, only its promise. Flags as {@linkcode Socket.recv}.
    *
    * @example
    * ```ts ignore
