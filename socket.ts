@@ -408,6 +408,13 @@ export class Socket extends SocketBase {
       this.#pendingError = null;
       throw failure;
     }
+    if (this.#conn === null) {
+      // It failed and another connect call, waiting on the same attempt,
+      // took the error: Linux gives the other waiters ECONNABORTED.
+      throw fromErrno(errno.ECONNABORTED, {
+        detail: this.#target ? formatTarget(this.#target) : undefined,
+      });
+    }
   }
 
   #releaseBinding(target: Target): void {

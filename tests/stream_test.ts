@@ -448,6 +448,29 @@ Deno.test("connect_ex() returns 0, or ECONNREFUSED (111 on Linux) when nothing l
   assert(e.cause instanceof Error, "keeps Deno's error as cause");
 });
 
+Deno.test("two connect() calls on one socket at once: both wait for the one attempt, as on Linux", async (t) => {
+  await t.step("it succeeds: both resolve, the socket is connected once", async () => {
+    const { server, address } = listening();
+    using sock = socket();
+    await Promise.all([sock.connect(address), sock.connect(address)]);
+    const [conn] = await server.accept();
+    assertEquals(sock.getpeername(), address);
+    conn.close();
+    server.close();
+  });
+  await t.step(
+    "it fails: one gets the error, the other ECONNABORTED (Linux's sock_error)",
+    async () => {
+      const { server, address } = listening();
+      server.close(); // nothing listens there now
+      using sock = socket();
+      const results = await Promise.allSettled([sock.connect(address), sock.connect(address)]);
+      const codes = results.map((r) => r.status === "rejected" ? (r.reason as OSError).errno : 0);
+      assertEquals(codes.toSorted(), [errno.ECONNREFUSED, errno.ECONNABORTED].toSorted());
+    },
+  );
+});
+
 Deno.test("connect() on a connected or listening socket is EISCONN", async () => {
   await using pair = await connectedPair();
   const address = pair.client.getpeername() as [string, number];
