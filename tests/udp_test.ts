@@ -50,6 +50,7 @@ import {
   runWithInput,
   text,
 } from "./_util.ts";
+import { unhandledDuring } from "./_peer.ts";
 
 const MOD = new URL("../mod.ts", import.meta.url).href;
 
@@ -601,19 +602,11 @@ Deno.test("udp: recvfrom calls made while one is in flight each get their own da
 });
 
 Deno.test("udp: a fast recvfrom nobody awaits does not become an unhandled rejection when the socket closes", async () => {
-  const seen: unknown[] = [];
-  const listener = (event: PromiseRejectionEvent) => {
-    event.preventDefault();
-    seen.push(event.reason);
-  };
-  globalThis.addEventListener("unhandledrejection", listener);
-  try {
+  const seen = await unhandledDuring(() => {
     const sock = udp();
     void sock.recvfrom(100); // in flight when the socket closes
     sock.close();
-    for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
-  } finally {
-    globalThis.removeEventListener("unhandledrejection", listener);
-  }
+    return Promise.resolve();
+  });
   assertEquals(seen, []);
 });
