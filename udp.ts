@@ -90,6 +90,10 @@ const MAX_IPV4_PAYLOAD = 65507;
 const MAX_IPV6_PAYLOAD = 65527;
 /** Room for any datagram, for receives made before the caller's bufsize is known. */
 const FULL_DATAGRAM = 65536;
+// A blocking receive of up to this many bytes goes straight into the result;
+// a larger bufsize uses the socket's scratch buffer and a copy at the
+// datagram's size (not a 64 KiB buffer per datagram).
+const DIRECT_RECEIVE_MAX = 2048;
 const RECV_FLAGS = MSG_PEEK | MSG_DONTWAIT;
 
 type Datagram = [data: Uint8Array, from: Deno.NetAddr];
@@ -523,10 +527,8 @@ export class DatagramSocket extends SocketBase {
     conn: Deno.DatagramConn,
     bufsize: number,
   ): Promise<[Uint8Array, SocketAddress]> {
-    const own = bufsize <= 2048;
-    const buffer = own
-      ? new Uint8Array(bufsize)
-      : (this.#scratch ??= new Uint8Array(FULL_DATAGRAM)).subarray(0, bufsize);
+    const own = bufsize <= DIRECT_RECEIVE_MAX;
+    const buffer = own ? new Uint8Array(bufsize) : this.#scratchView(bufsize);
     const received: Promise<[Uint8Array, SocketAddress]> = conn.receive(buffer).then(
       (datagram) => {
         this.#receiving = null;
@@ -717,8 +719,12 @@ export class DatagramSocket extends SocketBase {
         // gets, so it never lets the caller's buffer see another sender's data.
         // A large bufsize reads into the scratch buffer and keeps only a
         // copy of the datagram's own size, not a 64 KiB buffer per datagram.
-        const own = into && !this.#peer ? into : size <= 2048 ? new Uint8Array(size) : null;
-        const buffer = own ?? (this.#scratch ??= new Uint8Array(FULL_DATAGRAM)).subarray(0, size);
+        const own = into && !this.#peer
+          ? into
+          : size <= DIRECT_RECEIVE_MAX
+          ? new Uint8Array(size)
+          : null;
+        const buffer = own ?? this.#scratchView(size);
         const got = await this.#receiveDirect(conn, buffer, !own);
         if (this.#fromPeer(got[1])) return got;
         continue;
@@ -744,6 +750,11 @@ export class DatagramSocket extends SocketBase {
       this.#receiving = null;
       settle();
     }
+  }
+
+  /** The first `size` bytes of the socket's scratch buffer (made on first use). */
+  #scratchView(size: number): Uint8Array {
+    return (this.#scratch ??= new Uint8Array(FULL_DATAGRAM)).subarray(0, size);
   }
 
   #receiveAhead(conn: Deno.DatagramConn): Promise<void> {
