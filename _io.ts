@@ -108,8 +108,17 @@ export class ReadBuffer {
 
   /** Removes and returns (a copy of) the first `n` buffered bytes. */
   take(n: number): Uint8Array {
+    return this.takeView(n).slice();
+  }
+
+  /**
+   * As `take`, without the copy: a view that the next fill may overwrite,
+   * for a caller that is done with it at once (the text layer decodes it).
+   * A new array costs about 0.4 µs in Deno, a view much less.
+   */
+  takeView(n: number): Uint8Array {
     n = Math.min(n, this.available);
-    const out = this.#buf.slice(this.#start, this.#start + n);
+    const out = this.#buf.subarray(this.#start, this.#start + n);
     this.#start += n;
     this.scanned = Math.max(0, this.scanned - n);
     if (this.#start === this.#end) {

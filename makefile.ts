@@ -552,19 +552,41 @@ export class SocketFile {
   read1(size: number = -1): Promise<Uint8Array> {
     try {
       size = checkSize(size, "read1()");
-      const reader = this.#readBuffer();
-      if (size === 0) return Promise.resolve(EMPTY);
-      const want = size < 0 ? reader.size : size;
-      if (!this.#readLock.busy && reader.available > 0) {
-        return Promise.resolve(reader.take(want));
+      if (size === 0) {
+        this.#readBuffer();
+        return Promise.resolve(EMPTY);
       }
-      return this.#read(async () => {
-        if (reader.available === 0) await reader.fill(want);
-        return reader.take(want);
-      });
+      return this.#read1(size, (reader, want) => reader.take(want));
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * As `read1(size)` for the text layer: `decode` gets a view of the bytes
+   * (empty at the end of the stream), valid only while it runs, instead of
+   * a copy.
+   * @ignore
+   */
+  _read1Decoded<T>(size: number, decode: (bytes: Uint8Array) => T): Promise<T> {
+    try {
+      return this.#read1(size, (reader, want) => decode(reader.takeView(want)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** What one receive brings (or the buffered bytes), handed to `take`. */
+  #read1<T>(size: number, take: (reader: ReadBuffer, want: number) => T): Promise<T> {
+    const reader = this.#readBuffer();
+    const want = size < 0 ? reader.size : size;
+    if (!this.#readLock.busy && reader.available > 0) {
+      return Promise.resolve(take(reader, want));
+    }
+    return this.#read(async () => {
+      if (reader.available === 0) await reader.fill(want);
+      return take(reader, want);
+    });
   }
 
   /**
@@ -920,12 +942,16 @@ export class SocketTextFile {
 
   /** Decodes one more receive; false at the end of the stream. */
   async #fill(decoder: NewlineDecoder): Promise<boolean> {
-    const bytes = await this.buffer.read1(DEFAULT_BUFFER_SIZE);
-    if (bytes.length === 0) {
+    // Decoded straight from the read buffer: no copy of the bytes per line.
+    const text = await this.buffer._read1Decoded(
+      DEFAULT_BUFFER_SIZE,
+      (bytes) => bytes.length === 0 ? null : decoder.decode(bytes, false),
+    );
+    if (text === null) {
       this.#text += decoder.decode(EMPTY, true);
       return false;
     }
-    this.#text += decoder.decode(bytes, false);
+    this.#text += text;
     return true;
   }
 
