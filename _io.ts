@@ -176,10 +176,13 @@ export class WriteQueue {
     return this.#pending;
   }
 
-  /** Queues a copy of `data`; true when the queue should be flushed. */
-  push(data: Uint8Array): boolean {
+  /**
+   * Queues `data`, a copy unless `owned` (the caller gives the array up);
+   * true when the queue should be flushed.
+   */
+  push(data: Uint8Array, owned = false): boolean {
     if (data.length > 0) {
-      this.#parts.push(data.slice());
+      this.#parts.push(owned ? data : data.slice());
       this.#pending += data.length;
     }
     return this.#pending > 0 && this.#pending >= this.size;

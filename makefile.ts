@@ -698,16 +698,32 @@ export class SocketFile {
    */
   write(data: Data): Promise<number> {
     try {
-      const bytes = toBytes(data, "write()");
-      const writer = this.#writeQueue();
-      if (!writer.push(bytes)) return Promise.resolve(bytes.length);
-      return this.#writeLock.run(async () => {
-        await writer.flush();
-        return bytes.length;
-      });
+      return this.#write(toBytes(data, "write()"), false);
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * As `write`, for bytes the caller gives up (the text layer's freshly
+   * encoded text): queued without a copy.
+   * @ignore
+   */
+  _writeOwned(bytes: Uint8Array): Promise<number> {
+    try {
+      return this.#write(bytes, true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #write(bytes: Uint8Array, owned: boolean): Promise<number> {
+    const writer = this.#writeQueue();
+    if (!writer.push(bytes, owned)) return Promise.resolve(bytes.length);
+    return this.#writeLock.run(async () => {
+      await writer.flush();
+      return bytes.length;
+    });
   }
 
   /**
@@ -1105,7 +1121,7 @@ export class SocketTextFile {
       }
       if (out.length > 0) this.#wroteAny = true;
       const count = codePoints(text);
-      return this.buffer.write(bytes).then(() => count);
+      return this.buffer._writeOwned(bytes).then(() => count);
     } catch (e) {
       return Promise.reject(e);
     }
