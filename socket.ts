@@ -1098,10 +1098,31 @@ export class Socket extends SocketBase {
    * console.log(n);
    * ```
    */
-  async send(
+  send(
     data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
     flags?: number | CallOptions,
     options?: CallOptions,
+  ): Promise<number> {
+    const conn = this.#conn;
+    if (
+      conn !== null && (flags === undefined || flags === 0) && options === undefined &&
+      data instanceof Uint8Array && data.length > 0 && !this.#shutWr && this.#writing === null &&
+      this.#writeError === null && this.gettimeout() === null
+    ) {
+      // Blocking send with nothing in flight: one Deno write, its count.
+      const sent: Promise<number> = conn.write(data).then(undefined, (e) => {
+        quiet(sent);
+        throw this.#fail(e);
+      });
+      return sent;
+    }
+    return quiet(this.#send(data, flags, options));
+  }
+
+  async #send(
+    data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
+    flags: number | CallOptions | undefined,
+    options: CallOptions | undefined,
   ): Promise<number> {
     [flags, options] = splitOptions(flags, options);
     const bytes = toBytes(data, "send()");
@@ -1662,9 +1683,9 @@ export class Socket extends SocketBase {
 }
 
 // A call the caller never awaits must not end the process when it fails.
-// accept, connect, recv, recv_into and sendall see to it themselves (quiet),
-// their fast paths only when they fail.
-quietRejections(Socket.prototype, ["connect_ex", "send", "shutdown"]);
+// accept, connect, recv, recv_into, send and sendall see to it themselves
+// (quiet), their fast paths only when they fail.
+quietRejections(Socket.prototype, ["connect_ex", "shutdown"]);
 
 function tcpOf(conn: Deno.Conn): Deno.TcpConn | null {
   return "setNoDelay" in conn ? conn as Deno.TcpConn : null;

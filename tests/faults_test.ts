@@ -281,6 +281,7 @@ Deno.test("promises nobody awaits never become unhandled rejections", async (t) 
           void pair.client.recv(10);
           // Larger than the socket buffers: still in flight at close.
           void pair.client.sendall(new Uint8Array(32 << 20));
+          void pair.server.send(new Uint8Array(32 << 20));
           pair.server.close();
           pair.client.close();
         }
