@@ -8,9 +8,6 @@
 
 import { AF_INET, AF_INET6, AF_UNIX } from "./constants.ts";
 import { gaierror } from "./errors.ts";
-// inet.ts imports describe() from here; the cycle is safe as both sides call
-// each other only at run time.
-import { dottedQuad } from "./inet.ts";
 
 /** An IPv4 address: `[host, port]`. */
 export type IPv4Address = [host: string, port: number];
@@ -198,3 +195,55 @@ export function familyOf(hostname: string): number {
 }
 
 export { AF_INET, AF_INET6, AF_UNIX };
+
+const ATON_PART = /^(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/;
+const SPACE = /[ \t\n\v\f\r]/;
+
+/**
+ * Parses what glibc's `inet_aton` accepts, or returns `null`.
+ * @ignore
+ */
+export function parseAton(text: string, trailingSpace: boolean): number | null {
+  let body = text;
+  const space = text.search(SPACE);
+  if (space !== -1) {
+    if (!trailingSpace) return null;
+    body = text.slice(0, space);
+  }
+  const parts = body.split(".");
+  if (parts.length > 4) return null;
+  const values: number[] = [];
+  for (const part of parts) {
+    if (!ATON_PART.test(part)) return null;
+    const value = Number(
+      part.length > 1 && part[0] === "0" && !/[xX]/.test(part) ? `0o${part}` : part,
+    );
+    if (!Number.isFinite(value) || value > 0xffffffff) return null;
+    values.push(value);
+  }
+  const last = values.pop()!;
+  if (values.some((v) => v > 0xff)) return null;
+  const room = 2 ** (8 * (4 - values.length));
+  if (last >= room) return null;
+  let result = 0;
+  for (const v of values) result = result * 256 + v;
+  return result * room + last;
+}
+
+/**
+ * The dotted quad of an IPv4 address in any numeric form `getaddrinfo(3)`
+ * takes (`"127.1"` → `"127.0.0.1"`), or `null` when `host` is not one.
+ * @ignore
+ */
+export function dottedQuad(host: string): string | null {
+  const value = parseAton(host, false);
+  return value === null ? null : packedIPv4(value).join(".");
+}
+
+/**
+ * The four bytes of an IPv4 address, in network order.
+ * @ignore
+ */
+export function packedIPv4(value: number): Uint8Array {
+  return new Uint8Array([value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff]);
+}

@@ -7,7 +7,14 @@
  */
 
 import { SHUT_WR } from "./constants.ts";
-import type { Socket } from "./socket.ts";
+import type { CallOptions } from "./_base.ts";
+
+/** The stream socket calls the streams go through (named here to keep imports one-way). */
+interface StreamSocket {
+  recv_into(buffer: Uint8Array, nbytes: number, options: CallOptions): Promise<number>;
+  sendall(data: Uint8Array): Promise<void>;
+  shutdown(how: number): Promise<void>;
+}
 
 /** The size a default (non-BYOB) reader asks for. */
 const CHUNK = 65536;
@@ -20,7 +27,10 @@ const CHUNK = 65536;
  * error `onCancel` lets the socket make a fresh stream next time.
  * @ignore
  */
-export function socketReadable(sock: Socket, onCancel: () => void): ReadableStream<Uint8Array> {
+export function socketReadable(
+  sock: StreamSocket,
+  onCancel: () => void,
+): ReadableStream<Uint8Array> {
   const cancelled = new AbortController();
   return new ReadableStream({
     type: "bytes",
@@ -58,7 +68,7 @@ export function socketReadable(sock: Socket, onCancel: () => void): ReadableStre
  * A sink that sends each chunk with `sendall`; close half-closes.
  * @ignore
  */
-export function socketWritable(sock: Socket): WritableStream<Uint8Array> {
+export function socketWritable(sock: StreamSocket): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
     async write(chunk) {
       await sock.sendall(chunk);

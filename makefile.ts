@@ -49,7 +49,17 @@ import {
   readLines,
   WriteQueue,
 } from "./_io.ts";
-import type { Socket } from "./socket.ts";
+import type { SocketBase } from "./_base.ts";
+
+/**
+ * What a file needs of its socket (a stream `Socket` is one), named here so
+ * that this module does not import the socket module that imports it.
+ */
+type FileSocket = SocketBase & {
+  recv_into(buffer: Uint8Array): Promise<number>;
+  send(data: Uint8Array): Promise<number>;
+  _unread(data: Uint8Array): void;
+};
 
 /** Python's `io.DEFAULT_BUFFER_SIZE`: the buffer size when none is given. */
 export const DEFAULT_BUFFER_SIZE = 8192;
@@ -217,8 +227,8 @@ function checkSize(value: unknown, where: string, name = "size"): number {
  * ```
  */
 export class SocketIO implements RawStream {
-  #sock: Socket | null;
-  #owner: Socket;
+  #sock: FileSocket | null;
+  #owner: FileSocket;
   #fileno: number;
   #reading: boolean;
   #writing: boolean;
@@ -231,7 +241,7 @@ export class SocketIO implements RawStream {
    * @param sock A stream socket.
    * @param mode `"r"`, `"w"` or `"rw"`, with or without `"b"`.
    */
-  constructor(sock: Socket, mode: string) {
+  constructor(sock: FileSocket, mode: string) {
     if (!["r", "w", "rw", "rb", "wb", "rwb"].includes(mode)) {
       throw new RangeError(`SocketIO(): invalid mode ${JSON.stringify(mode)}`);
     }
@@ -244,7 +254,7 @@ export class SocketIO implements RawStream {
     this.mode = mode.includes("b") ? mode : mode + "b";
   }
 
-  #open(): Socket {
+  #open(): FileSocket {
     if (!this.#sock) throw closedFile();
     return this.#sock;
   }
@@ -1258,7 +1268,7 @@ function checkNewline(value: unknown, where: string): string | null {
  * @ignore
  */
 export function makefile(
-  sock: Socket,
+  sock: FileSocket,
   mode: unknown,
   options: MakefileOptions,
 ): SocketIO | SocketFile | SocketTextFile {
