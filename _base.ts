@@ -12,9 +12,13 @@
  */
 
 import { AF_INET, AF_INET6, AF_UNIX } from "./constants.ts";
-import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
+import { BlockingIOError, errno, OSError } from "./errors.ts";
 import type { Address, SocketAddress, Target } from "./_address.ts";
 import { checkAddress, describe } from "./_address.ts";
+import { checkTimeout, type Deadline, Timers, WAIT_FOREVER } from "./_deadlines.ts";
+
+export { checkTimeout } from "./_deadlines.ts";
+export type { Deadline, TimedWait } from "./_deadlines.ts";
 
 /** Options every blocking call takes as its last argument. */
 export interface CallOptions {
@@ -23,29 +27,6 @@ export interface CallOptions {
 }
 
 let defaultTimeout: number | null = null;
-
-/**
- * Checks a timeout value as Python's `settimeout` does.
- * @ignore
- */
-export function checkTimeout(value: unknown, where: string): number | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(
-      `${where}: timeout must be a number of seconds or null, not ${describe(value)}`,
-    );
-  }
-  if (value < 0) {
-    throw new RangeError(`${where}: timeout must be >= 0 or null, got ${value}`);
-  }
-  if (value === Infinity) {
-    throw new RangeError(`${where}: timeout must be finite (use null to wait forever)`);
-  }
-  return value;
-}
-
-/** The longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 0x7fffffff;
 
 /**
  * Sets the timeout that new sockets start with, in seconds (`null`: block
@@ -97,33 +78,6 @@ function allocateFileno(owner: SocketBase): number {
 }
 
 /**
- * When a call must finish: its start, the socket's timeout at that moment
- * (or 0 for `MSG_DONTWAIT`), and an optional abort signal.
- * @ignore
- */
-export interface Deadline {
-  /** Seconds allowed (`null`: forever, `0`: non-blocking). */
-  readonly timeout: number | null;
-  /** `performance.now()` when the call started. */
-  readonly start: number;
-  /** The caller's abort signal. */
-  readonly signal?: AbortSignal;
-}
-
-const WAIT_FOREVER: Deadline = { timeout: null, start: 0 };
-
-/**
- * A call waiting with a timeout: when it is due (`performance.now()` time),
- * and how it gives up (`expire` of a wait given to `watchTimeout` must call
- * `unwatchTimeout`).
- * @ignore
- */
-export interface TimedWait {
-  readonly at: number;
-  expire(): void;
-}
-
-/**
  * The part of Python's socket that every kind shares: family, type, proto,
  * `fileno`, `close`, disposal, and the timeout / blocking mode with its
  * waiting rules. {@linkcode Socket} (streams) and {@linkcode DatagramSocket}
@@ -145,12 +99,11 @@ export abstract class SocketBase {
   readonly proto: number;
   #timeout: number | null = defaultTimeout;
   #fileno: number;
-  // Calls waiting with a timeout share one timer, armed for the earliest
-  // deadline and re-armed when it fires (see #expire): a timer per call
-  // costs more CPU than a loopback round trip.
-  #waits: TimedWait[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = Infinity;
+  /**
+   * The socket's one timer service: every timed call waits on it.
+   * @ignore
+   */
+  protected readonly timers: Timers = new Timers();
   // Files made by makefile() that are still open, and whether close() was
   // called while they were (CPython's _io_refs and _closed).
   #ioRefs = 0;
@@ -277,10 +230,20 @@ export abstract class SocketBase {
     if (this.#fileno === -1) return;
     this.#closeRequested = true;
     if (this.#ioRefs > 0) return; // closes for real with its last file
+    this.closeNow();
+  }
+
+  /**
+   * Closes for real now, open files or not (a `detach` leaves nothing for
+   * them to read): the fileno is freed, the timer stopped, `release` run.
+   * @ignore
+   */
+  protected closeNow(): void {
+    if (this.#fileno === -1) return;
+    this.#closeRequested = true;
     openFilenos.delete(this.#fileno);
     this.#fileno = -1;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.timers.stop();
     this.release();
   }
 
@@ -394,145 +357,53 @@ export abstract class SocketBase {
   }
 
   /**
-   * Waits for `op` within `deadline`. On timeout it rejects with
-   * `TimeoutError`, in non-blocking mode with `BlockingIOError` (after one
-   * macrotask, which is enough for Deno to finish an operation whose data
-   * is ready), on abort with the signal's reason. `op` itself is never
-   * dropped: its owner keeps it for the next call.
+   * Waits for `op` within `deadline` (see {@linkcode Timers.waitFor}); in
+   * non-blocking mode a call that would wait rejects with
+   * `_wouldBlock(kind)`. `op` itself is never dropped: its owner keeps it
+   * for the next call.
    * @ignore
    */
   protected waitFor<T>(
     op: Promise<T>,
     deadline: Deadline,
-    wouldBlock: number = errno.EAGAIN,
+    kind: BlockingCall = "read",
   ): Promise<T> {
-    const { timeout, signal } = deadline;
-    if (timeout === null && signal === undefined) return op;
-    return new Promise<T>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let wait: TimedWait | undefined;
-      const onAbort = () => {
-        done();
-        reject(signal!.reason);
-      };
-      const done = () => {
-        if (timer !== undefined) clearTimeout(timer);
-        if (wait !== undefined) this.#unwatch(wait);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      if (signal?.aborted) return reject(signal.reason);
-      op.then((value) => {
-        done();
-        resolve(value);
-      }, (error) => {
-        done();
-        reject(error);
-      });
-      if (timeout === 0) {
-        timer = setTimeout(() => {
-          done();
-          reject(new BlockingIOError(wouldBlock));
-        }, 0);
-      } else if (timeout !== null) {
-        wait = {
-          at: deadline.start + timeout * 1000,
-          expire: () => {
-            done();
-            reject(new TimeoutError());
-          },
-        };
-        this.#watch(wait);
-      }
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    if (deadline.timeout === null && deadline.signal === undefined) return op;
+    return this.timers.waitFor(op, deadline, () => this._wouldBlock(kind));
   }
 
   /**
-   * Registers a timed wait; arms the shared timer if this one is due first.
-   * While waits are listed the timer keeps the process alive (a wait may be
-   * on no Deno operation, as a recvfrom waiting for a binding).
-   */
-  #watch(wait: TimedWait): void {
-    const waits = this.#waits;
-    waits.push(wait);
-    if (this.#timer === undefined || wait.at < this.#timerAt) this.#arm(wait.at);
-    else if (waits.length === 1) Deno.refTimer(this.#timer);
-  }
-
-  /**
-   * Puts a wait of the socket's own making on the shared timer (for fast
-   * paths that settle their own promise instead of using `waitFor`).
+   * The error a non-blocking call gets when nothing is ready:
+   * `BlockingIOError` `EAGAIN` (`EINPROGRESS` for a connect, as Linux).
+   * A socket over another transport (TLS) says what it waits for instead.
    * @ignore
    */
-  protected watchTimeout(wait: TimedWait): void {
-    this.#watch(wait);
-  }
-
-  /**
-   * Takes a wait off the shared timer.
-   * @ignore
-   */
-  protected unwatchTimeout(wait: TimedWait): void {
-    this.#unwatch(wait);
-  }
-
-  #unwatch(wait: TimedWait): void {
-    // A socket has a few waits at most: an array beats a Set here.
-    const waits = this.#waits;
-    const i = waits.indexOf(wait);
-    if (i < 0) return;
-    const last = waits.pop()!;
-    if (i < waits.length) waits[i] = last;
-    if (waits.length === 0 && this.#timer !== undefined) Deno.unrefTimer(this.#timer);
-  }
-
-  #arm(at: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timerAt = at;
-    // A delay over 2^31-1 ms would fire at once; #expire re-arms until due.
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - performance.now()));
-    this.#timer = setTimeout(() => this.#expire(), delay);
-    // Waits kept by timerBy are on a Deno read or write, which keeps the
-    // process alive by itself: ref'ing the timer per call and unref'ing it
-    // after would cost a µs per round trip.
-    if (this.#waits.length === 0) Deno.unrefTimer(this.#timer);
-  }
-
-  /**
-   * Makes sure the shared timer fires by `at`, for a fast path that keeps
-   * its wait in a field of its own instead of on the list: one comparison
-   * per call, where the list costs a push and a search. The socket's
-   * {@linkcode SocketBase.expireOwn} finds that wait when the timer fires.
-   * @ignore
-   */
-  protected timerBy(at: number): void {
-    if (this.#timer === undefined || at < this.#timerAt) this.#arm(at);
-  }
-
-  /**
-   * Called when the shared timer fires: expires the waits the socket keeps
-   * in its own fields (see {@linkcode SocketBase.timerBy}) that are due at
-   * `now`, and returns when the earliest one left is due (Infinity: none).
-   * @ignore
-   */
-  protected expireOwn(_now: number): number {
-    return Infinity;
-  }
-
-  /** Rejects the waits whose deadline has passed; re-arms for the next one. */
-  #expire(): void {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    const now = performance.now();
-    let next = this.expireOwn(now);
-    // expire() takes a wait off the list: walk a copy.
-    for (const wait of this.#waits.slice()) {
-      if (wait.at <= now) wait.expire();
-      else if (wait.at < next) next = wait.at;
-    }
-    if (next !== Infinity) this.#arm(next);
+  protected _wouldBlock(op: BlockingCall): OSError {
+    return new BlockingIOError(op === "connect" ? errno.EINPROGRESS : errno.EAGAIN);
   }
 }
+
+/**
+ * What a socket's parts (reader, writer) need from the socket that owns
+ * them: its open state, its timer service, its error mapping and waits.
+ * @ignore
+ */
+export interface Link {
+  /** True once the socket is closed. */
+  closed(): boolean;
+  readonly timers: Timers;
+  /** Maps a Deno error for this socket; `EBADF` once closed. */
+  fail(e: unknown): OSError;
+  waitFor<T>(op: Promise<T>, deadline: Deadline, kind: BlockingCall): Promise<T>;
+  /** Throws `EBADF` when closed. */
+  checkOpen(): void;
+}
+
+/**
+ * The calls that can find nothing ready in non-blocking mode.
+ * @ignore
+ */
+export type BlockingCall = "read" | "write" | "accept" | "connect";
 
 /** Handles a rejection by doing nothing (one function for every call). */
 function ignore(): void {}

@@ -14,7 +14,8 @@
  * @module
  */
 
-import type { Target } from "./_address.ts";
+import { formatTarget, type Target } from "./_address.ts";
+import { errno, fromErrno } from "./errors.ts";
 
 /** One open connection as the reader and writer see it. */
 export interface StreamConn {
@@ -61,6 +62,11 @@ export const plainTransport: Transport = {
     if (target.transport === "unix") {
       return Deno.connect({ transport: "unix", path: target.path });
     }
+    if (target.port === 0) {
+      // The kernel refuses port 0; Deno rejects it as out of range instead.
+      return Promise.reject(fromErrno(errno.ECONNREFUSED, { detail: formatTarget(target) }));
+    }
+    if (signal === undefined) return Deno.connect({ hostname: target.hostname, port: target.port });
     return Deno.connect({ hostname: target.hostname, port: target.port, signal });
   },
   listen(target: Target, options?: ListenOptions): StreamListener {
@@ -72,3 +78,18 @@ export const plainTransport: Transport = {
     return Deno.listen(tcp);
   },
 };
+
+/** How a datagram socket is opened (Deno binds it at once). */
+export interface DatagramOpenOptions {
+  hostname: string;
+  port: number;
+  /** SO_REUSEADDR and SO_REUSEPORT together, as Deno sets them. */
+  reuseAddress: boolean;
+  /** Multicast loopback (Linux's default is on; Deno's is off). */
+  loopback: boolean;
+}
+
+/** Opens a UDP endpoint: the one place that calls `Deno.listenDatagram`. */
+export function openDatagram(options: DatagramOpenOptions): Deno.DatagramConn {
+  return Deno.listenDatagram({ transport: "udp", ...options });
+}

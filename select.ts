@@ -44,6 +44,7 @@
 import { errno, OSError } from "./errors.ts";
 import { SocketBase, socketByFileno } from "./_base.ts";
 import { describe } from "./_address.ts";
+import { sleepUntil } from "./_deadlines.ts";
 
 /** The event mask bit for "readable" (Python's `selectors.EVENT_READ`). */
 export const EVENT_READ = 1;
@@ -94,25 +95,6 @@ function checkTimeout(timeout: unknown, where: string): number | null {
     throw new RangeError(`${where}: timeout must be finite (use null to wait forever)`);
   }
   return timeout;
-}
-
-/** The longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days); longer ones fire at once. */
-const MAX_TIMER_MS = 0x7fffffff;
-
-/**
- * Resolves at `end` (a `performance.now()` time; Infinity: never), after at
- * least one macrotask, waiting in steps a timer can hold. The timers are
- * ref'd: the process stays alive while it waits, as CPython sleeps.
- */
-function sleepUntil(end: number): Promise<void> {
-  return new Promise((resolve) => {
-    const step = () => {
-      const left = end - performance.now();
-      if (left <= 0) resolve();
-      else setTimeout(step, Math.min(left, MAX_TIMER_MS));
-    };
-    setTimeout(step, Math.min(Math.max(0, end - performance.now()), MAX_TIMER_MS));
-  });
 }
 
 /** When a wait of `timeout` seconds (null: forever) started now ends. */

@@ -1,6 +1,10 @@
 /**
- * Stream sockets with Python's semantics over `Deno.listen` / `Deno.connect`:
- * TCP over IPv4 and IPv6, and Unix stream sockets.
+ * Stream sockets with Python's semantics: TCP over IPv4 and IPv6, and Unix
+ * stream sockets. This module is the facade: it checks arguments, keeps the
+ * lifecycle state (`_lifecycle.ts` says what each call gets in each state)
+ * and calls the parts that do the work: the reader (`_reader.ts`), the
+ * writer (`_writer.ts`), the timers (`_deadlines.ts`) and the transport
+ * (`_transport.ts`, the only code that opens connections).
  *
  * The flow of a server is `socket()` → `bind()` → `listen()` → `accept()` →
  * `recv()`/`send()` → `close()`; a client's is `socket()` → `connect()` →
@@ -43,15 +47,7 @@ import {
   SOCK_STREAM,
   SOMAXCONN,
 } from "./constants.ts";
-import {
-  BlockingIOError,
-  BrokenPipeError,
-  errno,
-  fromErrno,
-  OSError,
-  TimeoutError,
-  toOSError,
-} from "./errors.ts";
+import { errno, fromErrno, OSError, toOSError } from "./errors.ts";
 import {
   type Address,
   describe,
@@ -65,11 +61,10 @@ import {
   type CallOptions,
   checkFamily,
   connectEx,
-  type Deadline,
+  type Link,
   quiet,
   quietRejections,
   SocketBase,
-  type TimedWait,
 } from "./_base.ts";
 import {
   checkBufsize,
@@ -82,6 +77,15 @@ import {
   unstableNet,
   writableView,
 } from "./_options.ts";
+import { type Call, refuse, type StreamState } from "./_lifecycle.ts";
+import { Reader, socketReadable } from "./_reader.ts";
+import { socketWritable, Writer } from "./_writer.ts";
+import {
+  plainTransport,
+  type StreamConn,
+  type StreamListener,
+  type Transport,
+} from "./_transport.ts";
 import { DatagramSocket } from "./udp.ts";
 import {
   makefile,
@@ -90,7 +94,6 @@ import {
   type SocketIO,
   type SocketTextFile,
 } from "./makefile.ts";
-import { socketReadable, socketWritable } from "./_streams.ts";
 
 export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
 export type { CallOptions } from "./_base.ts";
@@ -98,47 +101,28 @@ export type { Address, SocketAddress } from "./_address.ts";
 
 type StreamOption = "nodelay" | "keepalive" | "reuseaddr" | "reuseport";
 
-const PEEK_CHUNK = 65536;
 const EMPTY = new Uint8Array(0);
-
-function ignoreValue(): void {}
-
-/** The timed recv_into a socket has in flight, reused from call to call. */
-interface TimedRead extends TimedWait {
-  at: number;
-  /** False once the caller stopped waiting (timeout): the bytes are kept. */
-  waiting: boolean;
-  buffer: Uint8Array;
-  whole: Uint8Array;
-  /** What the caller got: marked handled before it rejects (see quiet). */
-  promise: Promise<number>;
-  resolve: (n: number) => void;
-  reject: (e: unknown) => void;
-  done: (n: number | null) => void;
-  failed: (e: unknown) => void;
-}
-
-/** A timed sendall in flight; a socket reuses one from call to call. */
-interface TimedWrite extends TimedWait {
-  at: number;
-  /** In use by a call (a concurrent sendall makes its own). */
-  busy: boolean;
-  /** On the shared timer's list, not found by expireOwn. */
-  readonly listed: boolean;
-  /** False once the caller stopped waiting (timeout): the write in flight is tracked. */
-  waiting: boolean;
-  conn: Deno.Conn | null;
-  bytes: Uint8Array;
-  off: number;
-  current: Promise<number> | null;
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-  written: (n: number) => void;
-  failed: (e: unknown) => void;
-  next: () => void;
-}
 const RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
+
+/** A listening socket's side: the listener and what it accepted meanwhile. */
+interface Acceptor {
+  listener: StreamListener;
+  /** The accept Deno keeps in flight; its connection waits in `ready`. */
+  accepting: Promise<void> | null;
+  error: unknown;
+  /** Connections Deno accepted after the caller stopped waiting. */
+  ready: StreamConn[];
+}
+
+/** A connect in progress, and how the last one ended. */
+interface Connector {
+  /** The attempt Deno has in flight. */
+  connecting: Promise<void> | null;
+  /** How the last attempt failed (`SO_ERROR`), until reported. */
+  error: OSError | null;
+  /** False after a non-blocking connect said EINPROGRESS: the next connect reports how it ended. */
+  reported: boolean;
+}
 
 /**
  * A stream socket (TCP, or Unix stream for `AF_UNIX`), as Python's
@@ -156,36 +140,19 @@ const RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
  * ```
  */
 export class Socket extends SocketBase {
-  #listener: Deno.Listener | null = null;
-  #listening = false;
-  #conn: Deno.Conn | null = null;
-  #connecting: Promise<void> | null = null;
-  #pendingError: OSError | null = null;
-  /** A non-blocking connect said EINPROGRESS; the next connect reports how it ended. */
-  #connectReported = true;
+  #state: StreamState = "fresh";
+  #transport: Transport = plainTransport;
+  /** The address bound or connected to (for error messages). */
   #target: Target | null = null;
-
-  // Received bytes not yet returned, and the one read Deno may have in flight.
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
-  #reading: Promise<unknown> | null = null;
-  // The buffer the last read used, kept for the next one (see #borrow/#keep).
-  #scratch: Uint8Array | null = null;
-  #readError: unknown = null;
-  #eof = false;
-  #shutRd = false;
-
-  // The write Deno may still have in flight after a send() returned.
-  #writing: Promise<void> | null = null;
-  #writeError: unknown = null;
-  #shutWr = false;
-
-  // Connections Deno accepted after the caller stopped waiting.
-  #accepting: Promise<void> | null = null;
-  #acceptError: unknown = null;
-  #ready: Deno.Conn[] = [];
-
+  /** The open connection (the reader and writer hold it too). */
+  #conn: StreamConn | null = null;
+  #acceptor: Acceptor | null = null;
+  #connector: Connector = { connecting: null, error: null, reported: true };
+  #reader: Reader;
+  #writer: Writer;
   #options: Record<StreamOption, number> = { nodelay: 0, keepalive: 0, reuseaddr: 0, reuseport: 0 };
+  #readable: ReadableStream<Uint8Array> | null = null;
+  #writable: WritableStream<Uint8Array> | null = null;
 
   /**
    * Makes an unconnected stream socket; prefer {@linkcode socket}.
@@ -203,6 +170,21 @@ export class Socket extends SocketBase {
     }
     checkProto(family, type, proto);
     super(family, type, proto);
+    const link: Link = {
+      closed: () => this.closed,
+      timers: this.timers,
+      fail: (e) => this.#fail(e),
+      waitFor: (op, deadline, kind) => this.waitFor(op, deadline, kind),
+      checkOpen: () => this.checkOpen(),
+    };
+    this.#reader = new Reader(link);
+    this.#writer = new Writer(link);
+  }
+
+  /** Throws what `call` gets in the current state (EBADF, ENOTCONN, EISCONN, EINVAL, EPIPE). */
+  #check(call: Call, where?: string): void {
+    const refusal = refuse(this.#state, call, where);
+    if (refusal !== null) throw refusal;
   }
 
   // ---- addresses -------------------------------------------------------
@@ -228,27 +210,16 @@ export class Socket extends SocketBase {
   bind(address: Address): void {
     this.checkOpen();
     const target = this.target(address, "bind()", "bind");
-    if (this.#listener || this.#conn || this.#connecting) {
-      throw new OSError(errno.EINVAL, null, { detail: "socket is already bound" });
-    }
-    this.#listener = this.#listen(target);
-    this.#target = target;
-  }
-
-  #listen(target: Target): Deno.Listener {
+    this.#check("bind");
+    let listener: StreamListener;
     try {
-      if (target.transport === "unix") {
-        return Deno.listen({ transport: "unix", path: target.path });
-      }
-      const options: Deno.TcpListenOptions = {
-        hostname: target.hostname,
-        port: target.port,
-      };
-      if (this.#options.reuseport) options.reusePort = true;
-      return Deno.listen(options);
+      listener = this.#transport.listen(target, { reusePort: this.#options.reuseport === 1 });
     } catch (e) {
       throw toOSError(e, { address: formatTarget(target) });
     }
+    this.#acceptor = { listener, accepting: null, error: null, ready: [] };
+    this.#target = target;
+    this.#state = "bound";
   }
 
   /**
@@ -270,10 +241,8 @@ export class Socket extends SocketBase {
     if (typeof backlog !== "number" || !Number.isInteger(backlog)) {
       throw new TypeError(`listen(): backlog must be an integer, not ${describe(backlog)}`);
     }
-    if (this.#conn || this.#connecting) {
-      throw new OSError(errno.EINVAL, null, { detail: "socket is connected" });
-    }
-    if (!this.#listener) {
+    this.#check("listen");
+    if (this.#state === "fresh") {
       if (this.family === AF_UNIX) {
         throw new OSError(errno.EINVAL, null, {
           detail: "bind() an AF_UNIX socket before listen()",
@@ -281,7 +250,7 @@ export class Socket extends SocketBase {
       }
       this.bind(["", 0]);
     }
-    this.#listening = true;
+    this.#state = "listening";
   }
 
   /**
@@ -298,7 +267,7 @@ export class Socket extends SocketBase {
    */
   getsockname(): SocketAddress {
     this.checkOpen();
-    const addr = this.#conn?.localAddr ?? this.#listener?.addr;
+    const addr = this.#conn?.localAddr ?? this.#acceptor?.listener.addr;
     if (addr) return fromDenoAddr(this.family, addr);
     if (this.family === AF_UNIX) return "";
     return this.family === AF_INET6 ? ["::", 0, 0, 0] : ["0.0.0.0", 0];
@@ -317,8 +286,8 @@ export class Socket extends SocketBase {
    */
   getpeername(): SocketAddress {
     this.checkOpen();
-    if (!this.#conn) throw notConnected();
-    return fromDenoAddr(this.family, this.#conn.remoteAddr);
+    this.#check("getpeername");
+    return fromDenoAddr(this.family, this.#conn!.remoteAddr);
   }
 
   // ---- connecting --------------------------------------------------------
@@ -342,16 +311,16 @@ export class Socket extends SocketBase {
    * ```
    */
   connect(address: Address, options?: CallOptions): Promise<void> {
+    const connector = this.#connector;
     if (
-      options === undefined && this.#conn === null && this.#connecting === null &&
-      this.#listener === null && this.#connectReported && !this.closed &&
+      options === undefined && this.#state === "fresh" && connector.reported &&
       this.gettimeout() === null
     ) {
       // Blocking connect of a fresh socket (nearly every call): no deadline,
       // no waitFor, one promise hop.
       this.#startConnect(this.target(address, "connect()", "connect"));
-      const connected: Promise<void> = this.#connecting!.then(() => {
-        if (this.closed || this.#pendingError) quiet(connected); // about to reject
+      const connected: Promise<void> = connector.connecting!.then(() => {
+        if (this.closed || connector.error) quiet(connected); // about to reject
         this.#connectResult();
       });
       return connected;
@@ -363,20 +332,19 @@ export class Socket extends SocketBase {
     this.checkOpen();
     const target = this.target(address, "connect()", "connect");
     const deadline = this.deadline(options);
-    if (this.#conn || this.#listening) {
+    const connector = this.#connector;
+    if (this.#state !== "connecting") {
       // As Linux: the first connect after a non-blocking one finished succeeds.
-      if (!this.#connectReported && this.#conn) {
-        this.#connectReported = true;
+      if (!connector.reported && this.#conn) {
+        connector.reported = true;
         return;
       }
-      throw new OSError(errno.EISCONN, null);
-    }
-    if (!this.#connecting) {
-      const failure = this.#connectReported ? null : this.#pendingError;
-      this.#connectReported = true;
+      this.#check("connect");
+      const failure = connector.reported ? null : connector.error;
+      connector.reported = true;
       if (failure) {
         // A non-blocking connect that failed: report its error, as Linux does.
-        this.#pendingError = null;
+        connector.error = null;
         throw failure;
       }
       this.#releaseBinding(target);
@@ -385,14 +353,14 @@ export class Socket extends SocketBase {
         // Linux answers every non-blocking TCP connect with EINPROGRESS, even
         // one to loopback that is about to succeed; then select() for writing
         // and SO_ERROR (or connect again) tell how it ended.
-        this.#connectReported = false;
+        connector.reported = false;
         throw fromErrno(errno.EINPROGRESS, { detail: formatTarget(target) });
       }
     } else if (deadline.timeout === 0) {
       throw fromErrno(errno.EALREADY, { detail: formatTarget(target) });
     }
     try {
-      await this.waitFor(this.#connecting!, deadline, errno.EINPROGRESS);
+      await this.waitFor(connector.connecting!, deadline, "connect");
     } catch (e) {
       if (this.closed) throw badf(e);
       throw e;
@@ -403,9 +371,9 @@ export class Socket extends SocketBase {
   /** After the connect Deno had in flight ended: its error, or EBADF if closed meanwhile. */
   #connectResult(): void {
     this.checkOpen();
-    const failure = this.#pendingError;
+    const failure = this.#connector.error;
     if (failure) {
-      this.#pendingError = null;
+      this.#connector.error = null;
       throw failure;
     }
     if (this.#conn === null) {
@@ -417,15 +385,18 @@ export class Socket extends SocketBase {
     }
   }
 
+  /** A bound socket about to connect gives up an ephemeral binding. */
   #releaseBinding(target: Target): void {
-    if (!this.#listener) return;
+    const acceptor = this.#acceptor;
+    if (this.#state !== "bound" || acceptor === null) return;
     if (
       target.transport === "tcp" && this.#target?.transport === "tcp" && this.#target.port === 0
     ) {
-      // Deno.connect cannot choose a source address; an ephemeral binding is
-      // given up so the kernel picks one, as it would have anyway.
-      this.#listener.close();
-      this.#listener = null;
+      // Deno cannot connect from a chosen source address; an ephemeral
+      // binding is given up so the kernel picks one, as it would have anyway.
+      acceptor.listener.close();
+      this.#acceptor = null;
+      this.#state = "fresh";
       return;
     }
     throw new OSError(errno.EOPNOTSUPP, null, {
@@ -436,29 +407,27 @@ export class Socket extends SocketBase {
   }
 
   #startConnect(target: Target): void {
+    const connector = this.#connector;
     this.#target = target;
-    this.#pendingError = null;
-    const op = target.transport === "unix"
-      ? Deno.connect({ transport: "unix", path: target.path })
-      : target.port === 0
-      // The kernel refuses port 0; Deno rejects it as out of range instead.
-      ? Promise.reject(fromErrno(errno.ECONNREFUSED, { detail: formatTarget(target) }))
-      : Deno.connect(target);
-    this.#connecting = op.then((conn) => {
-      this.#connecting = null;
+    this.#state = "connecting";
+    connector.error = null;
+    connector.connecting = this.#transport.connect(target).then((conn) => {
+      connector.connecting = null;
       if (this.closed) conn.close();
       else this.#attach(conn);
     }, (e) => {
-      this.#connecting = null;
-      this.#pendingError = toOSError(e, { address: formatTarget(target) });
+      connector.connecting = null;
+      if (!this.closed) this.#state = "fresh";
+      connector.error = toOSError(e, { address: formatTarget(target) });
     });
   }
 
-  #attach(conn: Deno.Conn): void {
-    this.#conn = conn;
-    const tcp = tcpOf(conn);
-    if (this.#options.nodelay) tcp?.setNoDelay(true);
-    if (this.#options.keepalive) tcp?.setKeepAlive(true);
+  /** The socket becomes connected over `conn`. */
+  #attach(conn: StreamConn): void {
+    this.#conn = this.#reader.conn = this.#writer.conn = conn;
+    this.#state = "connected";
+    if (this.#options.nodelay) conn.setNoDelay?.(true);
+    if (this.#options.keepalive) conn.setKeepAlive?.(true);
   }
 
   /**
@@ -503,15 +472,17 @@ export class Socket extends SocketBase {
    * ```
    */
   accept(options?: CallOptions): Promise<[Socket, SocketAddress]> {
-    const listener = this.#listener;
+    const acceptor = this.#acceptor;
     if (
-      options === undefined && this.#listening && listener !== null && this.#ready.length === 0 &&
-      this.#acceptError === null && this.gettimeout() === null
+      options === undefined && this.#state === "listening" && acceptor!.ready.length === 0 &&
+      acceptor!.error === null && this.gettimeout() === null
     ) {
       // Blocking accept with nothing queued (nearly every call): one hop.
       // Another accept may take the connection first; then wait again.
-      const accepted: Promise<[Socket, SocketAddress]> = this.#startAccept(listener).then(() => {
-        if (this.#ready.length > 0 && !this.closed) return this.#adopt(this.#ready.shift()!);
+      const accepted: Promise<[Socket, SocketAddress]> = this.#startAccept(acceptor!).then(() => {
+        if (acceptor!.ready.length > 0 && !this.closed) {
+          return this.#adopt(acceptor!.ready.shift()!);
+        }
         quiet(accepted); // #accept may reject
         return this.#accept(options);
       });
@@ -522,41 +493,40 @@ export class Socket extends SocketBase {
 
   async #accept(options?: CallOptions): Promise<[Socket, SocketAddress]> {
     this.checkOpen();
-    if (!this.#listening || !this.#listener) {
-      throw new OSError(errno.EINVAL, null, { detail: "call listen() before accept()" });
-    }
+    this.#check("accept");
     const deadline = this.deadline(options);
-    const listener = this.#listener;
+    const acceptor = this.#acceptor!;
     for (;;) {
-      const conn = this.#ready.shift();
+      const conn = acceptor.ready.shift();
       if (conn) return this.#adopt(conn);
-      const failure = this.#acceptError;
+      const failure = acceptor.error;
       if (failure) {
-        this.#acceptError = null;
+        acceptor.error = null;
         throw this.#fail(failure);
       }
-      await this.waitFor(this.#startAccept(listener), deadline).catch((e) => {
+      await this.waitFor(this.#startAccept(acceptor), deadline, "accept").catch((e) => {
         throw this.closed ? badf(e) : e;
       });
       this.checkOpen();
     }
   }
 
-  /** The accept Deno keeps in flight; its connection waits in #ready. */
-  #startAccept(listener: Deno.Listener): Promise<void> {
-    return this.#accepting ??= listener.accept().then((conn) => {
-      this.#accepting = null;
+  /** The accept Deno keeps in flight; its connection waits in `ready`. */
+  #startAccept(acceptor: Acceptor): Promise<void> {
+    return acceptor.accepting ??= acceptor.listener.accept().then((conn) => {
+      acceptor.accepting = null;
       if (this.closed) conn.close();
-      else this.#ready.push(conn);
+      else acceptor.ready.push(conn);
     }, (e) => {
-      this.#accepting = null;
-      this.#acceptError = e;
+      acceptor.accepting = null;
+      acceptor.error = e;
     });
   }
 
-  #adopt(conn: Deno.Conn): [Socket, SocketAddress] {
+  #adopt(conn: StreamConn): [Socket, SocketAddress] {
     const sock = new Socket(this.family, SOCK_STREAM, this.proto);
     sock.#options = { ...this.#options };
+    sock.#transport = this.#transport;
     sock.#attach(conn);
     return [sock, fromDenoAddr(this.family, conn.remoteAddr)];
   }
@@ -589,7 +559,7 @@ export class Socket extends SocketBase {
     }
   }
 
-  // ---- receiving ---------------------------------------------------------
+  // ---- receiving (the reader does the work) -------------------------------
 
   /**
    * Receives up to `bufsize` bytes as they arrive; an empty array once the
@@ -613,12 +583,14 @@ export class Socket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<Uint8Array> {
-    const conn = this.#conn;
+    const reader = this.#reader;
+    const conn = reader.conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
-      typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize) && this.#idle()
+      typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize) && reader.idle() &&
+      this.gettimeout() === null
     ) {
-      return this.#recvFast(conn, bufsize);
+      return reader.recvFast(conn, bufsize);
     }
     return quiet(this.#recv(bufsize, flags, options));
   }
@@ -634,13 +606,8 @@ export class Socket extends SocketBase {
     this.checkOpen();
     const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
     if (bufsize === 0) return EMPTY; // in any state, as Linux's recv(fd, buf, 0)
-    const conn = this.#connected();
-    if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
-      const out = new Uint8Array(bufsize);
-      return out.subarray(0, await this.#receiveAll(conn, out, deadline));
-    }
-    if (flags & MSG_WAITALL) await this.#peekAll(conn, bufsize, deadline);
-    return await this.#receive(conn, bufsize, deadline, (flags & MSG_PEEK) !== 0);
+    this.#check("recv");
+    return await this.#reader.recv(bufsize, flags, deadline);
   }
 
   /**
@@ -665,15 +632,16 @@ export class Socket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<number> {
-    const conn = this.#conn;
+    const reader = this.#reader;
+    const conn = reader.conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
       buffer instanceof Uint8Array && buffer.length > 0 &&
-      (nbytes === 0 || nbytes === buffer.length) && this.#quiet()
+      (nbytes === 0 || nbytes === buffer.length) && reader.idle()
     ) {
       const timeout = this.gettimeout();
-      if (timeout === null) return this.#recvIntoFast(conn, buffer);
-      if (timeout > 0) return this.#recvIntoTimed(conn, buffer, timeout);
+      if (timeout === null) return reader.recvIntoFast(conn, buffer);
+      if (timeout > 0) return reader.recvIntoTimed(conn, buffer, timeout);
     }
     return quiet(this.#recvInto(buffer, nbytes, flags, options));
   }
@@ -697,364 +665,8 @@ export class Socket extends SocketBase {
     const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
     const target = view.subarray(0, nbytes || view.length);
     if (target.length === 0) return 0; // in any state, as Linux
-    const conn = this.#connected();
-    if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
-      return await this.#receiveAll(conn, target, deadline);
-    }
-    if (flags & MSG_WAITALL) await this.#peekAll(conn, target.length, deadline);
-    const got = await this.#receive(
-      conn,
-      target.length,
-      deadline,
-      (flags & MSG_PEEK) !== 0,
-      target,
-    );
-    if (got.buffer !== target.buffer || got.byteOffset !== target.byteOffset) {
-      target.set(got);
-    }
-    return got.length;
-  }
-
-  /**
-   * True when a call may go straight to Deno: blocking mode, nothing
-   * buffered, no read in flight, no end or error to report first.
-   */
-  #idle(): boolean {
-    return this.#quiet() && this.gettimeout() === null;
-  }
-
-  /** As #idle, in any mode. */
-  #quiet(): boolean {
-    return this.#buffered === 0 && this.#reading === null && !this.#eof && !this.#shutRd &&
-      this.#readError === null;
-  }
-
-  /**
-   * recv_into with a timeout and nothing buffered: one Deno read into the
-   * reused buffer, copied into `buffer` if the caller still waits, else kept
-   * for the next call (so a timeout loses nothing). No waitFor wrapper and
-   * no timer of its own: the shared timer rejects it when due. Its state
-   * and handlers are made once per socket (#quiet() allows one such read at
-   * a time), so a call allocates little more than its promise.
-   */
-  #recvIntoTimed(conn: Deno.Conn, buffer: Uint8Array, timeout: number): Promise<number> {
-    const read = this.#timedRead ??= this.#makeTimedRead();
-    const size = buffer.length;
-    const whole = this.#borrow(size);
-    const { promise, resolve, reject } = Promise.withResolvers<number>();
-    read.promise = promise;
-    read.at = performance.now() + timeout * 1000;
-    read.waiting = true;
-    read.buffer = buffer;
-    read.whole = whole;
-    read.resolve = resolve;
-    read.reject = reject;
-    this.timerBy(read.at);
-    this.#reading = conn.read(whole.length === size ? whole : whole.subarray(0, size))
-      .then(read.done, read.failed);
-    return promise;
-  }
-
-  #timedRead: TimedRead | null = null;
-
-  /** @ignore */
-  protected override expireOwn(now: number): number {
-    let next = Infinity;
-    const read = this.#timedRead;
-    if (read !== null && read.waiting) {
-      if (read.at <= now) read.expire();
-      else next = read.at;
-    }
-    const write = this.#timedWrite;
-    if (write !== null && write.waiting) {
-      if (write.at <= now) write.expire();
-      else if (write.at < next) next = write.at;
-    }
-    return next;
-  }
-
-  #makeTimedRead(): TimedRead {
-    const read: TimedRead = {
-      at: 0,
-      waiting: false,
-      buffer: EMPTY,
-      whole: EMPTY,
-      promise: null!,
-      resolve: ignoreValue,
-      reject: ignoreValue,
-      expire: () => {
-        read.waiting = false;
-        quiet(read.promise);
-        read.reject(new TimeoutError());
-      },
-      done: (n) => {
-        const { whole, buffer } = read;
-        read.buffer = read.whole = EMPTY;
-        this.#reading = null;
-        if (n === null) this.#eof = true;
-        if (!read.waiting) {
-          if (n === null) this.#scratch = whole;
-          else this.#push(this.#keep(whole, n));
-          return;
-        }
-        read.waiting = false;
-        this.#scratch = whole;
-        if (n === null) return read.resolve(0);
-        buffer.set(n === whole.length ? whole : whole.subarray(0, n));
-        read.resolve(n);
-      },
-      failed: (e) => {
-        this.#reading = null;
-        this.#scratch = read.whole;
-        read.buffer = read.whole = EMPTY;
-        if (!read.waiting) {
-          this.#readError = e;
-          return;
-        }
-        read.waiting = false;
-        quiet(read.promise);
-        read.reject(this.#fail(e));
-      },
-    };
-    return read;
-  }
-
-  /**
-   * Blocking recv_into with nothing buffered: one Deno read into the
-   * caller's buffer. The promise returned is also #reading, so that a call
-   * made meanwhile waits for it; its handlers are made once per socket.
-   */
-  #recvIntoFast(conn: Deno.Conn, buffer: Uint8Array): Promise<number> {
-    return this.#reading = conn.read(buffer).then(this.#readCount, this.#readFailed);
-  }
-
-  /** Blocking recv with nothing buffered: one Deno read into reused memory. */
-  #recvFast(conn: Deno.Conn, bufsize: number): Promise<Uint8Array> {
-    const whole = this.#whole = this.#borrow(bufsize);
-    const view = whole.length === bufsize ? whole : whole.subarray(0, bufsize);
-    return this.#reading = conn.read(view).then(this.#readBytes, this.#readFailed);
-  }
-
-  // The fast reads' handlers, and the buffer #recvFast reads into.
-  #whole: Uint8Array | null = null;
-  #readCount = (n: number | null): number => {
-    this.#reading = null;
-    if (n !== null) return n;
-    this.#eof = true;
-    return 0;
-  };
-  #readBytes = (n: number | null): Uint8Array => {
-    this.#reading = null;
-    const whole = this.#whole!;
-    this.#whole = null;
-    if (n !== null) return this.#keep(whole, n);
-    this.#eof = true;
-    this.#scratch = whole;
-    return EMPTY;
-  };
-  #readFailed = (e: unknown): never => {
-    // #reading is the promise the caller got, about to reject: the caller
-    // may have abandoned it.
-    if (this.#reading !== null) quiet(this.#reading);
-    this.#reading = null;
-    if (this.#whole !== null) {
-      this.#scratch = this.#whole;
-      this.#whole = null;
-    }
-    throw this.#fail(e);
-  };
-
-  /**
-   * A buffer of at least `size` bytes for the one read in flight: the last
-   * read's buffer when it is big enough. A fresh buffer per read costs V8
-   * new, untouched memory (page faults) until a GC frees the old ones.
-   */
-  #borrow(size: number): Uint8Array {
-    const scratch = this.#scratch;
-    this.#scratch = null;
-    return scratch !== null && scratch.length >= size ? scratch : new Uint8Array(size);
-  }
-
-  /**
-   * The `n` bytes a read left in `whole`, for the caller to own. A small
-   * result is copied and `whole` kept for the next read (recv(65536) of a
-   * 1 KiB message allocates 1 KiB, not 64 KiB); a large one takes `whole`.
-   */
-  #keep(whole: Uint8Array, n: number): Uint8Array {
-    if (n > whole.length >> 2) return whole.subarray(0, n);
-    this.#scratch = whole;
-    return whole.slice(0, n);
-  }
-
-  #connected(): Deno.Conn {
-    if (!this.#conn) throw notConnected();
-    return this.#conn;
-  }
-
-  /** One receive: buffered bytes first, else one read from Deno. */
-  async #receive(
-    conn: Deno.Conn,
-    size: number,
-    deadline: Deadline,
-    peek: boolean,
-    into?: Uint8Array,
-  ): Promise<Uint8Array> {
-    let polled = false;
-    for (;;) {
-      if (this.#buffered > 0) {
-        // A peek sees all that has arrived, not only what was read ahead.
-        if (peek && !polled && this.#buffered < size && !this.#eof && !this.#shutRd) {
-          polled = true;
-          await this.#poll(conn, size);
-          continue;
-        }
-        return peek ? this.#peek(size) : this.#take(size);
-      }
-      if (this.#eof) return EMPTY;
-      if (this.#shutRd) {
-        // After SHUT_RD, Linux returns what has already arrived, never blocks.
-        if (polled) return EMPTY;
-        polled = true;
-        await this.#poll(conn, size);
-        continue;
-      }
-      const failure = this.#readError;
-      if (failure) {
-        this.#readError = null;
-        throw this.#fail(failure);
-      }
-      if (!this.#reading && deadline.timeout === null && !deadline.signal && !peek) {
-        // Blocking with nothing buffered: read straight into the result.
-        return await this.#readDirect(conn, into ?? new Uint8Array(size));
-      }
-      // A peek reads one bounded chunk ahead so that it sees what has arrived.
-      this.#reading ??= this.#readAhead(conn, peek ? Math.max(size, PEEK_CHUNK) : size);
-      try {
-        await this.waitFor(this.#reading, deadline);
-      } catch (e) {
-        throw this.closed ? badf(e) : e;
-      }
-      this.checkOpen();
-    }
-  }
-
-  /** MSG_PEEK with MSG_WAITALL: waits until `size` bytes (or the end) are buffered, as Linux. */
-  async #peekAll(conn: Deno.Conn, size: number, deadline: Deadline): Promise<void> {
-    while (this.#buffered < size && !this.#eof && !this.#shutRd && this.#readError === null) {
-      this.#reading ??= this.#readAhead(conn, Math.max(size - this.#buffered, PEEK_CHUNK));
-      try {
-        await this.waitFor(this.#reading, deadline);
-      } catch (e) {
-        if (e instanceof BlockingIOError && this.#buffered > 0 && !this.closed) return;
-        throw this.closed ? badf(e) : e;
-      }
-      this.checkOpen();
-    }
-  }
-
-  /** Gives bytes that have already arrived one macrotask to land; never blocks. */
-  async #poll(conn: Deno.Conn, size: number): Promise<void> {
-    if (this.#readError) return;
-    this.#reading ??= this.#readAhead(conn, Math.max(size, PEEK_CHUNK));
-    try {
-      await this.waitFor(this.#reading, { timeout: 0, start: performance.now() });
-    } catch {
-      // Nothing more yet: the read stays in flight for the next call.
-    }
-    this.checkOpen();
-  }
-
-  async #readDirect(conn: Deno.Conn, buffer: Uint8Array): Promise<Uint8Array> {
-    let settle!: () => void;
-    this.#reading = new Promise<void>((resolve) => settle = resolve);
-    try {
-      const n = await conn.read(buffer);
-      if (n === null) {
-        this.#eof = true;
-        return EMPTY;
-      }
-      return buffer.subarray(0, n);
-    } catch (e) {
-      throw this.#fail(e);
-    } finally {
-      this.#reading = null;
-      settle();
-    }
-  }
-
-  #readAhead(conn: Deno.Conn, size: number): Promise<void> {
-    const whole = this.#borrow(size);
-    return conn.read(whole.length === size ? whole : whole.subarray(0, size)).then((n) => {
-      this.#reading = null;
-      if (n !== null) return this.#push(this.#keep(whole, n));
-      this.#eof = true;
-      this.#scratch = whole;
-    }, (e) => {
-      this.#reading = null;
-      this.#readError = e;
-      this.#scratch = whole;
-    });
-  }
-
-  /** Fills `target` (MSG_WAITALL); on failure gives back what it took. */
-  async #receiveAll(conn: Deno.Conn, target: Uint8Array, deadline: Deadline): Promise<number> {
-    let got = 0;
-    try {
-      while (got < target.length) {
-        const rest = target.subarray(got);
-        const part = await this.#receive(conn, rest.length, deadline, false, rest);
-        if (part.length === 0) break;
-        if (part.buffer !== rest.buffer || part.byteOffset !== rest.byteOffset) rest.set(part);
-        got += part.length;
-      }
-    } catch (e) {
-      // Non-blocking, MSG_WAITALL returns what was there, as on Linux.
-      if (e instanceof BlockingIOError && got > 0 && !this.closed) return got;
-      // A timeout or abort mid-way loses nothing: the next call gets these first.
-      if (!this.closed && got > 0) {
-        this.#chunks.unshift(target.slice(0, got));
-        this.#buffered += got;
-      }
-      throw e;
-    }
-    return got;
-  }
-
-  #push(chunk: Uint8Array): void {
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-  }
-
-  #take(size: number): Uint8Array {
-    const first = this.#chunks[0];
-    if (first.length <= size && (first.length === size || this.#chunks.length === 1)) {
-      this.#chunks.shift();
-      this.#buffered -= first.length;
-      return first;
-    }
-    if (first.length > size) {
-      this.#chunks[0] = first.subarray(size);
-      this.#buffered -= size;
-      return first.subarray(0, size);
-    }
-    const out = this.#peek(size);
-    let left = out.length;
-    while (left > 0) {
-      const chunk = this.#chunks[0];
-      if (chunk.length <= left) {
-        this.#chunks.shift();
-        left -= chunk.length;
-      } else {
-        this.#chunks[0] = chunk.subarray(left);
-        left = 0;
-      }
-    }
-    this.#buffered -= out.length;
-    return out;
-  }
-
-  #peek(size: number): Uint8Array {
-    return concat(this.#chunks, Math.min(size, this.#buffered));
+    this.#check("recv");
+    return await this.#reader.recvInto(target, flags, deadline);
   }
 
   /**
@@ -1078,7 +690,7 @@ export class Socket extends SocketBase {
     return [await this.recv(bufsize, flags, options), null];
   }
 
-  // ---- sending -----------------------------------------------------------
+  // ---- sending (the writer does the work) ---------------------------------
 
   /**
    * One write: resolves to the number of bytes taken (possibly fewer than
@@ -1103,58 +715,16 @@ export class Socket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<number> {
-    const conn = this.#conn;
+    const writer = this.#writer;
+    const conn = writer.conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
-      data instanceof Uint8Array && data.length > 0 && !this.#shutWr && this.#writing === null &&
-      this.#writeError === null && this.gettimeout() === null
+      data instanceof Uint8Array && data.length > 0 && writer.free() && this.gettimeout() === null
     ) {
       // Blocking send with nothing in flight: one Deno write, its count.
-      const sent: Promise<number> = conn.write(data).then(undefined, (e) => {
-        quiet(sent);
-        throw this.#fail(e);
-      });
-      return sent;
+      return writer.sendFast(conn, data);
     }
-    return quiet(this.#send(data, flags, options));
-  }
-
-  async #send(
-    data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
-    flags: number | CallOptions | undefined,
-    options: CallOptions | undefined,
-  ): Promise<number> {
-    [flags, options] = splitOptions(flags, options);
-    const bytes = toBytes(data, "send()");
-    checkFlags(flags, MSG_DONTWAIT, "send()");
-    const { conn, deadline } = await this.#beforeWrite(options, flags, "send()");
-    if (bytes.length === 0) return 0;
-    if (deadline.timeout === null && !deadline.signal) {
-      return await this.#write(conn, bytes);
-    }
-    const state = { background: false };
-    const op = conn.write(bytes);
-    this.#track(
-      op.then(async (n) => {
-        // The caller counted all of it as taken: finish the job.
-        for (let off = n; state.background && off < bytes.length;) {
-          off += await conn.write(bytes.subarray(off));
-        }
-      }),
-      state,
-    );
-    try {
-      return await this.waitFor(op, deadline);
-    } catch (e) {
-      if (this.closed) throw badf(e);
-      const aborted = deadline.signal?.aborted && e === deadline.signal.reason;
-      if (!(e instanceof OSError) && !aborted) throw this.#fail(e);
-      // Time ran out (or the caller gave up) while Deno writes: the bytes
-      // are taken and finish in the background, ahead of the next send.
-      state.background = true;
-      if (aborted) throw e;
-      return bytes.length;
-    }
+    return quiet(this.#send(data, flags, options, false) as Promise<number>);
   }
 
   /**
@@ -1175,194 +745,36 @@ export class Socket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<void> {
-    const conn = this.#conn;
+    const writer = this.#writer;
+    const conn = writer.conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
-      data instanceof Uint8Array && data.length > 0 && !this.#shutWr && this.#writing === null &&
-      this.#writeError === null
+      data instanceof Uint8Array && data.length > 0 && writer.free()
     ) {
       const timeout = this.gettimeout();
-      if (timeout === null) return this.#sendallFast(conn, data);
-      if (timeout > 0) return this.#sendallTimed(conn, data, timeout);
+      if (timeout === null) return writer.sendallFast(conn, data);
+      if (timeout > 0) return writer.sendallTimed(conn, data, timeout);
     }
-    return quiet(this.#sendall(data, flags, options));
+    return quiet(this.#send(data, flags, options, true) as Promise<void>);
   }
 
-  /**
-   * sendall with a timeout: writes as the blocking path, with the call on
-   * the shared timer. A write still in flight when time runs out is kept in
-   * #writing, so the next send waits for it.
-   */
-  #sendallTimed(conn: Deno.Conn, bytes: Uint8Array, timeout: number): Promise<void> {
-    // One state per socket, reused; a second sendall made while one is in
-    // flight gets its own.
-    let write = this.#timedWrite ??= this.#makeTimedWrite(false);
-    if (write.busy) write = this.#makeTimedWrite(true);
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    write.promise = promise;
-    write.at = performance.now() + timeout * 1000;
-    write.busy = write.waiting = true;
-    write.conn = conn;
-    write.bytes = bytes;
-    write.off = 0;
-    write.resolve = resolve;
-    write.reject = reject;
-    if (write.listed) this.watchTimeout(write);
-    else this.timerBy(write.at);
-    write.next();
-    return promise;
-  }
-
-  #timedWrite: TimedWrite | null = null;
-
-  /** `listed`: on the shared timer's list (a second, concurrent sendall). */
-  #makeTimedWrite(listed: boolean): TimedWrite {
-    const finish = (): void => {
-      write.busy = write.waiting = false;
-      write.bytes = EMPTY;
-      write.conn = null;
-      if (listed) this.unwatchTimeout(write);
-    };
-    const write: TimedWrite = {
-      at: 0,
-      listed,
-      busy: false,
-      waiting: false,
-      conn: null,
-      bytes: EMPTY,
-      off: 0,
-      current: null,
-      promise: null!,
-      resolve: ignoreValue,
-      reject: ignoreValue,
-      expire: () => {
-        this.#track(write.current!, { background: false });
-        // Its write is still in flight and will call `written`: never reuse it.
-        if (this.#timedWrite === write) this.#timedWrite = null;
-        finish();
-        quiet(write.promise);
-        write.reject(new TimeoutError());
-      },
-      written: (n) => {
-        if (!write.waiting) return;
-        write.off += n;
-        if (write.off < write.bytes.length) return write.next();
-        finish();
-        write.resolve();
-      },
-      failed: (e) => {
-        if (!write.waiting) return;
-        finish();
-        quiet(write.promise);
-        write.reject(this.closed ? badf(e) : this.#fail(e));
-      },
-      next: () => {
-        const { bytes, off } = write;
-        write.current = write.conn!.write(off === 0 ? bytes : bytes.subarray(off));
-        write.current.then(write.written, write.failed);
-      },
-    };
-    return write;
-  }
-
-  /**
-   * Blocking sendall: the whole buffer to Deno, the rest again if it took
-   * less. The promise is marked handled only on the way to a rejection
-   * (see quiet), not per call.
-   */
-  #sendallFast(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-    const sent: Promise<void> = conn.write(bytes).then((n) => {
-      if (n >= bytes.length) return;
-      quiet(sent);
-      return this.#sendRest(conn, bytes, n);
-    }, (e) => {
-      quiet(sent);
-      throw this.#fail(e);
-    });
-    return sent;
-  }
-
-  async #sendRest(conn: Deno.Conn, bytes: Uint8Array, off: number): Promise<void> {
-    try {
-      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-    } catch (e) {
-      throw this.#fail(e);
-    }
-  }
-
-  async #sendall(
+  /** send and sendall on the general path: the checks, then the writer. */
+  async #send(
     data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
     flags: number | CallOptions | undefined,
     options: CallOptions | undefined,
-  ): Promise<void> {
+    all: boolean,
+  ): Promise<number | void> {
+    const where = all ? "sendall()" : "send()";
     [flags, options] = splitOptions(flags, options);
-    const bytes = toBytes(data, "sendall()");
-    checkFlags(flags, MSG_DONTWAIT, "sendall()");
-    const { conn, deadline } = await this.#beforeWrite(options, flags, "sendall()");
-    const timed = deadline.timeout !== null || deadline.signal !== undefined;
-    for (let off = 0; off < bytes.length;) {
-      if (!timed) {
-        off += await this.#write(conn, bytes.subarray(off));
-        continue;
-      }
-      const op = conn.write(bytes.subarray(off));
-      this.#track(op, { background: false });
-      try {
-        off += await this.waitFor(op, deadline);
-      } catch (e) {
-        if (deadline.signal?.aborted && e === deadline.signal.reason) throw e; // as API.md says
-        throw this.closed ? badf(e) : this.#fail(e);
-      }
-    }
-  }
-
-  async #beforeWrite(
-    options: CallOptions | undefined,
-    flags: number,
-    where: string,
-  ): Promise<{ conn: Deno.Conn; deadline: Deadline }> {
+    const bytes = toBytes(data, where);
+    checkFlags(flags, MSG_DONTWAIT, where);
     this.checkOpen();
     const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
-    if (!this.#conn || this.#shutWr) {
-      throw new BrokenPipeError(errno.EPIPE, null, {
-        detail: this.#conn
-          ? `${where} after shutdown(SHUT_WR)`
-          : `${where} on an unconnected socket`,
-      });
-    }
-    const conn = this.#conn;
-    if (this.#writing) {
-      try {
-        await this.waitFor(this.#writing, deadline);
-      } catch (e) {
-        throw this.closed ? badf(e) : e;
-      }
-      this.checkOpen();
-    }
-    const failure = this.#writeError;
-    if (failure) {
-      this.#writeError = null;
-      throw this.#fail(failure);
-    }
-    return { conn, deadline };
-  }
-
-  async #write(conn: Deno.Conn, bytes: Uint8Array): Promise<number> {
-    try {
-      return await conn.write(bytes);
-    } catch (e) {
-      throw this.#fail(e);
-    }
-  }
-
-  /** Keeps a started write so that later sends queue behind it. */
-  #track(op: Promise<unknown>, state: { background: boolean }): void {
-    const tracked: Promise<void> = op.then(() => {}, (e) => {
-      if (state.background) this.#writeError = e;
-    }).then(() => {
-      if (this.#writing === tracked) this.#writing = null;
-    });
-    this.#writing = tracked;
+    this.#check("send", where);
+    return all
+      ? await this.#writer.sendall(bytes, deadline)
+      : await this.#writer.send(bytes, deadline);
   }
 
   // ---- shutting down -----------------------------------------------------
@@ -1389,25 +801,11 @@ export class Socket extends SocketBase {
         detail: `shutdown(): how must be SHUT_RD, SHUT_WR or SHUT_RDWR, got ${how}`,
       });
     }
-    const conn = this.#connected();
-    if (how !== SHUT_WR) this.#shutRd = true;
-    if (how === SHUT_RD || this.#shutWr) return;
-    this.#shutWr = true;
-    const writing = this.#writing;
-    if (writing) {
-      // A timed-out send's bytes are still being written: the end of stream
-      // follows them in the background, as the kernel queues its FIN behind
-      // the send buffer. Python's shutdown never waits for the peer to read.
-      writing.then(() => {
-        if (this.#conn === conn) return conn.closeWrite();
-      }).catch(() => {});
-      return;
-    }
-    try {
-      await conn.closeWrite();
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotConnected)) throw this.#fail(e);
-    }
+    this.#check("shutdown");
+    if (how !== SHUT_WR) this.#reader.shutdown();
+    if (how === SHUT_RD) return;
+    this.#state = "half-closed";
+    await this.#writer.shutdown();
   }
 
   // ---- options -----------------------------------------------------------
@@ -1430,15 +828,15 @@ export class Socket extends SocketBase {
   setsockopt(level: number, option: number, value: number | boolean): void {
     this.checkOpen();
     const on = optionValue(value, "setsockopt()");
-    const conn = this.#conn ? tcpOf(this.#conn) : null;
+    const conn = this.#conn;
     switch (checkOption(level, option, this.family, this.type, "set")) {
       case "nodelay":
         this.#options.nodelay = on;
-        conn?.setNoDelay(on === 1);
+        conn?.setNoDelay?.(on === 1);
         return;
       case "keepalive":
         this.#options.keepalive = on;
-        conn?.setKeepAlive(on === 1);
+        conn?.setKeepAlive?.(on === 1);
         return;
       case "reuseaddr":
         if (!on) {
@@ -1478,8 +876,8 @@ export class Socket extends SocketBase {
       case "type":
         return this.type;
       case "error": {
-        const failure = this.#pendingError;
-        this.#pendingError = null;
+        const failure = this.#connector.error;
+        this.#connector.error = null;
         return failure?.errno ?? 0;
       }
       default:
@@ -1543,9 +941,6 @@ export class Socket extends SocketBase {
     return makefile(this, mode, options);
   }
 
-  #readable: ReadableStream<Uint8Array> | null = null;
-  #writable: WritableStream<Uint8Array> | null = null;
-
   /**
    * The received bytes as a web `ReadableStream` (type `"bytes"`, so BYOB
    * readers work), read through `recv_into` on demand: nothing is read
@@ -1593,29 +988,28 @@ export class Socket extends SocketBase {
    * @ignore
    */
   _unread(data: Uint8Array): void {
-    if (this.closed || data.length === 0) return;
-    this.#chunks.unshift(data);
-    this.#buffered += data.length;
+    if (!this.closed) this.#reader.unread(data);
   }
 
   /** @ignore */
   override _ready(events: number): number {
     this.checkOpen();
     let ready = 0;
-    const failed = this.#pendingError !== null;
+    const state = this.#state;
+    const connecting = this.#connector.connecting !== null;
     if (events & 1) {
-      if (this.#listening) {
-        if (this.#ready.length > 0 || this.#acceptError) ready |= 1;
+      if (state === "listening") {
+        if (this.#acceptor!.ready.length > 0 || this.#acceptor!.error) ready |= 1;
       } else if (this.#conn) {
-        if (this.#buffered > 0 || this.#eof || this.#shutRd || this.#readError) ready |= 1;
-      } else if (!this.#connecting) ready |= 1; // nothing to wait for: Linux says POLLHUP
+        if (this.#reader.ready()) ready |= 1;
+      } else if (!connecting) ready |= 1; // nothing to wait for: Linux says POLLHUP
     }
     if (events & 2) {
       if (this.#conn) {
-        if (!this.#writing || this.#shutWr || this.#writeError) ready |= 2;
-      } else if (!this.#listening && !this.#connecting) ready |= 2;
+        if (this.#writer.ready()) ready |= 2;
+      } else if (state !== "listening" && !connecting) ready |= 2;
     }
-    if (failed) ready |= events & 3;
+    if (this.#connector.error !== null) ready |= events & 3;
     return ready;
   }
 
@@ -1623,42 +1017,103 @@ export class Socket extends SocketBase {
   override _watch(events: number): Promise<void> {
     if (this.closed) return Promise.resolve();
     const waits: Promise<unknown>[] = [];
-    if (this.#connecting) waits.push(this.#connecting);
+    if (this.#connector.connecting) waits.push(this.#connector.connecting);
     if (events & 1) {
-      if (this.#listening && this.#listener) {
-        if (this.#ready.length === 0 && !this.#acceptError) {
-          waits.push(this.#startAccept(this.#listener));
-        }
-      } else if (
-        this.#conn && this.#buffered === 0 && !this.#eof && !this.#shutRd && !this.#readError
-      ) {
-        waits.push(this.#reading ??= this.#readAhead(this.#conn, PEEK_CHUNK));
+      const acceptor = this.#acceptor;
+      if (this.#state === "listening" && acceptor !== null) {
+        if (acceptor.ready.length === 0 && !acceptor.error) waits.push(this.#startAccept(acceptor));
+      } else {
+        const reading = this.#reader.watch();
+        if (reading !== null) waits.push(reading);
       }
     }
-    if (events & 2 && this.#writing) waits.push(this.#writing);
+    if (events & 2 && this.#writer.writing) waits.push(this.#writer.writing);
     // Nothing in flight can change the answer: wait for nothing (select
     // looks again on its own schedule).
     if (waits.length === 0) return new Promise<void>(() => {});
     return Promise.race(waits).then(() => {}, () => {});
   }
 
+  // ---- handing the connection over (STARTTLS, detach) ---------------------
+
+  /**
+   * A fresh socket becomes connected over `conn` (a connection opened
+   * elsewhere, a TLS one say). `EISCONN` (or `EBADF`, `EINVAL`) when the
+   * socket is not fresh.
+   * @ignore
+   */
+  _attach(conn: StreamConn): void {
+    this.checkOpen();
+    if (this.#state !== "fresh") {
+      throw refuse(this.#state, "connect") ??
+        new OSError(errno.EINVAL, null, { detail: `_attach() on a ${this.#state} socket` });
+    }
+    this.#attach(conn);
+  }
+
+  /**
+   * Waits until no read or write is in flight (a read in flight completes
+   * into the buffer), then gives up the connection without closing it,
+   * with the bytes received but not yet read. The socket then reads as
+   * closed (`fileno()` -1), as CPython's `detach()`.
+   * @ignore
+   */
+  async _detach(): Promise<{ conn: StreamConn; buffered: Uint8Array }> {
+    const conn = await this.#quiesce("_detach()");
+    const buffered = this.#reader.takeAll();
+    this.#conn = this.#reader.conn = this.#writer.conn = null;
+    this.closeNow();
+    return { conn, buffered };
+  }
+
+  /**
+   * The same quiesce as `_detach`, then the socket stays open and reads and
+   * writes through the connection `wrap` returns (given the raw connection
+   * and the bytes received but not yet read).
+   * @ignore
+   */
+  async _upgrade(
+    wrap: (raw: StreamConn, buffered: Uint8Array) => Promise<StreamConn>,
+  ): Promise<void> {
+    const raw = await this.#quiesce("_upgrade()");
+    const buffered = this.#reader.takeAll();
+    const conn = await wrap(raw, buffered);
+    if (this.closed) {
+      closeQuietly(conn);
+      throw badf();
+    }
+    this.#conn = this.#writer.conn = conn;
+    this.#reader.restart(conn);
+  }
+
+  /** Waits until the reader and the writer have nothing in flight; the connection. */
+  async #quiesce(where: string): Promise<StreamConn> {
+    this.checkOpen();
+    if (this.#conn === null) {
+      throw new OSError(errno.ENOTCONN, null, { detail: `${where} needs a connected socket` });
+    }
+    while (this.#reader.reading !== null || !this.#writer.settled()) {
+      await this.#reader.settle();
+      await this.#writer.settle();
+    }
+    this.checkOpen();
+    return this.#conn!;
+  }
+
   // ---- closing -----------------------------------------------------------
 
   /** @ignore */
   protected release(): void {
-    if (this.#ready.length > 0) { for (const conn of this.#ready.splice(0)) closeQuietly(conn); }
-    const conn = this.#conn;
-    // Bytes a send() counted as taken may still be on their way: close after
-    // them, as the kernel still delivers its send buffer after close().
-    if (conn && this.#writing) this.#writing.then(() => closeQuietly(conn));
-    else if (conn) closeQuietly(conn);
-    if (this.#listener) closeQuietly(this.#listener);
+    const acceptor = this.#acceptor;
+    if (acceptor !== null) {
+      for (const conn of acceptor.ready.splice(0)) closeQuietly(conn);
+      closeQuietly(acceptor.listener);
+    }
+    this.#acceptor = null;
+    this.#writer.release(closeQuietly);
+    this.#reader.release();
     this.#conn = null;
-    this.#listener = null;
-    this.#listening = false;
-    if (this.#chunks.length > 0) this.#chunks = [];
-    this.#buffered = 0;
-    this.#scratch = null;
+    this.#state = "closed";
   }
 
   /** Maps a Deno error; after close every failure is `EBADF`. */
@@ -1687,33 +1142,12 @@ export class Socket extends SocketBase {
 // (quiet), their fast paths only when they fail.
 quietRejections(Socket.prototype, ["connect_ex", "shutdown"]);
 
-function tcpOf(conn: Deno.Conn): Deno.TcpConn | null {
-  return "setNoDelay" in conn ? conn as Deno.TcpConn : null;
-}
-
 function closeQuietly(resource: { close(): void }): void {
   try {
     resource.close();
   } catch {
     // Already closed by Deno (the peer went away): nothing left to free.
   }
-}
-
-function notConnected(): OSError {
-  return new OSError(errno.ENOTCONN, null);
-}
-
-function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1 && parts[0].length === size) return parts[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    if (offset >= size) break;
-    const piece = part.length > size - offset ? part.subarray(0, size - offset) : part;
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
 }
 
 /**

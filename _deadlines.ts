@@ -1,0 +1,234 @@
+/**
+ * Deadlines: the one timer service behind every timeout of a socket
+ * (accept, connect, recv, send, sendall's whole-call bound, and so the
+ * makefile calls made of them), plus the checks of timeout values and the
+ * long sleeps `select` needs.
+ *
+ * A socket owns one {@linkcode Timers}: one `setTimeout` armed for the
+ * earliest deadline and re-armed when it fires. A timer per call costs more
+ * CPU than a loopback round trip. Waits come in two kinds, one service:
+ * a listed wait (a call on the general path, pushed and taken off the list)
+ * and a slot (a fast path's reusable wait, registered once, armed by
+ * setting its `at`, so a call costs one comparison).
+ *
+ * Deno cannot cancel a read, an accept or a connect it has started: a wait
+ * that expires only stops *waiting*; the operation stays in flight with its
+ * owner (the reader, the writer, the lifecycle) for the next call.
+ *
+ * @module
+ */
+
+import { TimeoutError } from "./errors.ts";
+import type { OSError } from "./errors.ts";
+import { describe } from "./_address.ts";
+
+/** The longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 0x7fffffff;
+
+/**
+ * Checks a timeout value as Python's `settimeout` does.
+ * @ignore
+ */
+export function checkTimeout(value: unknown, where: string): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(
+      `${where}: timeout must be a number of seconds or null, not ${describe(value)}`,
+    );
+  }
+  if (value < 0) {
+    throw new RangeError(`${where}: timeout must be >= 0 or null, got ${value}`);
+  }
+  if (value === Infinity) {
+    throw new RangeError(`${where}: timeout must be finite (use null to wait forever)`);
+  }
+  return value;
+}
+
+/**
+ * When a call must finish: its start, the socket's timeout at that moment
+ * (or 0 for `MSG_DONTWAIT`), and an optional abort signal.
+ * @ignore
+ */
+export interface Deadline {
+  /** Seconds allowed (`null`: forever, `0`: non-blocking). */
+  readonly timeout: number | null;
+  /** `performance.now()` when the call started. */
+  readonly start: number;
+  /** The caller's abort signal. */
+  readonly signal?: AbortSignal;
+}
+
+/** The deadline of a blocking call with no signal (shared: it carries nothing). */
+export const WAIT_FOREVER: Deadline = { timeout: null, start: 0 };
+
+/**
+ * A wait with a timeout: when it is due (`performance.now()` time) and how
+ * it gives up. A slot's `waiting` says whether it is armed.
+ * @ignore
+ */
+export interface TimedWait {
+  at: number;
+  expire(): void;
+}
+
+/**
+ * A fast path's reusable wait, registered once with {@linkcode Timers.slot}:
+ * armed while `waiting` is true.
+ * @ignore
+ */
+export interface Slot extends TimedWait {
+  waiting: boolean;
+}
+
+/**
+ * One socket's timer service.
+ * @ignore
+ */
+export class Timers {
+  #waits: TimedWait[] = [];
+  #slots: Slot[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+
+  /** Registers a fast path's reusable wait; arm it with {@linkcode Timers.arm}. */
+  slot(slot: Slot): void {
+    this.#slots.push(slot);
+  }
+
+  /** Forgets a slot that will never be armed again. */
+  unslot(slot: Slot): void {
+    const i = this.#slots.indexOf(slot);
+    if (i >= 0) this.#slots.splice(i, 1);
+  }
+
+  /** Makes sure the timer fires by `at` (for a slot whose `at` was just set). */
+  arm(at: number): void {
+    if (this.#timer === undefined || at < this.#timerAt) this.#start(at);
+  }
+
+  /**
+   * Lists a wait; arms the timer if it is due first. While waits are listed
+   * the timer keeps the process alive (a wait may be on no Deno operation,
+   * as a recvfrom waiting for a binding).
+   */
+  watch(wait: TimedWait): void {
+    const waits = this.#waits;
+    waits.push(wait);
+    if (this.#timer === undefined || wait.at < this.#timerAt) this.#start(wait.at);
+    else if (waits.length === 1) Deno.refTimer(this.#timer);
+  }
+
+  /** Takes a listed wait off (a socket has a few at most: an array beats a Set). */
+  unwatch(wait: TimedWait): void {
+    const waits = this.#waits;
+    const i = waits.indexOf(wait);
+    if (i < 0) return;
+    const last = waits.pop()!;
+    if (i < waits.length) waits[i] = last;
+    if (waits.length === 0 && this.#timer !== undefined) Deno.unrefTimer(this.#timer);
+  }
+
+  /** Stops the timer for good (the socket closed). */
+  stop(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * Waits for `op` within `deadline`. On timeout it rejects with
+   * `TimeoutError`, in non-blocking mode with `wouldBlock()` (after one
+   * macrotask, which is enough for Deno to finish an operation whose data
+   * is ready), on abort with the signal's reason. `op` itself is never
+   * dropped: its owner keeps it for the next call.
+   */
+  waitFor<T>(op: Promise<T>, deadline: Deadline, wouldBlock: () => OSError): Promise<T> {
+    const { timeout, signal } = deadline;
+    if (timeout === null && signal === undefined) return op;
+    return new Promise<T>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let wait: TimedWait | undefined;
+      const onAbort = () => {
+        done();
+        reject(signal!.reason);
+      };
+      const done = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        if (wait !== undefined) this.unwatch(wait);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      if (signal?.aborted) return reject(signal.reason);
+      op.then((value) => {
+        done();
+        resolve(value);
+      }, (error) => {
+        done();
+        reject(error);
+      });
+      if (timeout === 0) {
+        timer = setTimeout(() => {
+          done();
+          reject(wouldBlock());
+        }, 0);
+      } else if (timeout !== null) {
+        wait = {
+          at: deadline.start + timeout * 1000,
+          expire: () => {
+            done();
+            reject(new TimeoutError());
+          },
+        };
+        this.watch(wait);
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #start(at: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    // A delay over 2^31-1 ms would fire at once; #fire re-arms until due.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - performance.now()));
+    this.#timer = setTimeout(() => this.#fire(), delay);
+    // Slots wait on a Deno read or write, which keeps the process alive by
+    // itself: ref'ing the timer per call and unref'ing it after would cost
+    // a µs per round trip.
+    if (this.#waits.length === 0) Deno.unrefTimer(this.#timer);
+  }
+
+  /** Expires what is due; re-arms for the earliest wait left. */
+  #fire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const slot of this.#slots) {
+      if (!slot.waiting) continue;
+      if (slot.at <= now) slot.expire();
+      else if (slot.at < next) next = slot.at;
+    }
+    // expire() takes a wait off the list: walk a copy.
+    for (const wait of this.#waits.slice()) {
+      if (wait.at <= now) wait.expire();
+      else if (wait.at < next) next = wait.at;
+    }
+    if (next !== Infinity) this.#start(next);
+  }
+}
+
+/**
+ * Resolves at `end` (a `performance.now()` time; Infinity: never), after at
+ * least one macrotask, waiting in steps a timer can hold. The timers are
+ * ref'd: the process stays alive while it waits, as CPython sleeps.
+ * @ignore
+ */
+export function sleepUntil(end: number): Promise<void> {
+  return new Promise((resolve) => {
+    const step = () => {
+      const left = end - performance.now();
+      if (left <= 0) resolve();
+      else setTimeout(step, Math.min(left, MAX_TIMER_MS));
+    };
+    setTimeout(step, Math.min(Math.max(0, end - performance.now()), MAX_TIMER_MS));
+  });
+}

@@ -1,0 +1,535 @@
+/**
+ * The reader: the only code that reads a stream connection. It owns the one
+ * read Deno may have in flight, the receive buffer, the end of stream,
+ * resets and read errors, `MSG_PEEK` and `MSG_WAITALL`, `recv_into`, the
+ * readable web stream, and what a timeout, an abort or a close does to a
+ * read in flight: Deno cannot cancel a read, so its bytes land in the
+ * buffer and the next call returns them.
+ *
+ * The fast paths (a blocking `recv`/`recv_into`, a timed `recv_into`, each
+ * with nothing buffered) are one Deno read and their promise; their
+ * handlers and the timed read's state are made once per reader.
+ *
+ * @module
+ */
+
+import { MSG_PEEK, MSG_WAITALL } from "./constants.ts";
+import { BlockingIOError, TimeoutError } from "./errors.ts";
+import { badf, type Link, quiet } from "./_base.ts";
+import type { Deadline, Slot } from "./_deadlines.ts";
+import type { CallOptions } from "./_base.ts";
+import type { StreamConn } from "./_transport.ts";
+
+/** How much a peek, a poll or select reads ahead. */
+const PEEK_CHUNK = 65536;
+/** The size a default (non-BYOB) stream reader asks for. */
+const STREAM_CHUNK = 65536;
+const EMPTY = new Uint8Array(0);
+
+function ignoreValue(): void {}
+
+/** The timed recv_into a reader has in flight, reused from call to call. */
+interface TimedRead extends Slot {
+  buffer: Uint8Array;
+  whole: Uint8Array;
+  /** What the caller got: marked handled before it rejects (see quiet). */
+  promise: Promise<number>;
+  resolve: (n: number) => void;
+  reject: (e: unknown) => void;
+  done: (n: number | null) => void;
+  failed: (e: unknown) => void;
+}
+
+/**
+ * One stream socket's receiving side.
+ * @ignore
+ */
+export class Reader {
+  /** The connection read from; null until connected and after close. */
+  conn: StreamConn | null = null;
+  /** The one read Deno may have in flight (its bytes come here). */
+  reading: Promise<unknown> | null = null;
+  /** Bytes received and not yet returned. */
+  buffered = 0;
+  #chunks: Uint8Array[] = [];
+  // The buffer the last read used, kept for the next one (see #borrow/#keep).
+  #scratch: Uint8Array | null = null;
+  #readError: unknown = null;
+  #eof = false;
+  #shutRd = false;
+  #link: Link;
+  #timedRead: TimedRead | null = null;
+  // The buffer recvFast reads into.
+  #whole: Uint8Array | null = null;
+
+  constructor(link: Link) {
+    this.#link = link;
+  }
+
+  /**
+   * True when a call may go straight to Deno: nothing buffered, no read in
+   * flight, no end or error to report first.
+   */
+  idle(): boolean {
+    return this.buffered === 0 && this.reading === null && !this.#eof && !this.#shutRd &&
+      this.#readError === null;
+  }
+
+  /**
+   * Blocking recv_into with nothing buffered: one Deno read into the
+   * caller's buffer. The promise returned is also `reading`, so that a call
+   * made meanwhile waits for it.
+   */
+  recvIntoFast(conn: StreamConn, buffer: Uint8Array): Promise<number> {
+    return this.reading = conn.read(buffer).then(this.#readCount, this.#readFailed);
+  }
+
+  /** Blocking recv with nothing buffered: one Deno read into reused memory. */
+  recvFast(conn: StreamConn, bufsize: number): Promise<Uint8Array> {
+    const whole = this.#whole = this.#borrow(bufsize);
+    const view = whole.length === bufsize ? whole : whole.subarray(0, bufsize);
+    return this.reading = conn.read(view).then(this.#readBytes, this.#readFailed);
+  }
+
+  /**
+   * recv_into with a timeout and nothing buffered: one Deno read into the
+   * reused buffer, copied into `buffer` if the caller still waits, else kept
+   * for the next call (so a timeout loses nothing). Its deadline is a timer
+   * slot; its state and handlers are made once (idle() allows one such read
+   * at a time), so a call allocates little more than its promise.
+   */
+  recvIntoTimed(conn: StreamConn, buffer: Uint8Array, timeout: number): Promise<number> {
+    let read = this.#timedRead;
+    if (read === null) {
+      read = this.#timedRead = this.#makeTimedRead();
+      this.#link.timers.slot(read);
+    }
+    const size = buffer.length;
+    const whole = this.#borrow(size);
+    const { promise, resolve, reject } = Promise.withResolvers<number>();
+    read.promise = promise;
+    read.at = performance.now() + timeout * 1000;
+    read.waiting = true;
+    read.buffer = buffer;
+    read.whole = whole;
+    read.resolve = resolve;
+    read.reject = reject;
+    this.#link.timers.arm(read.at);
+    this.reading = conn.read(whole.length === size ? whole : whole.subarray(0, size))
+      .then(read.done, read.failed);
+    return promise;
+  }
+
+  /** recv on the general path (flags checked, the socket connected). */
+  async recv(bufsize: number, flags: number, deadline: Deadline): Promise<Uint8Array> {
+    if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
+      const out = new Uint8Array(bufsize);
+      return out.subarray(0, await this.#receiveAll(out, deadline));
+    }
+    if (flags & MSG_WAITALL) await this.#peekAll(bufsize, deadline);
+    return await this.#receive(bufsize, deadline, (flags & MSG_PEEK) !== 0);
+  }
+
+  /** recv_into on the general path: fills `target`, returns the count. */
+  async recvInto(target: Uint8Array, flags: number, deadline: Deadline): Promise<number> {
+    if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
+      return await this.#receiveAll(target, deadline);
+    }
+    if (flags & MSG_WAITALL) await this.#peekAll(target.length, deadline);
+    const got = await this.#receive(target.length, deadline, (flags & MSG_PEEK) !== 0, target);
+    if (got.buffer !== target.buffer || got.byteOffset !== target.byteOffset) {
+      target.set(got);
+    }
+    return got.length;
+  }
+
+  /** After shutdown(SHUT_RD): what has arrived is returned, then empty, never a wait. */
+  shutdown(): void {
+    this.#shutRd = true;
+  }
+
+  /**
+   * Puts bytes back at the front of the buffer, so that the next receive
+   * returns them first.
+   */
+  unread(data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.#chunks.unshift(data);
+    this.buffered += data.length;
+  }
+
+  /** Takes every buffered byte (the hand-over gives them to the new owner). */
+  takeAll(): Uint8Array {
+    if (this.buffered === 0) return EMPTY;
+    const all = concat(this.#chunks, this.buffered);
+    this.#chunks = [];
+    this.buffered = 0;
+    return all.buffer === this.#scratch?.buffer ? all.slice() : all;
+  }
+
+  /** Resolves once no read is in flight; its bytes are in the buffer by then. */
+  async settle(): Promise<void> {
+    while (this.reading !== null) await this.reading.then(ignoreValue, ignoreValue);
+  }
+
+  /** True when a receive would not wait (select's "readable"). */
+  ready(): boolean {
+    return this.buffered > 0 || this.#eof || this.#shutRd || this.#readError !== null;
+  }
+
+  /** A read ahead (started if none) that select can wait on, or null if ready. */
+  watch(): Promise<unknown> | null {
+    const conn = this.conn;
+    if (conn === null || this.ready()) return null;
+    return this.reading ??= this.#readAhead(conn, PEEK_CHUNK);
+  }
+
+  /** Drops the buffer (the socket closed). */
+  release(): void {
+    this.conn = null;
+    if (this.#chunks.length > 0) this.#chunks = [];
+    this.buffered = 0;
+    this.#scratch = null;
+  }
+
+  /**
+   * Over a new connection (a hand-over): what was buffered has been taken;
+   * the end and errors of the old one are forgotten.
+   */
+  restart(conn: StreamConn): void {
+    this.conn = conn;
+    this.#eof = false;
+    this.#readError = null;
+    this.#scratch = null;
+  }
+
+  // ---- the fast paths' handlers, made once -------------------------------
+
+  #readCount = (n: number | null): number => {
+    this.reading = null;
+    if (n !== null) return n;
+    this.#eof = true;
+    return 0;
+  };
+
+  #readBytes = (n: number | null): Uint8Array => {
+    this.reading = null;
+    const whole = this.#whole!;
+    this.#whole = null;
+    if (n !== null) return this.#keep(whole, n);
+    this.#eof = true;
+    this.#scratch = whole;
+    return EMPTY;
+  };
+
+  #readFailed = (e: unknown): never => {
+    // `reading` is the promise the caller got, about to reject: the caller
+    // may have abandoned it.
+    if (this.reading !== null) quiet(this.reading);
+    this.reading = null;
+    if (this.#whole !== null) {
+      this.#scratch = this.#whole;
+      this.#whole = null;
+    }
+    throw this.#link.fail(e);
+  };
+
+  #makeTimedRead(): TimedRead {
+    const read: TimedRead = {
+      at: 0,
+      waiting: false,
+      buffer: EMPTY,
+      whole: EMPTY,
+      promise: null!,
+      resolve: ignoreValue,
+      reject: ignoreValue,
+      expire: () => {
+        read.waiting = false;
+        quiet(read.promise);
+        read.reject(new TimeoutError());
+      },
+      done: (n) => {
+        const { whole, buffer } = read;
+        read.buffer = read.whole = EMPTY;
+        this.reading = null;
+        if (n === null) this.#eof = true;
+        if (!read.waiting) {
+          if (n === null) this.#scratch = whole;
+          else this.#push(this.#keep(whole, n));
+          return;
+        }
+        read.waiting = false;
+        this.#scratch = whole;
+        if (n === null) return read.resolve(0);
+        buffer.set(n === whole.length ? whole : whole.subarray(0, n));
+        read.resolve(n);
+      },
+      failed: (e) => {
+        this.reading = null;
+        this.#scratch = read.whole;
+        read.buffer = read.whole = EMPTY;
+        if (!read.waiting) {
+          this.#readError = e;
+          return;
+        }
+        read.waiting = false;
+        quiet(read.promise);
+        read.reject(this.#link.fail(e));
+      },
+    };
+    return read;
+  }
+
+  // ---- the general path ---------------------------------------------------
+
+  /**
+   * A buffer of at least `size` bytes for the one read in flight: the last
+   * read's buffer when it is big enough. A fresh buffer per read costs V8
+   * new, untouched memory (page faults) until a GC frees the old ones.
+   */
+  #borrow(size: number): Uint8Array {
+    const scratch = this.#scratch;
+    this.#scratch = null;
+    return scratch !== null && scratch.length >= size ? scratch : new Uint8Array(size);
+  }
+
+  /**
+   * The `n` bytes a read left in `whole`, for the caller to own. A small
+   * result is copied and `whole` kept for the next read (recv(65536) of a
+   * 1 KiB message allocates 1 KiB, not 64 KiB); a large one takes `whole`.
+   */
+  #keep(whole: Uint8Array, n: number): Uint8Array {
+    if (n > whole.length >> 2) return whole.subarray(0, n);
+    this.#scratch = whole;
+    return whole.slice(0, n);
+  }
+
+  /** One receive: buffered bytes first, else one read from Deno. */
+  async #receive(
+    size: number,
+    deadline: Deadline,
+    peek: boolean,
+    into?: Uint8Array,
+  ): Promise<Uint8Array> {
+    let polled = false;
+    for (;;) {
+      const conn = this.conn!;
+      if (this.buffered > 0) {
+        // A peek sees all that has arrived, not only what was read ahead.
+        if (peek && !polled && this.buffered < size && !this.#eof && !this.#shutRd) {
+          polled = true;
+          await this.#poll(conn, size);
+          continue;
+        }
+        return peek ? this.#peek(size) : this.#take(size);
+      }
+      if (this.#eof) return EMPTY;
+      if (this.#shutRd) {
+        // After SHUT_RD, Linux returns what has already arrived, never blocks.
+        if (polled) return EMPTY;
+        polled = true;
+        await this.#poll(conn, size);
+        continue;
+      }
+      const failure = this.#readError;
+      if (failure) {
+        this.#readError = null;
+        throw this.#link.fail(failure);
+      }
+      if (!this.reading && deadline.timeout === null && !deadline.signal && !peek) {
+        // Blocking with nothing buffered: read straight into the result.
+        return await this.#readDirect(conn, into ?? new Uint8Array(size));
+      }
+      // A peek reads one bounded chunk ahead so that it sees what has arrived.
+      this.reading ??= this.#readAhead(conn, peek ? Math.max(size, PEEK_CHUNK) : size);
+      await this.#wait(this.reading, deadline);
+    }
+  }
+
+  /** Waits for the read in flight within `deadline`; EBADF if closed meanwhile. */
+  async #wait(reading: Promise<unknown>, deadline: Deadline): Promise<void> {
+    try {
+      await this.#link.waitFor(reading, deadline, "read");
+    } catch (e) {
+      throw this.#link.closed() ? badf(e) : e;
+    }
+    this.#link.checkOpen();
+  }
+
+  /** MSG_PEEK with MSG_WAITALL: waits until `size` bytes (or the end) are buffered, as Linux. */
+  async #peekAll(size: number, deadline: Deadline): Promise<void> {
+    while (this.buffered < size && !this.#eof && !this.#shutRd && this.#readError === null) {
+      this.reading ??= this.#readAhead(this.conn!, Math.max(size - this.buffered, PEEK_CHUNK));
+      try {
+        await this.#link.waitFor(this.reading, deadline, "read");
+      } catch (e) {
+        if (e instanceof BlockingIOError && this.buffered > 0 && !this.#link.closed()) return;
+        throw this.#link.closed() ? badf(e) : e;
+      }
+      this.#link.checkOpen();
+    }
+  }
+
+  /** Gives bytes that have already arrived one macrotask to land; never blocks. */
+  async #poll(conn: StreamConn, size: number): Promise<void> {
+    if (this.#readError) return;
+    this.reading ??= this.#readAhead(conn, Math.max(size, PEEK_CHUNK));
+    try {
+      await this.#link.waitFor(this.reading, { timeout: 0, start: performance.now() }, "read");
+    } catch {
+      // Nothing more yet: the read stays in flight for the next call.
+    }
+    this.#link.checkOpen();
+  }
+
+  async #readDirect(conn: StreamConn, buffer: Uint8Array): Promise<Uint8Array> {
+    let settle!: () => void;
+    this.reading = new Promise<void>((resolve) => settle = resolve);
+    try {
+      const n = await conn.read(buffer);
+      if (n === null) {
+        this.#eof = true;
+        return EMPTY;
+      }
+      return buffer.subarray(0, n);
+    } catch (e) {
+      throw this.#link.fail(e);
+    } finally {
+      this.reading = null;
+      settle();
+    }
+  }
+
+  #readAhead(conn: StreamConn, size: number): Promise<void> {
+    const whole = this.#borrow(size);
+    return conn.read(whole.length === size ? whole : whole.subarray(0, size)).then((n) => {
+      this.reading = null;
+      if (n !== null) return this.#push(this.#keep(whole, n));
+      this.#eof = true;
+      this.#scratch = whole;
+    }, (e) => {
+      this.reading = null;
+      this.#readError = e;
+      this.#scratch = whole;
+    });
+  }
+
+  /** Fills `target` (MSG_WAITALL); on failure gives back what it took. */
+  async #receiveAll(target: Uint8Array, deadline: Deadline): Promise<number> {
+    let got = 0;
+    try {
+      while (got < target.length) {
+        const rest = target.subarray(got);
+        const part = await this.#receive(rest.length, deadline, false, rest);
+        if (part.length === 0) break;
+        if (part.buffer !== rest.buffer || part.byteOffset !== rest.byteOffset) rest.set(part);
+        got += part.length;
+      }
+    } catch (e) {
+      // Non-blocking, MSG_WAITALL returns what was there, as on Linux.
+      if (e instanceof BlockingIOError && got > 0 && !this.#link.closed()) return got;
+      // A timeout or abort mid-way loses nothing: the next call gets these first.
+      if (!this.#link.closed() && got > 0) this.unread(target.slice(0, got));
+      throw e;
+    }
+    return got;
+  }
+
+  #push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  #take(size: number): Uint8Array {
+    const first = this.#chunks[0];
+    if (first.length <= size && (first.length === size || this.#chunks.length === 1)) {
+      this.#chunks.shift();
+      this.buffered -= first.length;
+      return first;
+    }
+    if (first.length > size) {
+      this.#chunks[0] = first.subarray(size);
+      this.buffered -= size;
+      return first.subarray(0, size);
+    }
+    const out = this.#peek(size);
+    let left = out.length;
+    while (left > 0) {
+      const chunk = this.#chunks[0];
+      if (chunk.length <= left) {
+        this.#chunks.shift();
+        left -= chunk.length;
+      } else {
+        this.#chunks[0] = chunk.subarray(left);
+        left = 0;
+      }
+    }
+    this.buffered -= out.length;
+    return out;
+  }
+
+  #peek(size: number): Uint8Array {
+    return concat(this.#chunks, Math.min(size, this.buffered));
+  }
+}
+
+function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1 && parts[0].length === size) return parts[0];
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    if (offset >= size) break;
+    const piece = part.length > size - offset ? part.subarray(0, size - offset) : part;
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  return out;
+}
+
+/**
+ * A byte stream that reads the socket only when its reader asks
+ * (`highWaterMark` 0) through the socket's `recv_into`: nothing sits in the
+ * stream's queue, so `recv` after `releaseLock()` continues where the stream
+ * stopped. Cancelling aborts the receive in flight, whose bytes the socket
+ * keeps; after a cancel or an error `onCancel` lets the socket make a fresh
+ * stream next time.
+ * @ignore
+ */
+export function socketReadable(
+  sock: {
+    recv_into(buffer: Uint8Array, nbytes: number, options: CallOptions): Promise<number>;
+  },
+  onCancel: () => void,
+): ReadableStream<Uint8Array> {
+  const cancelled = new AbortController();
+  return new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: STREAM_CHUNK,
+    async pull(controller) {
+      // autoAllocateChunkSize guarantees a BYOB request for every pull.
+      const request = controller.byobRequest!;
+      const view = request.view!;
+      const target = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      let n: number;
+      try {
+        n = await sock.recv_into(target, 0, { signal: cancelled.signal });
+      } catch (e) {
+        // The stream errors (TimeoutError, BlockingIOError...); the socket
+        // keeps its bytes and `sock.readable` makes a fresh stream next time.
+        onCancel();
+        throw e;
+      }
+      if (n === 0) {
+        controller.close();
+        request.respond(0);
+        return;
+      }
+      request.respond(n);
+    },
+    cancel(reason) {
+      // The socket stays open (its owner closes it) and keeps what arrives.
+      cancelled.abort(reason ?? new DOMException("stream cancelled", "AbortError"));
+      onCancel();
+    },
+  }, { highWaterMark: 0 });
+}
