@@ -11,20 +11,23 @@
  * @module
  */
 
-import { AF_INET, AF_INET6, AF_UNIX } from "./constants.ts";
-import { BlockingIOError, errno, OSError } from "./errors.ts";
+import { BlockingIOError, errno, OSError, toOSError } from "./errors.ts";
 import type { Address, SocketAddress, Target } from "./_address.ts";
-import { checkAddress, describe } from "./_address.ts";
-import { checkTimeout, type Deadline, Timers, WAIT_FOREVER } from "./_deadlines.ts";
+import { checkAddress, describe, formatTarget } from "./_address.ts";
+import {
+  type CallOptions,
+  checkTimeout,
+  type Deadline,
+  Timers,
+  WAIT_FOREVER,
+} from "./_deadlines.ts";
+import { checkFlags, splitOptions } from "./_options.ts";
+import { MSG_DONTWAIT } from "./constants.ts";
 
 export { checkTimeout } from "./_deadlines.ts";
 export type { Deadline, TimedWait } from "./_deadlines.ts";
 
-/** Options every blocking call takes as its last argument. */
-export interface CallOptions {
-  /** Aborting it rejects the call with the signal's reason; no data is lost. */
-  signal?: AbortSignal;
-}
+export type { CallOptions } from "./_deadlines.ts";
 
 let defaultTimeout: number | null = null;
 
@@ -293,6 +296,55 @@ export abstract class SocketBase {
   }
 
   /**
+   * Connects to `address` (a stream socket) or sets the default peer (a
+   * datagram socket); each kind documents its own rules.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * ```
+   */
+  abstract connect(address: Address, options?: CallOptions): Promise<void>;
+
+  /**
+   * As `connect`, but resolves to 0 on success or to the errno number
+   * (`ECONNREFUSED` is 111 on Linux) instead of rejecting. A timeout gives
+   * `EAGAIN` and a non-blocking connect in progress `EINPROGRESS`, as in
+   * CPython. Bad arguments, a missing permission and an unknown host still
+   * throw.
+   *
+   * @example
+   * ```ts
+   * import { errno, socket } from "@seed/socket";
+   * await using sock = socket();
+   * const server = socket();
+   * server.bind(["127.0.0.1", 0]);
+   * const address = server.getsockname() as [string, number];
+   * server.close(); // nothing listens there now
+   * console.log(await sock.connect_ex(address) === errno.ECONNREFUSED);
+   * ```
+   */
+  connect_ex(address: Address, options?: CallOptions): Promise<number> {
+    return connectEx(() => this.connect(address, options));
+  }
+
+  /**
+   * A readable description, as Python's repr.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using sock = socket();
+   * console.log(String(sock));
+   * ```
+   */
+  toString(): string {
+    return `<socket fd=${this.fileno()}, family=${this.family}, type=${this.type}, proto=${this.proto}>`;
+  }
+
+  /**
    * Closes the socket (`using sock = socket()`).
    *
    * @example
@@ -354,6 +406,25 @@ export abstract class SocketBase {
     if (timeout === null && signal === undefined) return WAIT_FOREVER;
     signal?.throwIfAborted();
     return { timeout, start: timeout === null ? 0 : performance.now(), signal };
+  }
+
+  /**
+   * The common start of a blocking call: its flags checked against
+   * `allowed`, the socket open, and the call's deadline (`MSG_DONTWAIT`
+   * makes this one call non-blocking). `flags` may be left out before the
+   * options, as in `recv(n, { signal })`.
+   * @ignore
+   */
+  protected begin(
+    flags: number | CallOptions | undefined,
+    options: CallOptions | undefined,
+    allowed: number,
+    where: string,
+  ): { flags: number; deadline: Deadline } {
+    [flags, options] = splitOptions(flags, options);
+    checkFlags(flags, allowed, where);
+    this.checkOpen();
+    return { flags, deadline: this.deadline(options, (flags & MSG_DONTWAIT) !== 0) };
   }
 
   /**
@@ -448,6 +519,9 @@ export function quietRejections(prototype: object, methods: readonly string[]): 
   }
 }
 
+// A connect_ex the caller never awaits must not end the process when it fails.
+quietRejections(SocketBase.prototype, ["connect_ex"]);
+
 /**
  * `connect_ex()` of every socket kind: 0 once `connect()` resolves, else
  * the errno of the `OSError` it rejected with; `gaierror`,
@@ -466,27 +540,42 @@ export async function connectEx(connect: () => Promise<void>): Promise<number> {
 }
 
 /**
+ * Yields `next()` until the socket closes (then ends cleanly): the async
+ * iteration of both socket kinds (accept, recvfrom).
+ * @ignore
+ */
+export async function* untilClosed<T>(
+  sock: SocketBase,
+  next: () => Promise<T>,
+): AsyncGenerator<T, void, void> {
+  for (;;) {
+    let item: T;
+    try {
+      item = await next();
+    } catch (e) {
+      if (sock.closed) return;
+      throw e;
+    }
+    yield item;
+  }
+}
+
+/**
+ * A Deno error mapped for `sock` (naming `target` when there is one); once
+ * the socket is closed every failure is `EBADF`.
+ * @ignore
+ */
+export function failure(sock: SocketBase, e: unknown, target?: Target | null): OSError {
+  if (sock.closed) return badf(e);
+  return toOSError(e, { address: target ? formatTarget(target) : undefined });
+}
+
+/**
  * The error for an operation on a closed socket.
  * @ignore
  */
 export function badf(cause?: unknown): OSError {
   return new OSError(errno.EBADF, null, { cause });
-}
-
-/**
- * Checks a family/type pair for `socket()`.
- * @ignore
- */
-export function checkFamily(family: unknown): number {
-  if (typeof family !== "number" || !Number.isInteger(family)) {
-    throw new TypeError(`socket(): family must be an integer, not ${describe(family)}`);
-  }
-  if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
-    throw new OSError(errno.EAFNOSUPPORT, null, {
-      detail: `family ${family} (use AF_INET, AF_INET6 or AF_UNIX)`,
-    });
-  }
-  return family;
 }
 
 export type { Address, SocketAddress };

@@ -45,6 +45,12 @@ export function checkTimeout(value: unknown, where: string): number | null {
   return value;
 }
 
+/** Options every blocking call takes as its last argument. */
+export interface CallOptions {
+  /** Aborting it rejects the call with the signal's reason; no data is lost. */
+  signal?: AbortSignal;
+}
+
 /**
  * When a call must finish: its start, the socket's timeout at that moment
  * (or 0 for `MSG_DONTWAIT`), and an optional abort signal.

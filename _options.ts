@@ -7,6 +7,8 @@
  */
 
 import {
+  AF_INET,
+  AF_INET6,
   AF_UNIX,
   IPPROTO_IP,
   IPPROTO_IPV6,
@@ -25,7 +27,7 @@ import {
 } from "./constants.ts";
 import { errno, OSError } from "./errors.ts";
 import { describe } from "./_address.ts";
-import type { CallOptions } from "./_base.ts";
+import type { CallOptions } from "./_deadlines.ts";
 
 const encoder = new TextEncoder();
 
@@ -62,6 +64,24 @@ export function writableView(buffer: unknown, where: string): Uint8Array {
   );
 }
 
+/**
+ * The part of `buffer` a `*_into` call fills: its first `nbytes` bytes (0:
+ * all of it), after the checks CPython makes, with CPython's words.
+ */
+export function intoTarget(buffer: unknown, nbytes: unknown, where: string): Uint8Array {
+  const view = writableView(buffer, where);
+  checkBufsize(nbytes, where, "nbytes");
+  const n = nbytes as number;
+  if (n > view.length) {
+    throw new RangeError(
+      where === "recv_into()"
+        ? `${where}: buffer too small for requested bytes (nbytes ${n} > ${view.length})`
+        : `${where}: nbytes is greater than the length of the buffer (${n} > ${view.length})`,
+    );
+  }
+  return n === 0 || n === view.length ? view : view.subarray(0, n);
+}
+
 /** Checks that a receive size (`bufsize`, `nbytes`) is an integer >= 0. */
 export function checkBufsize(value: unknown, where: string, name = "bufsize"): void {
   if (typeof value !== "number" || !Number.isInteger(value)) {
@@ -91,6 +111,49 @@ export function checkFlags(flags: unknown, allowed: number, where: string): numb
     );
   }
   return flags;
+}
+
+/**
+ * Checks a family for `socket()`.
+ */
+export function checkFamily(family: unknown): number {
+  if (typeof family !== "number" || !Number.isInteger(family)) {
+    throw new TypeError(`socket(): family must be an integer, not ${describe(family)}`);
+  }
+  if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
+    throw new OSError(errno.EAFNOSUPPORT, null, {
+      detail: `family ${family} (use AF_INET, AF_INET6 or AF_UNIX)`,
+    });
+  }
+  return family;
+}
+
+/**
+ * The checks a socket class makes of its arguments: the family, that the
+ * type is `want` (the class's own), and the protocol.
+ */
+export function checkKind(
+  family: unknown,
+  type: unknown,
+  proto: unknown,
+  want: number,
+  name: string,
+  families: readonly number[] = [AF_INET, AF_INET6, AF_UNIX],
+): void {
+  checkFamily(family);
+  if (type !== want) {
+    throw new OSError(errno.EINVAL, null, {
+      detail: `${name} is for ${
+        want === SOCK_STREAM ? "SOCK_STREAM" : "SOCK_DGRAM"
+      }; got type ${type}`,
+    });
+  }
+  if (!families.includes(family as number)) {
+    throw new OSError(errno.EAFNOSUPPORT, null, {
+      detail: "datagram sockets are AF_INET or AF_INET6 (Unix datagram sockets are not supported)",
+    });
+  }
+  checkProto(family as number, want, proto);
 }
 
 /** Checks `proto` against the family and type, as the kernel would. */

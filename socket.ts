@@ -59,23 +59,21 @@ import {
 import {
   badf,
   type CallOptions,
-  checkFamily,
-  connectEx,
+  failure,
   type Link,
   quiet,
-  quietRejections,
   SocketBase,
+  untilClosed,
 } from "./_base.ts";
 import {
   checkBufsize,
-  checkFlags,
+  checkFamily,
+  checkKind,
   checkOption,
-  checkProto,
+  intoTarget,
   optionValue,
-  splitOptions,
   toBytes,
   unstableNet,
-  writableView,
 } from "./_options.ts";
 import { type Call, refuse, type StreamState } from "./_lifecycle.ts";
 import { Reader, socketReadable } from "./_reader.ts";
@@ -162,13 +160,7 @@ export class Socket extends SocketBase {
    * @param proto 0 or `IPPROTO_TCP`.
    */
   constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
-    checkFamily(family);
-    if (type !== SOCK_STREAM) {
-      throw new OSError(errno.EINVAL, null, {
-        detail: `Socket is for SOCK_STREAM; got type ${type}`,
-      });
-    }
-    checkProto(family, type, proto);
+    checkKind(family, type, proto, SOCK_STREAM, "Socket");
     super(family, type, proto);
     const link: Link = {
       closed: () => this.closed,
@@ -430,28 +422,6 @@ export class Socket extends SocketBase {
     if (this.#options.keepalive) conn.setKeepAlive?.(true);
   }
 
-  /**
-   * As `connect`, but resolves to 0 on success or to the errno number
-   * (`ECONNREFUSED` is 111 on Linux) instead of rejecting. A timeout gives
-   * `EAGAIN` and a non-blocking connect in progress `EINPROGRESS`, as in
-   * CPython. Bad arguments, a missing permission and an unknown host still
-   * throw.
-   *
-   * @example
-   * ```ts
-   * import { errno, socket } from "@seed/socket";
-   * await using sock = socket();
-   * const server = socket();
-   * server.bind(["127.0.0.1", 0]);
-   * const address = server.getsockname() as [string, number];
-   * server.close(); // nothing listens there now
-   * console.log(await sock.connect_ex(address) === errno.ECONNREFUSED);
-   * ```
-   */
-  connect_ex(address: Address, options?: CallOptions): Promise<number> {
-    return connectEx(() => this.connect(address, options));
-  }
-
   // ---- accepting ---------------------------------------------------------
 
   /**
@@ -546,17 +516,8 @@ export class Socket extends SocketBase {
    * }
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<[Socket, SocketAddress], void, void> {
-    for (;;) {
-      let next: [Socket, SocketAddress];
-      try {
-        next = await this.accept();
-      } catch (e) {
-        if (this.closed) return;
-        throw e;
-      }
-      yield next;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<[Socket, SocketAddress], void, void> {
+    return untilClosed(this, () => this.accept());
   }
 
   // ---- receiving (the reader does the work) -------------------------------
@@ -600,14 +561,11 @@ export class Socket extends SocketBase {
     flags: number | CallOptions | undefined,
     options: CallOptions | undefined,
   ): Promise<Uint8Array> {
-    [flags, options] = splitOptions(flags, options);
     checkBufsize(bufsize, "recv()");
-    checkFlags(flags, RECV_FLAGS, "recv()");
-    this.checkOpen();
-    const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
+    const call = this.begin(flags, options, RECV_FLAGS, "recv()");
     if (bufsize === 0) return EMPTY; // in any state, as Linux's recv(fd, buf, 0)
     this.#check("recv");
-    return await this.#reader.recv(bufsize, flags, deadline);
+    return await this.#reader.recv(bufsize, call.flags, call.deadline);
   }
 
   /**
@@ -652,21 +610,11 @@ export class Socket extends SocketBase {
     flags: number | CallOptions | undefined,
     options: CallOptions | undefined,
   ): Promise<number> {
-    [flags, options] = splitOptions(flags, options);
-    const view = writableView(buffer, "recv_into()");
-    checkBufsize(nbytes, "recv_into()", "nbytes");
-    if (nbytes > view.length) {
-      throw new RangeError(
-        `recv_into(): buffer too small for requested bytes (nbytes ${nbytes} > ${view.length})`,
-      );
-    }
-    checkFlags(flags, RECV_FLAGS, "recv_into()");
-    this.checkOpen();
-    const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
-    const target = view.subarray(0, nbytes || view.length);
+    const target = intoTarget(buffer, nbytes, "recv_into()");
+    const call = this.begin(flags, options, RECV_FLAGS, "recv_into()");
     if (target.length === 0) return 0; // in any state, as Linux
     this.#check("recv");
-    return await this.#reader.recvInto(target, flags, deadline);
+    return await this.#reader.recvInto(target, call.flags, call.deadline);
   }
 
   /**
@@ -766,11 +714,8 @@ export class Socket extends SocketBase {
     all: boolean,
   ): Promise<number | void> {
     const where = all ? "sendall()" : "send()";
-    [flags, options] = splitOptions(flags, options);
     const bytes = toBytes(data, where);
-    checkFlags(flags, MSG_DONTWAIT, where);
-    this.checkOpen();
-    const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
+    const { deadline } = this.begin(flags, options, MSG_DONTWAIT, where);
     this.#check("send", where);
     return all
       ? await this.#writer.sendall(bytes, deadline)
@@ -794,7 +739,11 @@ export class Socket extends SocketBase {
    * console.log(await sock.recv(4096));
    * ```
    */
-  async shutdown(how: number): Promise<void> {
+  shutdown(how: number): Promise<void> {
+    return quiet(this.#shutdown(how));
+  }
+
+  async #shutdown(how: number): Promise<void> {
     this.checkOpen();
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) {
       throw new OSError(errno.EINVAL, null, {
@@ -1118,29 +1067,9 @@ export class Socket extends SocketBase {
 
   /** Maps a Deno error; after close every failure is `EBADF`. */
   #fail(e: unknown): OSError {
-    if (this.closed) return badf(e);
-    return toOSError(e, { address: this.#target ? formatTarget(this.#target) : undefined });
-  }
-
-  /**
-   * A readable description, as Python's repr.
-   *
-   * @example
-   * ```ts
-   * import { socket } from "@seed/socket";
-   * using sock = socket();
-   * console.log(String(sock));
-   * ```
-   */
-  override toString(): string {
-    return `<socket fd=${this.fileno()}, family=${this.family}, type=${this.type}, proto=${this.proto}>`;
+    return failure(this, e, this.#target);
   }
 }
-
-// A call the caller never awaits must not end the process when it fails.
-// accept, connect, recv, recv_into, send and sendall see to it themselves
-// (quiet), their fast paths only when they fail.
-quietRejections(Socket.prototype, ["connect_ex", "shutdown"]);
 
 function closeQuietly(resource: { close(): void }): void {
   try {

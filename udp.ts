@@ -63,26 +63,27 @@ import {
 import {
   badf,
   type CallOptions,
-  checkFamily,
-  connectEx,
   type Deadline,
+  failure,
   quiet,
   quietRejections,
   SocketBase,
+  untilClosed,
 } from "./_base.ts";
 import {
   checkBufsize,
-  checkFlags,
+  checkKind,
   checkOption,
-  checkProto,
   type Data,
+  intoTarget,
   optionValue,
   splitOptions,
   toBytes,
   unstableNet,
-  writableView,
 } from "./_options.ts";
 import { canonicalHost, getaddrinfo, inet_ntop } from "./inet.ts";
+import { type Call, type DatagramState, refuseDatagram } from "./_lifecycle.ts";
+import { openDatagram } from "./_transport.ts";
 
 /** The largest UDP payload over IPv4 (65,535 − 20 − 8). */
 const MAX_IPV4_PAYLOAD = 65507;
@@ -123,6 +124,7 @@ function ignoreResult(): void {}
  * ```
  */
 export class DatagramSocket extends SocketBase {
+  #state: DatagramState = "fresh";
   #conn: Deno.DatagramConn | null = null;
   #whenBound: PromiseWithResolvers<void> | null = null;
   #peer: { hostname: string; port: number; canonical: string } | null = null;
@@ -151,19 +153,7 @@ export class DatagramSocket extends SocketBase {
    * @param proto 0 or `IPPROTO_UDP`.
    */
   constructor(family: number = AF_INET, type: number = SOCK_DGRAM, proto = 0) {
-    checkFamily(family);
-    if (type !== SOCK_DGRAM) {
-      throw new OSError(errno.EINVAL, null, {
-        detail: `DatagramSocket is for SOCK_DGRAM; got type ${type}`,
-      });
-    }
-    if (family !== AF_INET && family !== AF_INET6) {
-      throw new OSError(errno.EAFNOSUPPORT, null, {
-        detail:
-          "datagram sockets are AF_INET or AF_INET6 (Unix datagram sockets are not supported)",
-      });
-    }
-    checkProto(family, type, proto);
+    checkKind(family, type, proto, SOCK_DGRAM, "DatagramSocket", [AF_INET, AF_INET6]);
     if (!unstableNet()) {
       throw new OSError(errno.EPROTONOSUPPORT, null, {
         detail: "datagram sockets need Deno's --unstable-net flag " +
@@ -193,14 +183,13 @@ export class DatagramSocket extends SocketBase {
   bind(address: Address): void {
     this.checkOpen();
     const target = this.target(address, "bind()", "bind") as UdpTarget;
-    if (this.#conn) throw new OSError(errno.EINVAL, null, { detail: "socket is already bound" });
+    this.#check("bind");
     this.#open(target.hostname, target.port);
   }
 
   #open(hostname: string, port: number): void {
     try {
-      this.#conn = Deno.listenDatagram({
-        transport: "udp",
+      this.#conn = openDatagram({
         hostname,
         port,
         // Deno's reuseAddress sets SO_REUSEADDR and SO_REUSEPORT together.
@@ -211,6 +200,7 @@ export class DatagramSocket extends SocketBase {
     } catch (e) {
       throw toOSError(e, { address: formatTarget({ transport: "tcp", hostname, port }) });
     }
+    this.#state = "bound";
     this.#whenBound?.resolve();
     this.#whenBound = null;
     for (const join of this.#pendingJoins.splice(0)) join();
@@ -255,8 +245,8 @@ export class DatagramSocket extends SocketBase {
    */
   getpeername(): SocketAddress {
     this.checkOpen();
-    const peer = this.#peer;
-    if (!peer) throw new OSError(errno.ENOTCONN, null);
+    this.#check("getpeername");
+    const peer = this.#peer!;
     return this.family === AF_INET6
       ? [peer.canonical, peer.port, 0, 0]
       : [peer.canonical, peer.port];
@@ -294,21 +284,7 @@ export class DatagramSocket extends SocketBase {
     this.checkOpen();
     this.#autobind(target.hostname);
     this.#peer = { hostname: target.hostname, port: target.port, canonical };
-  }
-
-  /**
-   * As `connect`, but resolves to 0 or the errno number instead of
-   * rejecting with an `OSError`.
-   *
-   * @example
-   * ```ts
-   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
-   * using sock = socket(AF_INET, SOCK_DGRAM);
-   * console.log(await sock.connect_ex(["127.0.0.1", 9])); // 0
-   * ```
-   */
-  connect_ex(address: Address, options?: CallOptions): Promise<number> {
-    return connectEx(() => this.connect(address, options));
+    this.#state = "connected";
   }
 
   // ---- sending -----------------------------------------------------------
@@ -393,10 +369,9 @@ export class DatagramSocket extends SocketBase {
       options = addressOrOptions as CallOptions | undefined;
     }
     const bytes = toBytes(data, "sendto()");
-    checkFlags(flags, MSG_DONTWAIT, "sendto()");
-    this.checkOpen();
+    const { deadline } = this.begin(flags, options, MSG_DONTWAIT, "sendto()");
     const target = this.target(address, "sendto()", "connect") as UdpTarget;
-    return await this.#sendTo(bytes, target, this.deadline(options, flags !== 0), "sendto()");
+    return await this.#sendTo(bytes, target, deadline, "sendto()");
   }
 
   /**
@@ -412,14 +387,12 @@ export class DatagramSocket extends SocketBase {
    * ```
    */
   async send(data: Data, flags?: number | CallOptions, options?: CallOptions): Promise<number> {
-    [flags, options] = splitOptions(flags, options);
     const bytes = toBytes(data, "send()");
-    checkFlags(flags, MSG_DONTWAIT, "send()");
-    this.checkOpen();
-    const peer = this.#peer;
-    if (!peer) throw new OSError(errno.EDESTADDRREQ, null);
+    const { deadline } = this.begin(flags, options, MSG_DONTWAIT, "send()");
+    this.#check("send");
+    const peer = this.#peer!;
     const target: UdpTarget = { transport: "tcp", hostname: peer.hostname, port: peer.port };
-    return await this.#sendTo(bytes, target, this.deadline(options, flags !== 0), "send()");
+    return await this.#sendTo(bytes, target, deadline, "send()");
   }
 
   /**
@@ -551,12 +524,10 @@ export class DatagramSocket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<[Uint8Array, SocketAddress]> {
-    [flags, options] = splitOptions(flags, options);
     checkBufsize(bufsize, "recvfrom()");
-    checkFlags(flags, RECV_FLAGS, "recvfrom()");
-    this.checkOpen();
-    const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
-    const [data, from] = await this.#receive(deadline, (flags & MSG_PEEK) !== 0, bufsize);
+    const call = this.begin(flags, options, RECV_FLAGS, "recvfrom()");
+    const peek = (call.flags & MSG_PEEK) !== 0;
+    const [data, from] = await this.#receive(call.deadline, peek, bufsize);
     return [
       data.length > bufsize ? data.slice(0, bufsize) : data,
       fromDenoAddr(this.family, from),
@@ -608,24 +579,10 @@ export class DatagramSocket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<[number, SocketAddress]> {
-    [flags, options] = splitOptions(flags, options);
-    const view = writableView(buffer, "recvfrom_into()");
-    checkBufsize(nbytes, "recvfrom_into()", "nbytes");
-    if (nbytes > view.length) {
-      throw new RangeError(
-        `recvfrom_into(): nbytes is greater than the length of the buffer (${nbytes} > ${view.length})`,
-      );
-    }
-    checkFlags(flags, RECV_FLAGS, "recvfrom_into()");
-    this.checkOpen();
-    const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
-    const target = view.subarray(0, nbytes || view.length);
-    const [data, from] = await this.#receive(
-      deadline,
-      (flags & MSG_PEEK) !== 0,
-      target.length,
-      target,
-    );
+    const target = intoTarget(buffer, nbytes, "recvfrom_into()");
+    const call = this.begin(flags, options, RECV_FLAGS, "recvfrom_into()");
+    const peek = (call.flags & MSG_PEEK) !== 0;
+    const [data, from] = await this.#receive(call.deadline, peek, target.length, target);
     const n = Math.min(data.length, target.length);
     if (data.buffer !== target.buffer || data.byteOffset !== target.byteOffset) {
       target.set(data.subarray(0, n));
@@ -669,17 +626,8 @@ export class DatagramSocket extends SocketBase {
    * }
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<[Uint8Array, SocketAddress], void, void> {
-    for (;;) {
-      let next: [Uint8Array, SocketAddress];
-      try {
-        next = await this.recvfrom(FULL_DATAGRAM);
-      } catch (e) {
-        if (this.closed) return;
-        throw e;
-      }
-      yield next;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<[Uint8Array, SocketAddress], void, void> {
+    return untilClosed(this, () => this.recvfrom(FULL_DATAGRAM));
   }
 
   /** One datagram: a queued one first, else one receive from Deno. */
@@ -1024,25 +972,17 @@ export class DatagramSocket extends SocketBase {
     this.#pendingJoins = [];
     this.#whenBound?.resolve();
     this.#whenBound = null;
+    this.#state = "closed";
+  }
+
+  /** Throws what `call` gets in the current state (EBADF, ENOTCONN, EDESTADDRREQ, EINVAL). */
+  #check(call: Call): void {
+    const refusal = refuseDatagram(this.#state, call);
+    if (refusal !== null) throw refusal;
   }
 
   #fail(e: unknown, target?: UdpTarget): OSError {
-    if (this.closed) return badf(e);
-    return toOSError(e, { address: target ? formatTarget(target) : undefined });
-  }
-
-  /**
-   * A readable description, as Python's repr.
-   *
-   * @example
-   * ```ts
-   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
-   * using sock = socket(AF_INET, SOCK_DGRAM);
-   * console.log(String(sock));
-   * ```
-   */
-  override toString(): string {
-    return `<socket fd=${this.fileno()}, family=${this.family}, type=${this.type}, proto=${this.proto}>`;
+    return failure(this, e, target);
   }
 }
 
@@ -1050,7 +990,6 @@ export class DatagramSocket extends SocketBase {
 // when they fail.
 quietRejections(DatagramSocket.prototype, [
   "connect",
-  "connect_ex",
   "send",
   "sendall",
   "recv",
