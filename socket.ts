@@ -67,6 +67,7 @@ import {
   connectEx,
   type Deadline,
   quiet,
+  quietIterator,
   quietRejections,
   SocketBase,
   type TimedWait,
@@ -91,6 +92,7 @@ import {
   type SocketTextFile,
 } from "./makefile.ts";
 import { socketReadable, socketWritable } from "./_streams.ts";
+import { plainTransport } from "./_transport.ts";
 
 export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
 export type { CallOptions } from "./_base.ts";
@@ -160,6 +162,8 @@ export class Socket extends SocketBase {
   #listening = false;
   #conn: Deno.Conn | null = null;
   #connecting: Promise<void> | null = null;
+  /** Ends the connect Deno has in flight: close() aborts it, as closing the fd does on Linux. */
+  #connectAbort: AbortController | null = null;
   #pendingError: OSError | null = null;
   /** A non-blocking connect said EINPROGRESS; the next connect reports how it ended. */
   #connectReported = true;
@@ -438,17 +442,21 @@ export class Socket extends SocketBase {
   #startConnect(target: Target): void {
     this.#target = target;
     this.#pendingError = null;
-    const op = target.transport === "unix"
-      ? Deno.connect({ transport: "unix", path: target.path })
-      : target.port === 0
+    let op: Promise<Deno.Conn>;
+    if (target.transport === "tcp" && target.port === 0) {
       // The kernel refuses port 0; Deno rejects it as out of range instead.
-      ? Promise.reject(fromErrno(errno.ECONNREFUSED, { detail: formatTarget(target) }))
-      : Deno.connect(target);
+      op = Promise.reject(fromErrno(errno.ECONNREFUSED, { detail: formatTarget(target) }));
+    } else {
+      const abort = this.#connectAbort = new AbortController();
+      op = plainTransport.connect(target, abort.signal) as Promise<Deno.Conn>;
+    }
     this.#connecting = op.then((conn) => {
+      this.#connectAbort = null;
       this.#connecting = null;
       if (this.closed) conn.close();
       else this.#attach(conn);
     }, (e) => {
+      this.#connectAbort = null;
       this.#connecting = null;
       this.#pendingError = toOSError(e, { address: formatTarget(target) });
     });
@@ -542,13 +550,24 @@ export class Socket extends SocketBase {
     }
   }
 
-  /** The accept Deno keeps in flight; its connection waits in #ready. */
+  /**
+   * The accept Deno keeps in flight; its connection waits in #ready. Every
+   * path that accepts (accept, iteration, select, socketserver) goes through
+   * here, so a client that reset while queued is skipped in this one place.
+   */
   #startAccept(listener: Deno.Listener): Promise<void> {
-    return this.#accepting ??= listener.accept().then((conn) => {
+    return this.#accepting ??= this.#acceptNext(listener);
+  }
+
+  #acceptNext(listener: Deno.Listener): Promise<void> {
+    return listener.accept().then((conn) => {
       this.#accepting = null;
       if (this.closed) conn.close();
       else this.#ready.push(conn);
     }, (e) => {
+      // Deno fails the whole accept when the queued client has gone (it
+      // reads the peer's address, ENOTCONN); the listener itself is fine.
+      if (!this.closed && droppedWhileQueued(e)) return this.#acceptNext(listener);
       this.#accepting = null;
       this.#acceptError = e;
     });
@@ -576,7 +595,11 @@ export class Socket extends SocketBase {
    * }
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<[Socket, SocketAddress], void, void> {
+  [Symbol.asyncIterator](): AsyncGenerator<[Socket, SocketAddress], void, void> {
+    return quietIterator(this.#connections());
+  }
+
+  async *#connections(): AsyncGenerator<[Socket, SocketAddress], void, void> {
     for (;;) {
       let next: [Socket, SocketAddress];
       try {
@@ -1070,12 +1093,12 @@ export class Socket extends SocketBase {
    * const [data, address] = await sock.recvfrom(1024); // address is null
    * ```
    */
-  async recvfrom(
+  recvfrom(
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<[Uint8Array, null]> {
-    return [await this.recv(bufsize, flags, options), null];
+    return quiet(this.recv(bufsize, flags, options).then(withNoAddress));
   }
 
   // ---- sending -----------------------------------------------------------
@@ -1646,6 +1669,11 @@ export class Socket extends SocketBase {
 
   /** @ignore */
   protected release(): void {
+    // A connect in flight (one that timed out goes on) ends with the socket,
+    // as closing the fd ends it on Linux; otherwise Deno retries its SYNs for
+    // minutes and keeps the process alive.
+    this.#connectAbort?.abort();
+    this.#connectAbort = null;
     if (this.#ready.length > 0) { for (const conn of this.#ready.splice(0)) closeQuietly(conn); }
     const conn = this.#conn;
     // Bytes a send() counted as taken may still be on their way: close after
@@ -1686,6 +1714,21 @@ export class Socket extends SocketBase {
 // accept, connect, recv, recv_into, send and sendall see to it themselves
 // (quiet), their fast paths only when they fail.
 quietRejections(Socket.prototype, ["connect_ex", "shutdown"]);
+
+/**
+ * An accept that failed because of the queued connection, not the
+ * listener: the client reset or vanished before it was taken. Linux's
+ * accept(2) asks callers to retry these; CPython's accept returns the
+ * connection (its recv then fails), Deno cannot hand it over at all.
+ */
+function droppedWhileQueued(e: unknown): boolean {
+  return e instanceof Deno.errors.NotConnected || e instanceof Deno.errors.ConnectionAborted ||
+    e instanceof Deno.errors.ConnectionReset;
+}
+
+function withNoAddress(data: Uint8Array): [Uint8Array, null] {
+  return [data, null];
+}
 
 function tcpOf(conn: Deno.Conn): Deno.TcpConn | null {
   return "setNoDelay" in conn ? conn as Deno.TcpConn : null;
