@@ -150,6 +150,12 @@ export abstract class SocketBase {
   // deadline and re-armed when it fires (see #expire): a timer per call
   // costs more CPU than a loopback round trip.
   #waits: TimedWait[] = [];
+  /**
+   * The calls waiting in waitFor, rejected with EBADF by close(): the
+   * operation they wait on may outlive the close (a read stays in flight
+   * while close waits for a write to drain), the caller must not.
+   */
+  #closeWaiters: Set<() => void> | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   // Files made by makefile() that are still open, and whether close() was
@@ -283,6 +289,9 @@ export abstract class SocketBase {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.release();
+    const waiters = this.#closeWaiters;
+    this.#closeWaiters = null;
+    if (waiters !== null) { for (const reject of waiters) reject(); }
   }
 
   /**
@@ -416,12 +425,19 @@ export abstract class SocketBase {
         done();
         reject(signal!.reason);
       };
+      const onClose = () => {
+        done();
+        reject(badf());
+      };
       const done = () => {
         if (timer !== undefined) clearTimeout(timer);
         if (wait !== undefined) this.#unwatch(wait);
         signal?.removeEventListener("abort", onAbort);
+        this.#closeWaiters?.delete(onClose);
       };
       if (signal?.aborted) return reject(signal.reason);
+      if (this.#fileno === -1) return reject(badf());
+      (this.#closeWaiters ??= new Set()).add(onClose);
       op.then((value) => {
         done();
         resolve(value);

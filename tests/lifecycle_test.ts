@@ -10,17 +10,22 @@
 import {
   BlockingIOError,
   DefaultSelector,
+  errno,
   EVENT_READ,
+  OSError,
   select,
   type Socket,
   socket,
   StreamRequestHandler,
   TCPServer,
+  TimeoutError,
 } from "@seed/socket";
 import {
   assert,
   assertEquals,
   assertLessOrEqual,
+  assertRejects,
+  connectedPair,
   listening,
   python,
   readUntilNewline,
@@ -251,4 +256,39 @@ Deno.test("a TCPServer serves the good clients after 100 that reset while queued
   assertEquals(await goodClients(address), EXPECTED);
   await server.shutdown();
   await serving;
+});
+
+// ---- 7. a BYOB read settles when the socket closes --------------------------
+
+/** One turn of the event loop: the stream's start and pull run in microtasks. */
+function pullStarted(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+Deno.test("a pending BYOB read of sock.readable settles at once when the socket closes", async () => {
+  const pair = await connectedPair();
+  const reader = pair.server.readable.getReader({ mode: "byob" });
+  const read = reader.read(new Uint8Array(16));
+  await pullStarted();
+  pair.server.close();
+  const e = await within(assertRejects(read, OSError), 1000, "BYOB read after close()");
+  assertEquals(e.errno, errno.EBADF);
+  pair.client.close();
+});
+
+Deno.test("a BYOB read settles at once on close() while a timed-out sendall still drains", async () => {
+  const pair = await connectedPair();
+  // The peer reads nothing: the write Deno has in flight cannot finish, and
+  // close() keeps the connection open for it, so the read is not interrupted.
+  pair.server.settimeout(0.2);
+  await assertRejects(pair.server.sendall(new Uint8Array(64 << 20)), TimeoutError);
+  pair.server.settimeout(null);
+  const reader = pair.server.readable.getReader({ mode: "byob" });
+  const read = reader.read(new Uint8Array(16));
+  await pullStarted();
+  pair.server.close();
+  const e = await within(assertRejects(read, OSError), 1000, "BYOB read after close()");
+  assertEquals(e.errno, errno.EBADF);
+  // The peer going away ends the write, and with it the connection.
+  pair.client.close();
 });
