@@ -57,6 +57,7 @@ import {
   describe,
   formatTarget,
   fromDenoAddr,
+  isIPv4,
   type SocketAddress,
   type Target,
 } from "./_address.ts";
@@ -158,7 +159,7 @@ const RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
  * ```
  */
 export class Socket extends SocketBase {
-  #listener: Deno.Listener | null = null;
+  #listener: Listener | null = null;
   #listening = false;
   #conn: Deno.Conn | null = null;
   #connecting: Promise<void> | null = null;
@@ -239,18 +240,24 @@ export class Socket extends SocketBase {
     this.#target = target;
   }
 
-  #listen(target: Target): Deno.Listener {
+  #listen(target: Target): Listener {
+    const options = { reusePort: this.#options.reuseport !== 0 };
+    // plainTransport's listeners are Deno.Listeners.
+    const open = () => plainTransport.listen(target, options) as Deno.Listener;
     try {
-      if (target.transport === "unix") {
-        return Deno.listen({ transport: "unix", path: target.path });
-      }
-      const options: Deno.TcpListenOptions = {
-        hostname: target.hostname,
-        port: target.port,
-      };
-      if (this.#options.reuseport) options.reusePort = true;
-      return Deno.listen(options);
+      return open();
     } catch (e) {
+      const held = target.transport === "tcp" ? heldPorts.get(target.port) : undefined;
+      if (held !== undefined && target.transport === "tcp" && e instanceof Deno.errors.AddrInUse) {
+        // A listener of ours closed this turn still holds the port (see
+        // holdPort): bind as soon as it lets go, as the kernel would have.
+        const { port } = target;
+        // A name (localhost) reports what the closed listener resolved it to.
+        const hostname = isIPv4(target.hostname) || target.hostname.includes(":")
+          ? target.hostname
+          : held.hostname;
+        return new PendingListener({ transport: "tcp", hostname, port }, held.released, open);
+      }
       throw toOSError(e, { address: formatTarget(target) });
     }
   }
@@ -448,7 +455,12 @@ export class Socket extends SocketBase {
       op = Promise.reject(fromErrno(errno.ECONNREFUSED, { detail: formatTarget(target) }));
     } else {
       const abort = this.#connectAbort = new AbortController();
-      op = plainTransport.connect(target, abort.signal) as Promise<Deno.Conn>;
+      // plainTransport's connections are Deno.Conns.
+      const connect = () => plainTransport.connect(target, abort.signal) as Promise<Deno.Conn>;
+      const held = target.transport === "tcp" ? heldPorts.get(target.port) : undefined;
+      // A listener closed this turn may still hold the port: connecting now
+      // would reach it and be reset (104) instead of refused (111).
+      op = held === undefined ? connect() : held.released.then(connect);
     }
     this.#connecting = op.then((conn) => {
       this.#connectAbort = null;
@@ -555,11 +567,11 @@ export class Socket extends SocketBase {
    * path that accepts (accept, iteration, select, socketserver) goes through
    * here, so a client that reset while queued is skipped in this one place.
    */
-  #startAccept(listener: Deno.Listener): Promise<void> {
+  #startAccept(listener: Listener): Promise<void> {
     return this.#accepting ??= this.#acceptNext(listener);
   }
 
-  #acceptNext(listener: Deno.Listener): Promise<void> {
+  #acceptNext(listener: Listener): Promise<void> {
     return listener.accept().then((conn) => {
       this.#accepting = null;
       if (this.closed) conn.close();
@@ -1680,7 +1692,15 @@ export class Socket extends SocketBase {
     // them, as the kernel still delivers its send buffer after close().
     if (conn && this.#writing) this.#writing.then(() => closeQuietly(conn));
     else if (conn) closeQuietly(conn);
-    if (this.#listener) closeQuietly(this.#listener);
+    const listener = this.#listener;
+    if (listener !== null) {
+      closeQuietly(listener);
+      // Deno frees the listener's fd only when its accept op ends, one turn
+      // after close(): until then the port still takes connections.
+      if (this.#accepting !== null && listener.addr.transport === "tcp") {
+        holdPort(listener.addr as Deno.NetAddr, this.#accepting);
+      }
+    }
     this.#conn = null;
     this.#listener = null;
     this.#listening = false;
@@ -1714,6 +1734,60 @@ export class Socket extends SocketBase {
 // accept, connect, recv, recv_into, send and sendall see to it themselves
 // (quiet), their fast paths only when they fail.
 quietRejections(Socket.prototype, ["connect_ex", "shutdown"]);
+
+/** What the socket uses of a listener (a `Deno.Listener`, or a {@linkcode PendingListener}). */
+type Listener = Pick<Deno.Listener, "accept" | "close" | "addr">;
+
+/**
+ * Ports that closed listeners of this process still hold: Deno keeps a
+ * listener's fd open while its accept op is in flight, and that op ends on
+ * the next turn of the event loop, after `close()` has returned. Until then
+ * a connect to the port is accepted and reset, and a bind to it fails, where
+ * on Linux the port is free once `close()` returns; so this module's own
+ * connect and bind to such a port wait for the release.
+ */
+const heldPorts = new Map<number, { released: Promise<void>; hostname: string }>();
+
+function holdPort({ hostname, port }: Deno.NetAddr, until: Promise<unknown>): void {
+  const earlier = heldPorts.get(port)?.released;
+  const released: Promise<void> = (earlier ? Promise.all([earlier, until]) : until).then(
+    ignoreValue,
+    ignoreValue,
+  );
+  heldPorts.set(port, { released, hostname });
+  released.then(() => {
+    if (heldPorts.get(port)?.released === released) heldPorts.delete(port);
+  });
+}
+
+/**
+ * A TCP listener bound while a closed one still held its port: it opens the
+ * real listener once the port is released (within a turn of the event
+ * loop); its address is known from the start. If something else took the
+ * port meanwhile, the first accept rejects with `EADDRINUSE`.
+ */
+class PendingListener implements Listener {
+  #real: Deno.Listener | null = null;
+  #closed = false;
+  #opening: Promise<Deno.Listener>;
+
+  constructor(readonly addr: Deno.NetAddr, released: Promise<void>, open: () => Deno.Listener) {
+    this.#opening = released.then(() => {
+      if (this.#closed) throw new Deno.errors.BadResource("Listener has been closed");
+      return this.#real = open();
+    });
+    this.#opening.catch(ignoreValue);
+  }
+
+  accept(): Promise<Deno.Conn> {
+    return this.#opening.then((listener) => listener.accept());
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#real?.close();
+  }
+}
 
 /**
  * An accept that failed because of the queued connection, not the

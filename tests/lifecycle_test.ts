@@ -14,8 +14,10 @@ import {
   EVENT_READ,
   OSError,
   select,
+  SO_REUSEADDR,
   type Socket,
   socket,
+  SOL_SOCKET,
   StreamRequestHandler,
   TCPServer,
   TimeoutError,
@@ -291,4 +293,93 @@ Deno.test("a BYOB read settles at once on close() while a timed-out sendall stil
   assertEquals(e.errno, errno.EBADF);
   // The peer going away ends the write, and with it the connection.
   pair.client.close();
+});
+
+// ---- 3. a closed listener frees its port at once ----------------------------
+
+/** A listener closed in one of the ways real servers close one, with an accept in flight. */
+interface Closing {
+  address: [string, number];
+  /** Closes it; the checks run right after, in the same turn. */
+  close(): void | Promise<void>;
+  /** Whatever was waiting ended (and how) once the port is checked. */
+  settled: Promise<unknown>;
+}
+
+const CLOSINGS: Record<string, () => Closing | Promise<Closing>> = {
+  "accept()": () => {
+    const { server, address } = listening();
+    const accepting = server.accept();
+    return {
+      address,
+      close: () => server.close(),
+      settled: assertRejects(accepting, OSError),
+    };
+  },
+  "for await": () => {
+    const { server, address } = listening();
+    const loop = (async () => {
+      for await (const [conn] of server) conn.close();
+    })();
+    return { address, close: () => server.close(), settled: loop };
+  },
+  "select()": () => {
+    const { server, address } = listening();
+    const selecting = select([server], [], [], 5).catch((e) => e);
+    return { address, close: () => server.close(), settled: selecting };
+  },
+  "TCPServer shutdown() then server_close()": async () => {
+    const server = new TCPServer(["127.0.0.1", 0], Echo);
+    const serving = server.serve_forever(0.05);
+    // One request served: the loop's select has an accept in flight again.
+    const address = server.server_address as [string, number];
+    await using client = socket();
+    await client.connect(address);
+    await client.sendall("x");
+    assertEquals(text(await client.recv(8)), "x");
+    return {
+      address,
+      close: async () => {
+        await server.shutdown();
+        server.server_close();
+      },
+      settled: serving,
+    };
+  },
+};
+
+for (const [how, make] of Object.entries(CLOSINGS)) {
+  Deno.test(`a listener closed with ${how} pending refuses an immediate connect (111, as CPython)`, async () => {
+    const closing = await make();
+    await closing.close();
+    using probe = socket();
+    assertEquals(await probe.connect_ex(closing.address), errno.ECONNREFUSED);
+    await closing.settled;
+  });
+
+  Deno.test(`a listener closed with ${how} pending can be bound again at once (SO_REUSEADDR)`, async () => {
+    const closing = await make();
+    await closing.close();
+    const again = socket();
+    using _ = again;
+    again.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+    again.bind(closing.address);
+    again.listen();
+    assertEquals(again.getsockname(), closing.address);
+    // The new listener works: a client connects and is accepted.
+    using client = socket();
+    await client.connect(closing.address);
+    const [conn] = await within(again.accept(), 10_000, "accept on the rebound port");
+    conn.close();
+    await closing.settled;
+  });
+}
+
+Deno.test("CPython: a closed listener refuses an immediate connect (111) and rebinds at once", async () => {
+  const out = await python(`import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); address = s.getsockname(); s.close()
+p = socket.socket(); print(p.connect_ex(address)); p.close()
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); address = s.getsockname(); s.close()
+r = socket.socket(); r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); r.bind(address); print("rebound")`);
+  assertEquals(out, "111\nrebound\n");
 });
