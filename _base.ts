@@ -3,7 +3,8 @@
  * the open/closed state, and the blocking state machine (blocking, timeout,
  * non-blocking, abort signals) that every waiting call goes through.
  *
- * Deno cannot cancel a read, an accept or a connect it has started: a call
+ * Deno cannot cancel a read or an accept it has started, and a connect goes
+ * on as CPython's does until the socket closes: a call
  * that times out or is aborted leaves the operation in flight, and the socket
  * keeps it so that the next call receives its result. {@linkcode SocketBase.waitFor}
  * only stops *waiting*; it never drops a promise.
@@ -246,8 +247,8 @@ export abstract class SocketBase {
     this.#closeRequested = true;
     openFilenos.delete(this.#fileno);
     this.#fileno = -1;
-    this.timers.stop();
     this.release();
+    this.timers.stop();
   }
 
   /**
@@ -493,6 +494,23 @@ export function quiet<T>(promise: Promise<T>): Promise<T> {
 }
 
 /**
+ * Makes every promise `generator`'s `next`, `return` and `throw` give
+ * handled (see {@linkcode quiet}): a `next()` the caller never awaited that
+ * fails when another task closes the socket must not end the process.
+ * `for await` still sees each rejection.
+ * @ignore
+ */
+export function quietIterator<T>(
+  generator: AsyncGenerator<T, void, void>,
+): AsyncGenerator<T, void, void> {
+  const { next, return: finish, throw: raise } = generator;
+  generator.next = (...args) => quiet(next.apply(generator, args));
+  generator.return = (value) => quiet(finish.call(generator, value));
+  generator.throw = (error) => quiet(raise.call(generator, error));
+  return generator;
+}
+
+/**
  * Marks the promise each of `methods` returns as handled, so that a call
  * the caller abandoned (never awaited) that fails later, for example when
  * another task closes the socket, does not become an unhandled rejection
@@ -544,7 +562,14 @@ export async function connectEx(connect: () => Promise<void>): Promise<number> {
  * iteration of both socket kinds (accept, recvfrom).
  * @ignore
  */
-export async function* untilClosed<T>(
+export function untilClosed<T>(
+  sock: SocketBase,
+  next: () => Promise<T>,
+): AsyncGenerator<T, void, void> {
+  return quietIterator(items(sock, next));
+}
+
+async function* items<T>(
   sock: SocketBase,
   next: () => Promise<T>,
 ): AsyncGenerator<T, void, void> {

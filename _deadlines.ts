@@ -18,8 +18,7 @@
  * @module
  */
 
-import { TimeoutError } from "./errors.ts";
-import type { OSError } from "./errors.ts";
+import { errno, OSError, TimeoutError } from "./errors.ts";
 import { describe } from "./_address.ts";
 
 /** The longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days). */
@@ -96,6 +95,13 @@ export class Timers {
   #slots: Slot[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
+  /**
+   * The calls waiting in waitFor, rejected with EBADF by stop() (the socket
+   * closed): the operation they wait on may outlive the close (a read stays
+   * in flight while close waits for a write to drain), the caller must not.
+   */
+  #closeWaiters: Set<() => void> | null = null;
+  #stopped = false;
 
   /** Registers a fast path's reusable wait; arm it with {@linkcode Timers.arm}. */
   slot(slot: Slot): void {
@@ -135,10 +141,14 @@ export class Timers {
     if (waits.length === 0 && this.#timer !== undefined) Deno.unrefTimer(this.#timer);
   }
 
-  /** Stops the timer for good (the socket closed). */
+  /** Stops for good (the socket closed): the timer, and every call waiting gets EBADF. */
   stop(): void {
+    this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    const waiters = this.#closeWaiters;
+    this.#closeWaiters = null;
+    if (waiters !== null) { for (const reject of waiters) reject(); }
   }
 
   /**
@@ -158,12 +168,19 @@ export class Timers {
         done();
         reject(signal!.reason);
       };
+      const onClose = () => {
+        done();
+        reject(new OSError(errno.EBADF, null));
+      };
       const done = () => {
         if (timer !== undefined) clearTimeout(timer);
         if (wait !== undefined) this.unwatch(wait);
         signal?.removeEventListener("abort", onAbort);
+        this.#closeWaiters?.delete(onClose);
       };
       if (signal?.aborted) return reject(signal.reason);
+      if (this.#stopped) return reject(new OSError(errno.EBADF, null));
+      (this.#closeWaiters ??= new Set()).add(onClose);
       op.then((value) => {
         done();
         resolve(value);

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { formatTarget, type Target } from "./_address.ts";
+import { formatTarget, isIPv4, type Target } from "./_address.ts";
 import { errno, fromErrno } from "./errors.ts";
 
 /** One open connection as the reader and writer see it. */
@@ -56,7 +56,10 @@ export interface Transport {
   listen(target: Target, options?: ListenOptions): StreamListener;
 }
 
-/** Plain TCP and Unix stream connections, straight over Deno. */
+/**
+ * Plain TCP and Unix stream connections, straight over Deno, with what it
+ * takes to make Deno's ports behave as the kernel's (see {@linkcode heldPorts}).
+ */
 export const plainTransport: Transport = {
   connect(target: Target, signal?: AbortSignal): Promise<StreamConn> {
     if (target.transport === "unix") {
@@ -66,8 +69,12 @@ export const plainTransport: Transport = {
       // The kernel refuses port 0; Deno rejects it as out of range instead.
       return Promise.reject(fromErrno(errno.ECONNREFUSED, { detail: formatTarget(target) }));
     }
-    if (signal === undefined) return Deno.connect({ hostname: target.hostname, port: target.port });
-    return Deno.connect({ hostname: target.hostname, port: target.port, signal });
+    const { hostname, port } = target;
+    const connect = () => Deno.connect({ hostname, port, signal });
+    const held = heldPorts.get(port);
+    // A listener closed this turn may still hold the port: connecting now
+    // would reach it and be reset (104) instead of refused (111).
+    return held === undefined ? connect() : held.released.then(connect);
   },
   listen(target: Target, options?: ListenOptions): StreamListener {
     if (target.transport === "unix") {
@@ -75,9 +82,118 @@ export const plainTransport: Transport = {
     }
     const tcp: Deno.TcpListenOptions = { hostname: target.hostname, port: target.port };
     if (options?.reusePort) tcp.reusePort = true;
-    return Deno.listen(tcp);
+    const open = () => new TcpListener(Deno.listen(tcp));
+    try {
+      return open();
+    } catch (e) {
+      const held = heldPorts.get(target.port);
+      if (held === undefined || !(e instanceof Deno.errors.AddrInUse)) throw e;
+      // A listener of ours closed this turn still holds the port (see
+      // heldPorts): bind as soon as it lets go, as the kernel would have.
+      // A name (localhost) reports what the closed listener resolved it to.
+      const hostname = isIPv4(target.hostname) || target.hostname.includes(":")
+        ? target.hostname
+        : held.hostname;
+      return new PendingListener({ transport: "tcp", hostname, port: target.port }, held, open);
+    }
   },
 };
+
+/**
+ * An accept that failed because of the queued connection, not the
+ * listener: the client reset or vanished before it was taken. Linux's
+ * accept(2) asks callers to retry these; CPython's accept returns the
+ * connection (its recv then fails), Deno cannot hand it over at all.
+ */
+export function droppedWhileQueued(e: unknown): boolean {
+  return e instanceof Deno.errors.NotConnected || e instanceof Deno.errors.ConnectionAborted ||
+    e instanceof Deno.errors.ConnectionReset;
+}
+
+/**
+ * Ports that closed listeners of this process still hold: Deno keeps a
+ * listener's fd open while its accept op is in flight, and that op ends on
+ * the next turn of the event loop, after `close()` has returned. Until then
+ * a connect to the port is accepted and reset, and a bind to it fails, where
+ * on Linux the port is free once `close()` returns; so this transport's own
+ * connect and listen to such a port wait for the release.
+ */
+const heldPorts = new Map<number, { released: Promise<void>; hostname: string }>();
+
+function ignore(): void {}
+
+function holdPort({ hostname, port }: Deno.NetAddr, until: Promise<unknown>): void {
+  const earlier = heldPorts.get(port)?.released;
+  const released: Promise<void> = (earlier ? Promise.all([earlier, until]) : until).then(
+    ignore,
+    ignore,
+  );
+  heldPorts.set(port, { released, hostname });
+  released.then(() => {
+    if (heldPorts.get(port)?.released === released) heldPorts.delete(port);
+  });
+}
+
+/**
+ * A TCP listener that, closed with an accept in flight, holds its port
+ * until that accept ends. It keeps the last accept's promise (no handler on
+ * it: an accept costs what Deno's does); holding on one already settled
+ * ends within a microtask.
+ */
+class TcpListener implements StreamListener {
+  #inner: Deno.Listener;
+  #last: Promise<unknown> | null = null;
+
+  constructor(inner: Deno.Listener) {
+    this.#inner = inner;
+  }
+
+  get addr(): Deno.Addr {
+    return this.#inner.addr;
+  }
+
+  accept(): Promise<StreamConn> {
+    const op = this.#inner.accept();
+    this.#last = op;
+    return op;
+  }
+
+  close(): void {
+    this.#inner.close();
+    if (this.#last !== null) holdPort(this.#inner.addr as Deno.NetAddr, this.#last);
+  }
+}
+
+/**
+ * A TCP listener bound while a closed one still held its port: it opens the
+ * real listener once the port is released (within a turn of the event
+ * loop); its address is known from the start. If something else took the
+ * port meanwhile, the first accept rejects with `EADDRINUSE`.
+ */
+class PendingListener implements StreamListener {
+  #real: StreamListener | null = null;
+  #closed = false;
+  #opening: Promise<StreamListener>;
+  readonly addr: Deno.NetAddr;
+
+  constructor(addr: Deno.NetAddr, held: { released: Promise<void> }, open: () => StreamListener) {
+    this.addr = addr;
+    this.#opening = held.released.then(() => {
+      if (this.#closed) throw new Deno.errors.BadResource("Listener has been closed");
+      return this.#real = open();
+    });
+    this.#opening.catch(ignore);
+  }
+
+  accept(): Promise<StreamConn> {
+    return this.#opening.then((listener) => listener.accept());
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#real?.close();
+  }
+}
 
 /** How a datagram socket is opened (Deno binds it at once). */
 export interface DatagramOpenOptions {

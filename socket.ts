@@ -79,6 +79,7 @@ import { type Call, refuse, type StreamState } from "./_lifecycle.ts";
 import { Reader, socketReadable } from "./_reader.ts";
 import { socketWritable, Writer } from "./_writer.ts";
 import {
+  droppedWhileQueued,
   plainTransport,
   type StreamConn,
   type StreamListener,
@@ -116,6 +117,8 @@ interface Acceptor {
 interface Connector {
   /** The attempt Deno has in flight. */
   connecting: Promise<void> | null;
+  /** Ends that attempt: close() aborts it, as closing the fd does on Linux. */
+  abort: AbortController | null;
   /** How the last attempt failed (`SO_ERROR`), until reported. */
   error: OSError | null;
   /** False after a non-blocking connect said EINPROGRESS: the next connect reports how it ended. */
@@ -145,7 +148,7 @@ export class Socket extends SocketBase {
   /** The open connection (the reader and writer hold it too). */
   #conn: StreamConn | null = null;
   #acceptor: Acceptor | null = null;
-  #connector: Connector = { connecting: null, error: null, reported: true };
+  #connector: Connector = { connecting: null, abort: null, error: null, reported: true };
   #reader: Reader;
   #writer: Writer;
   #options: Record<StreamOption, number> = { nodelay: 0, keepalive: 0, reuseaddr: 0, reuseport: 0 };
@@ -403,11 +406,14 @@ export class Socket extends SocketBase {
     this.#target = target;
     this.#state = "connecting";
     connector.error = null;
-    connector.connecting = this.#transport.connect(target).then((conn) => {
+    const abort = connector.abort = new AbortController();
+    connector.connecting = this.#transport.connect(target, abort.signal).then((conn) => {
+      connector.abort = null;
       connector.connecting = null;
       if (this.closed) conn.close();
       else this.#attach(conn);
     }, (e) => {
+      connector.abort = null;
       connector.connecting = null;
       if (!this.closed) this.#state = "fresh";
       connector.error = toOSError(e, { address: formatTarget(target) });
@@ -481,13 +487,24 @@ export class Socket extends SocketBase {
     }
   }
 
-  /** The accept Deno keeps in flight; its connection waits in `ready`. */
+  /**
+   * The accept Deno keeps in flight; its connection waits in `ready`. Every
+   * path that accepts (accept, iteration, select, socketserver) goes through
+   * here, so a client that reset while queued is skipped in this one place.
+   */
   #startAccept(acceptor: Acceptor): Promise<void> {
-    return acceptor.accepting ??= acceptor.listener.accept().then((conn) => {
+    return acceptor.accepting ??= this.#acceptNext(acceptor);
+  }
+
+  #acceptNext(acceptor: Acceptor): Promise<void> {
+    return acceptor.listener.accept().then((conn) => {
       acceptor.accepting = null;
       if (this.closed) conn.close();
       else acceptor.ready.push(conn);
     }, (e) => {
+      // Deno fails the whole accept when the queued client has gone (it
+      // reads the peer's address, ENOTCONN); the listener itself is fine.
+      if (!this.closed && droppedWhileQueued(e)) return this.#acceptNext(acceptor);
       acceptor.accepting = null;
       acceptor.error = e;
     });
@@ -630,12 +647,12 @@ export class Socket extends SocketBase {
    * const [data, address] = await sock.recvfrom(1024); // address is null
    * ```
    */
-  async recvfrom(
+  recvfrom(
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<[Uint8Array, null]> {
-    return [await this.recv(bufsize, flags, options), null];
+    return quiet(this.recv(bufsize, flags, options).then(withNoAddress));
   }
 
   // ---- sending (the writer does the work) ---------------------------------
@@ -1053,6 +1070,11 @@ export class Socket extends SocketBase {
 
   /** @ignore */
   protected release(): void {
+    // A connect in flight (one that timed out goes on) ends with the socket,
+    // as closing the fd ends it on Linux; otherwise Deno retries its SYNs for
+    // minutes and keeps the process alive.
+    this.#connector.abort?.abort();
+    this.#connector.abort = null;
     const acceptor = this.#acceptor;
     if (acceptor !== null) {
       for (const conn of acceptor.ready.splice(0)) closeQuietly(conn);
@@ -1069,6 +1091,10 @@ export class Socket extends SocketBase {
   #fail(e: unknown): OSError {
     return failure(this, e, this.#target);
   }
+}
+
+function withNoAddress(data: Uint8Array): [Uint8Array, null] {
+  return [data, null];
 }
 
 function closeQuietly(resource: { close(): void }): void {
