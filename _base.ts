@@ -300,6 +300,10 @@ export abstract class SocketBase {
    * Connects to `address` (a stream socket) or sets the default peer (a
    * datagram socket); each kind documents its own rules.
    *
+   * Cancel safety: each kind says what an abort or a timeout leaves behind.
+   *
+   * @throws {OSError} As each kind documents.
+   *
    * @example
    * ```ts ignore
    * import { socket } from "@seed/socket";
@@ -315,6 +319,11 @@ export abstract class SocketBase {
    * `EAGAIN` and a non-blocking connect in progress `EINPROGRESS`, as in
    * CPython. Bad arguments, a missing permission and an unknown host still
    * throw.
+   *
+   * Cancel safety: as `connect`.
+   *
+   * @throws {gaierror} An unknown host (not turned into a number).
+   * @throws {PermissionError} A missing `--allow-net=` grant.
    *
    * @example
    * ```ts

@@ -297,6 +297,16 @@ export class Socket extends SocketBase {
    * that timed out goes on in the background: the next `connect` to the same
    * address waits for it.
    *
+   * Cancel safety: a timeout or an abort stops the wait, not the attempt: it
+   * goes on, the next `connect` to the same address waits for it, and
+   * `close()` ends it.
+   *
+   * @throws {ConnectionRefusedError} Nothing listens at `address`.
+   * @throws {TimeoutError} The socket's timeout passed first.
+   * @throws {BlockingIOError} Non-blocking: `EINPROGRESS`, then `EALREADY`.
+   * @throws {OSError} `EISCONN` when connected, `EBADF` when closed,
+   * `PermissionError` naming `--allow-net=`, `gaierror` for an unknown host.
+   *
    * @example
    * ```ts ignore
    * import { socket } from "@seed/socket";
@@ -436,6 +446,13 @@ export class Socket extends SocketBase {
    * `BlockingIOError`. A connection that arrives after the caller stopped
    * waiting is kept for the next `accept`.
    *
+   * Cancel safety: a connection that arrives after a timeout or an abort is
+   * kept for the next `accept`; none is lost.
+   *
+   * @throws {OSError} `EINVAL` when not listening, `EBADF` when closed.
+   * @throws {TimeoutError} The socket's timeout passed first.
+   * @throws {BlockingIOError} Non-blocking, with nothing queued.
+   *
    * @example
    * ```ts ignore
    * import { socket } from "@seed/socket";
@@ -547,6 +564,14 @@ export class Socket extends SocketBase {
    * a `TimeoutError`, a `BlockingIOError` or an abort are returned by the
    * next call, in order.
    *
+   * Cancel safety: an abort or a timeout loses no byte: the next call returns it.
+   *
+   * @throws {OSError} `ENOTCONN` when not connected, `EBADF` when closed,
+   * `ConnectionResetError` when the peer reset.
+   * @throws {TimeoutError} The socket's timeout passed first.
+   * @throws {BlockingIOError} Non-blocking, with nothing received.
+   * @throws {RangeError} A negative `bufsize` or an unknown flag.
+   *
    * @example
    * ```ts ignore
    * import { socket } from "@seed/socket";
@@ -590,6 +615,15 @@ export class Socket extends SocketBase {
    * `ArrayBuffer`; up to `nbytes`, default its whole length) and resolves
    * to the count. In blocking mode a call allocates no buffer, copy or
    * view, only its promise. Flags as {@linkcode Socket.recv}.
+   *
+   * Cancel safety: an abort or a timeout loses no byte: the next call returns
+   * it (bytes that land after the call gave up go to the socket's buffer, not
+   * to `buffer`).
+   *
+   * @throws {OSError} As {@linkcode Socket.recv}.
+   * @throws {TimeoutError} The socket's timeout passed first.
+   * @throws {BlockingIOError} Non-blocking, with nothing received.
+   * @throws {TypeError} `buffer` is not a byte view.
    *
    * @example
    * ```ts ignore
@@ -639,6 +673,10 @@ export class Socket extends SocketBase {
    * connected stream socket does not report: `[data, null]`, as CPython's
    * `(data, None)`. For code written for both kinds of socket.
    *
+   * Cancel safety: as {@linkcode Socket.recv}.
+   *
+   * @throws {OSError} As {@linkcode Socket.recv}.
+   *
    * @example
    * ```ts ignore
    * import { socket } from "@seed/socket";
@@ -665,6 +703,14 @@ export class Socket extends SocketBase {
    * background and counted as taken, as the kernel's send buffer would;
    * the next send waits for it (or fails with `TimeoutError` /
    * `BlockingIOError`, taking nothing).
+   *
+   * Cancel safety: a write Deno has started finishes in the background and
+   * counts as taken; nothing is sent twice.
+   *
+   * @throws {BrokenPipeError} Not connected, or after `shutdown(SHUT_WR)`.
+   * @throws {OSError} `EBADF` when closed, `ConnectionResetError` when the peer reset.
+   * @throws {TimeoutError} The previous send is still being written past the timeout.
+   * @throws {TypeError} `data` is not bytes or a string.
    *
    * @example
    * ```ts ignore
@@ -696,6 +742,14 @@ export class Socket extends SocketBase {
    * Sends all of `data` or rejects; resolves `undefined`. The whole buffer
    * goes to Deno in one write (Deno loops in the kernel). With a timeout the
    * limit bounds the whole call, not each write.
+   *
+   * Cancel safety: after a timeout or an abort an unknown part has been sent,
+   * as in Python; the write in flight finishes before the next send.
+   *
+   * @throws {BrokenPipeError} Not connected, or after `shutdown(SHUT_WR)`.
+   * @throws {OSError} `EBADF` when closed, `ConnectionResetError` when the peer reset.
+   * @throws {TimeoutError} The whole call took longer than the timeout.
+   * @throws {TypeError} `data` is not bytes or a string.
    *
    * @example
    * ```ts ignore
@@ -745,6 +799,12 @@ export class Socket extends SocketBase {
    * Shuts down one or both directions: `SHUT_WR` sends end-of-stream (the
    * peer's `recv` returns empty; it can still send back), `SHUT_RD` makes
    * further `recv` calls return empty, `SHUT_RDWR` both.
+   *
+   * Cancel safety: nothing to cancel: after a timed-out send the end of
+   * stream follows its bytes in the background.
+   *
+   * @throws {OSError} `EINVAL` for a bad `how`, `ENOTCONN` when not connected,
+   * `EBADF` when closed.
    *
    * @example
    * ```ts ignore

@@ -258,6 +258,13 @@ export class DatagramSocket extends SocketBase {
    * unbound socket binds itself (as for `sendto`). A host name is resolved
    * once, here.
    *
+   * Cancel safety: only a host name lookup waits; an abort or a timeout
+   * leaves the socket as it was.
+   *
+   * @throws {OSError} `EBADF` when closed, `gaierror` for an unknown host,
+   * `PermissionError` naming `--allow-net=`.
+   * @throws {TimeoutError} The lookup took longer than the timeout.
+   *
    * @example
    * ```ts
    * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
@@ -299,6 +306,13 @@ export class DatagramSocket extends SocketBase {
    * address without `SO_BROADCAST` with `PermissionError` `EACCES`, as
    * Linux. The only flag is `MSG_DONTWAIT`.
    *
+   * Cancel safety: a datagram Deno has taken is sent (and counted) even if
+   * the call times out; none is sent twice.
+   *
+   * @throws {OSError} `EMSGSIZE` too long, `EBADF` when closed,
+   * `PermissionError` (broadcast without `SO_BROADCAST`, or naming `--allow-net=`).
+   * @throws {TypeError} Bad data or address.
+   *
    * @example
    * ```ts
    * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
@@ -309,6 +323,10 @@ export class DatagramSocket extends SocketBase {
   sendto(data: Data, address: Address, options?: CallOptions): Promise<number>;
   /**
    * Sends one datagram with `flags` (`MSG_DONTWAIT`).
+   *
+   * Cancel safety: as the other overload.
+   *
+   * @throws {OSError} As the other overload.
    *
    * @example
    * ```ts
@@ -378,6 +396,10 @@ export class DatagramSocket extends SocketBase {
    * Sends one datagram to the peer set by `connect`; `OSError`
    * `EDESTADDRREQ` without one.
    *
+   * Cancel safety: as {@linkcode DatagramSocket.sendto}.
+   *
+   * @throws {OSError} `EDESTADDRREQ` without a peer; otherwise as `sendto`.
+   *
    * @example
    * ```ts
    * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
@@ -397,6 +419,10 @@ export class DatagramSocket extends SocketBase {
 
   /**
    * As `send`: a datagram is all or nothing, so this sends it whole.
+   *
+   * Cancel safety: as {@linkcode DatagramSocket.sendto}.
+   *
+   * @throws {OSError} As {@linkcode DatagramSocket.send}.
    *
    * @example
    * ```ts
@@ -462,6 +488,14 @@ export class DatagramSocket extends SocketBase {
    * non-blocking. A datagram that arrives after a `TimeoutError`, a
    * `BlockingIOError` or an abort is returned by the next call. On an
    * unbound socket this waits until the socket is bound (by a `sendto`).
+   *
+   * Cancel safety: a datagram that arrives after a timeout or an abort is
+   * returned by the next call; none is lost.
+   *
+   * @throws {OSError} `EBADF` when closed.
+   * @throws {TimeoutError} The socket's timeout passed first.
+   * @throws {BlockingIOError} Non-blocking, with nothing queued.
+   * @throws {RangeError} A negative `bufsize` or an unknown flag.
    *
    * @example
    * ```ts
@@ -538,6 +572,10 @@ export class DatagramSocket extends SocketBase {
    * Receives one datagram's data (truncated to `bufsize`), without the
    * address. Works bound or connected.
    *
+   * Cancel safety: as {@linkcode DatagramSocket.recvfrom}.
+   *
+   * @throws {OSError} As {@linkcode DatagramSocket.recvfrom}.
+   *
    * @example
    * ```ts
    * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
@@ -561,6 +599,11 @@ export class DatagramSocket extends SocketBase {
    * `ArrayBufferView` or an `ArrayBuffer`; at most `nbytes` bytes, default
    * its byte length): `[count, address]`. The rest of a longer datagram is
    * discarded.
+   *
+   * Cancel safety: as {@linkcode DatagramSocket.recvfrom}.
+   *
+   * @throws {OSError} As {@linkcode DatagramSocket.recvfrom}.
+   * @throws {TypeError} `buffer` is not a byte view.
    *
    * @example
    * ```ts
@@ -593,6 +636,10 @@ export class DatagramSocket extends SocketBase {
   /**
    * Receives one datagram into `buffer` (as `recvfrom_into`); resolves to
    * the count.
+   *
+   * Cancel safety: as {@linkcode DatagramSocket.recvfrom}.
+   *
+   * @throws {OSError} As {@linkcode DatagramSocket.recvfrom}.
    *
    * @example
    * ```ts
