@@ -29,16 +29,8 @@
 import {
   AF_INET,
   AF_INET6,
-  IP_ADD_MEMBERSHIP,
-  IP_DROP_MEMBERSHIP,
-  IP_MULTICAST_LOOP,
-  IP_MULTICAST_TTL,
   IPPROTO_IP,
   IPPROTO_IPV6,
-  IPV6_JOIN_GROUP,
-  IPV6_LEAVE_GROUP,
-  IPV6_MULTICAST_HOPS,
-  IPV6_MULTICAST_LOOP,
   MSG_DONTWAIT,
   MSG_PEEK,
   SOCK_DGRAM,
@@ -53,7 +45,6 @@ import {
 } from "./errors.ts";
 import {
   type Address,
-  describe,
   formatTarget,
   fromDenoAddr,
   isIPv4,
@@ -81,9 +72,10 @@ import {
   toBytes,
   unstableNet,
 } from "./_options.ts";
-import { canonicalHost, getaddrinfo, inet_ntop } from "./inet.ts";
+import { canonicalHost, getaddrinfo } from "./inet.ts";
 import { type Call, type DatagramState, refuseDatagram } from "./_lifecycle.ts";
 import { openDatagram } from "./_transport.ts";
+import { Multicast } from "./_multicast.ts";
 
 /** The largest UDP payload over IPv4 (65,535 − 20 − 8). */
 const MAX_IPV4_PAYLOAD = 65507;
@@ -98,11 +90,6 @@ const DIRECT_RECEIVE_MAX = 2048;
 const RECV_FLAGS = MSG_PEEK | MSG_DONTWAIT;
 
 type Datagram = [data: Uint8Array, from: Deno.NetAddr];
-type Membership = Deno.MulticastV4Membership | Deno.MulticastV6Membership;
-interface Group {
-  membership: Membership | null;
-  joined: Promise<void> | null;
-}
 type UdpTarget = Extract<Target, { transport: "tcp" }>;
 
 function ignoreResult(): void {}
@@ -137,11 +124,8 @@ export class DatagramSocket extends SocketBase {
   #receiveError: unknown = null;
   #scratch: Uint8Array | null = null;
 
-  #options = { reuseaddr: 0, reuseport: 0, broadcast: 0, loop: 1, ttl: 1 };
-  #groups = new Map<string, Group>();
-  #pendingJoins: (() => void)[] = [];
-  #optionOps: Promise<void> | null = null;
-  #optionError: OSError | null = null;
+  #options = { reuseaddr: 0, reuseport: 0, broadcast: 0 };
+  #multicast: Multicast;
 
   /**
    * Makes an unbound datagram socket; prefer `socket(family, SOCK_DGRAM)`.
@@ -161,6 +145,10 @@ export class DatagramSocket extends SocketBase {
       });
     }
     super(family, type, proto);
+    this.#multicast = new Multicast(family, {
+      conn: () => this.#conn,
+      closed: () => this.closed,
+    });
   }
 
   // ---- addresses -------------------------------------------------------
@@ -195,7 +183,7 @@ export class DatagramSocket extends SocketBase {
         // Deno's reuseAddress sets SO_REUSEADDR and SO_REUSEPORT together.
         reuseAddress: this.#options.reuseaddr === 1 || this.#options.reuseport === 1,
         // Linux loops multicast back by default; Deno turns it off unless asked.
-        loopback: this.#options.loop === 1,
+        loopback: this.#multicast.loop === 1,
       });
     } catch (e) {
       throw toOSError(e, { address: formatTarget({ transport: "tcp", hostname, port }) });
@@ -203,7 +191,7 @@ export class DatagramSocket extends SocketBase {
     this.#state = "bound";
     this.#whenBound?.resolve();
     this.#whenBound = null;
-    for (const join of this.#pendingJoins.splice(0)) join();
+    this.#multicast.bound();
   }
 
   /** Binds an unbound socket before it sends, to an address the process may use. */
@@ -345,7 +333,8 @@ export class DatagramSocket extends SocketBase {
     const conn = this.#conn;
     if (
       conn !== null && addressOrOptions === undefined && typeof flagsOrAddress !== "number" &&
-      data instanceof Uint8Array && this.#optionOps === null && this.#optionError === null &&
+      data instanceof Uint8Array && this.#multicast.ops === null &&
+      this.#multicast.error === null &&
       this.gettimeout() === null
     ) {
       // Blocking sendto(bytes, address) from a bound socket (nearly every
@@ -516,7 +505,8 @@ export class DatagramSocket extends SocketBase {
     if (
       conn !== null && flags === undefined && options === undefined && this.#receiving === null &&
       this.#ready.length === 0 && this.#receiveError === null && this.#peer === null &&
-      this.#optionOps === null && this.#optionError === null && this.gettimeout() === null &&
+      this.#multicast.ops === null && this.#multicast.error === null &&
+      this.gettimeout() === null &&
       typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize)
     ) {
       return this.#recvfromFast(conn, bufsize);
@@ -838,7 +828,7 @@ export class DatagramSocket extends SocketBase {
   setsockopt(level: number, option: number, value: number | boolean | Uint8Array): void {
     this.checkOpen();
     if (level === IPPROTO_IP || level === IPPROTO_IPV6) {
-      this.#setIpOption(level, option, value);
+      this.#multicast.set(level, option, value);
       return;
     }
     if (value instanceof Uint8Array) {
@@ -866,20 +856,14 @@ export class DatagramSocket extends SocketBase {
    */
   getsockopt(level: number, option: number): number {
     this.checkOpen();
-    const v6 = this.family === AF_INET6;
-    if (level === IPPROTO_IP && !v6 || level === IPPROTO_IPV6 && v6) {
-      if (option === (v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP)) return this.#options.loop;
-      if (option === (v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL)) return this.#options.ttl;
-    }
+    const multicast = this.#multicast.get(level, option);
+    if (multicast !== null) return multicast;
     const name = checkOption(level, option, this.family, this.type, "get");
     switch (name) {
       case "type":
         return this.type;
-      case "error": {
-        const failure = this.#optionError;
-        this.#optionError = null;
-        return failure?.errno ?? 0;
-      }
+      case "error":
+        return this.#multicast.takeError()?.errno ?? 0;
       case "reuseaddr":
       case "reuseport":
       case "broadcast":
@@ -889,119 +873,12 @@ export class DatagramSocket extends SocketBase {
     }
   }
 
-  #setIpOption(level: number, option: number, value: unknown): void {
-    const v6 = this.family === AF_INET6;
-    const where = "setsockopt()";
-    if ((level === IPPROTO_IPV6) !== v6) {
-      throw noOption(
-        `${v6 ? "IPPROTO_IP" : "IPPROTO_IPV6"} options on an ${v6 ? "AF_INET6" : "AF_INET"} socket`,
-      );
-    }
-    if (option === (v6 ? IPV6_JOIN_GROUP : IP_ADD_MEMBERSHIP)) {
-      const { group, iface, key } = parseMreq(value, v6);
-      if (this.#groups.has(key)) {
-        throw new OSError(errno.EADDRINUSE, null, { detail: `already a member of ${group}` });
-      }
-      this.#join(key, group, iface);
-    } else if (option === (v6 ? IPV6_LEAVE_GROUP : IP_DROP_MEMBERSHIP)) {
-      const { group, key } = parseMreq(value, v6);
-      const entry = this.#groups.get(key);
-      if (!entry) {
-        throw new OSError(errno.EADDRNOTAVAIL, null, { detail: `not a member of ${group}` });
-      }
-      this.#groups.delete(key);
-      this.#onGroup(entry, (membership) => membership.leave());
-    } else if (option === (v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP)) {
-      const on = optionValue(intValue(value, where), where);
-      if (this.#conn && on !== this.#options.loop) {
-        if (this.#groups.size === 0) {
-          throw noOption(
-            "Deno sets multicast loopback at bind or on a joined group: set it before bind() or after IP_ADD_MEMBERSHIP",
-          );
-        }
-        for (const entry of this.#groups.values()) {
-          this.#onGroup(entry, (membership) => membership.setLoopback(on === 1));
-        }
-      }
-      this.#options.loop = on;
-    } else if (!v6 && option === IP_MULTICAST_TTL) {
-      let ttl = intValue(value, where);
-      if (ttl === -1) ttl = 1;
-      if (ttl < 0 || ttl > 255) {
-        throw new OSError(errno.EINVAL, null, { detail: `IP_MULTICAST_TTL ${ttl}` });
-      }
-      if (ttl !== this.#options.ttl) {
-        const entries = [...this.#groups.values()];
-        if (entries.length === 0 || !this.#conn) {
-          throw noOption(
-            "Deno sets the multicast TTL only on a joined group: join one (IP_ADD_MEMBERSHIP) first",
-          );
-        }
-        for (const entry of entries) {
-          this.#onGroup(
-            entry,
-            (membership) => (membership as Deno.MulticastV4Membership).setTTL(ttl),
-          );
-        }
-      }
-      this.#options.ttl = ttl;
-    } else {
-      throw noOption(`Deno cannot set option ${option} at level ${level} on a datagram socket`);
-    }
-  }
-
-  #join(key: string, group: string, iface: string | number): void {
-    const entry: Group = { membership: null, joined: null };
-    this.#groups.set(key, entry);
-    const run = () => {
-      if (this.#groups.get(key) !== entry) return; // dropped before bind
-      const conn = this.#conn!;
-      const joining: Promise<Membership> = typeof iface === "number"
-        ? conn.joinMulticastV6(group, iface)
-        : conn.joinMulticastV4(group, iface);
-      entry.joined = joining.then(async (membership) => {
-        entry.membership = membership;
-        if (this.#options.ttl !== 1 && "setTTL" in membership) {
-          await membership.setTTL(this.#options.ttl);
-        }
-      }, (e) => {
-        // A failed join leaves no membership behind (a drop is EADDRNOTAVAIL).
-        if (this.#groups.get(key) === entry) this.#groups.delete(key);
-        throw e;
-      });
-      this.#track(entry.joined);
-    };
-    if (this.#conn) run();
-    else this.#pendingJoins.push(run);
-  }
-
-  /** Changes a group's membership once its join is done (nothing if it failed or is pending). */
-  #onGroup(entry: Group, change: (membership: Membership) => Promise<void>): void {
-    if (!entry.joined) return; // not bound yet: the join applies the options itself
-    this.#track(entry.joined.then(
-      () => entry.membership ? change(entry.membership) : undefined,
-      () => {}, // the join's own failure is reported once, by the join
-    ));
-  }
-
-  /** Keeps an option change Deno makes asynchronously; the next call waits for it. */
-  #track(op: Promise<unknown>): void {
-    const done = op.then(() => {}, (e) => {
-      if (!this.closed) this.#optionError ??= toOSError(e);
-    });
-    const all: Promise<void> = Promise.all([this.#optionOps, done]).then(() => {
-      if (this.#optionOps === all) this.#optionOps = null;
-    });
-    this.#optionOps = all;
-  }
-
+  /** Waits for the multicast changes Deno is making; rejects with how one failed. */
   async #settleOptions(deadline: Deadline): Promise<void> {
-    if (this.#optionOps) await this.#wait(this.#optionOps, deadline);
-    const failure = this.#optionError;
-    if (failure) {
-      this.#optionError = null;
-      throw failure;
-    }
+    const multicast = this.#multicast;
+    if (multicast.ops) await this.#wait(multicast.ops, deadline);
+    const failure = multicast.takeError();
+    if (failure) throw failure;
   }
 
   // ---- closing -----------------------------------------------------------
@@ -1015,8 +892,7 @@ export class DatagramSocket extends SocketBase {
     }
     this.#conn = null;
     this.#ready = [];
-    this.#groups.clear();
-    this.#pendingJoins = [];
+    this.#multicast.release();
     this.#whenBound?.resolve();
     this.#whenBound = null;
     this.#state = "closed";
@@ -1049,63 +925,4 @@ function isLoopback(hostname: string): boolean {
   if (host === "localhost" || host.endsWith(".localhost")) return true;
   if (isIPv4(host)) return host.startsWith("127.");
   return canonicalHost(host) === "::1";
-}
-
-function noOption(detail: string): OSError {
-  return new OSError(errno.ENOPROTOOPT, null, { detail });
-}
-
-function intValue(value: unknown, where: string): number {
-  if (value instanceof Uint8Array) {
-    if (value.length === 1) return value[0];
-    if (value.length === 4) {
-      return new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true);
-    }
-    throw new OSError(errno.EINVAL, null, { detail: `${where}: value of ${value.length} bytes` });
-  }
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`${where}: value must be an integer, not ${describe(value)}`);
-  }
-  return value;
-}
-
-/** Reads Python's `ip_mreq` / `ip_mreqn` / `ipv6_mreq` bytes. */
-function parseMreq(
-  value: unknown,
-  v6: boolean,
-): { group: string; iface: string | number; key: string } {
-  if (!(value instanceof Uint8Array)) {
-    throw new TypeError(
-      `setsockopt(): a multicast membership takes ${
-        v6
-          ? "ipv6_mreq bytes (16-byte group, 4-byte interface index)"
-          : "ip_mreq bytes (group, interface address)"
-      }, not ${describe(value)}`,
-    );
-  }
-  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
-  if (v6) {
-    if (value.length < 20) {
-      throw new OSError(errno.EINVAL, null, { detail: "ipv6_mreq is 20 bytes" });
-    }
-    const group = inet_ntop(AF_INET6, value.subarray(0, 16));
-    if (value[0] !== 0xff) {
-      throw new OSError(errno.EINVAL, null, { detail: `${group} is not a multicast address` });
-    }
-    const index = view.getUint32(16, true);
-    return { group, iface: index, key: `${group}%${index}` };
-  }
-  if (value.length < 8) throw new OSError(errno.EINVAL, null, { detail: "ip_mreq is 8 bytes" });
-  const group = inet_ntop(AF_INET, value.subarray(0, 4));
-  if (value[0] < 224 || value[0] > 239) {
-    throw new OSError(errno.EINVAL, null, { detail: `${group} is not a multicast address` });
-  }
-  const iface = inet_ntop(AF_INET, value.subarray(4, 8));
-  if (value.length >= 12 && view.getInt32(8, true) !== 0) {
-    throw noOption(
-      "ip_mreqn with an interface index: Deno joins by interface address; pass ip_mreq",
-    );
-  }
-  return { group, iface, key: `${group}@${iface}` };
 }
