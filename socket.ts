@@ -79,13 +79,13 @@ import { type Call, refuse, type StreamState } from "./_lifecycle.ts";
 import { Reader, socketReadable } from "./_reader.ts";
 import { socketWritable, Writer } from "./_writer.ts";
 import {
-  droppedWhileQueued,
   plainTransport,
   type StreamConn,
   type StreamListener,
   type Transport,
 } from "./_transport.ts";
 import { DatagramSocket } from "./udp.ts";
+import { Acceptor, closeQuietly, Connector } from "./_connect.ts";
 import {
   makefile,
   type MakefileOptions,
@@ -102,28 +102,6 @@ type StreamOption = "nodelay" | "keepalive" | "reuseaddr" | "reuseport";
 
 const EMPTY = new Uint8Array(0);
 const RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
-
-/** A listening socket's side: the listener and what it accepted meanwhile. */
-interface Acceptor {
-  listener: StreamListener;
-  /** The accept Deno keeps in flight; its connection waits in `ready`. */
-  accepting: Promise<void> | null;
-  error: unknown;
-  /** Connections Deno accepted after the caller stopped waiting. */
-  ready: StreamConn[];
-}
-
-/** A connect in progress, and how the last one ended. */
-interface Connector {
-  /** The attempt Deno has in flight. */
-  connecting: Promise<void> | null;
-  /** Ends that attempt: close() aborts it, as closing the fd does on Linux. */
-  abort: AbortController | null;
-  /** How the last attempt failed (`SO_ERROR`), until reported. */
-  error: OSError | null;
-  /** False after a non-blocking connect said EINPROGRESS: the next connect reports how it ended. */
-  reported: boolean;
-}
 
 /**
  * A stream socket (TCP, or Unix stream for `AF_UNIX`), as Python's
@@ -148,7 +126,7 @@ export class Socket extends SocketBase {
   /** The open connection (the reader and writer hold it too). */
   #conn: StreamConn | null = null;
   #acceptor: Acceptor | null = null;
-  #connector: Connector = { connecting: null, abort: null, error: null, reported: true };
+  #connector: Connector = new Connector();
   #reader: Reader;
   #writer: Writer;
   #options: Record<StreamOption, number> = { nodelay: 0, keepalive: 0, reuseaddr: 0, reuseport: 0 };
@@ -212,7 +190,7 @@ export class Socket extends SocketBase {
     } catch (e) {
       throw toOSError(e, { address: formatTarget(target) });
     }
-    this.#acceptor = { listener, accepting: null, error: null, ready: [] };
+    this.#acceptor = new Acceptor(listener, () => this.closed);
     this.#target = target;
     this.#state = "bound";
   }
@@ -376,18 +354,7 @@ export class Socket extends SocketBase {
   /** After the connect Deno had in flight ended: its error, or EBADF if closed meanwhile. */
   #connectResult(): void {
     this.checkOpen();
-    const failure = this.#connector.error;
-    if (failure) {
-      this.#connector.error = null;
-      throw failure;
-    }
-    if (this.#conn === null) {
-      // It failed and another connect call, waiting on the same attempt,
-      // took the error: Linux gives the other waiters ECONNABORTED.
-      throw fromErrno(errno.ECONNABORTED, {
-        detail: this.#target ? formatTarget(this.#target) : undefined,
-      });
-    }
+    this.#connector.result(this.#conn !== null, this.#target);
   }
 
   /** A bound socket about to connect gives up an ephemeral binding. */
@@ -399,7 +366,7 @@ export class Socket extends SocketBase {
     ) {
       // Deno cannot connect from a chosen source address; an ephemeral
       // binding is given up so the kernel picks one, as it would have anyway.
-      acceptor.listener.close();
+      closeQuietly(acceptor.listener);
       this.#acceptor = null;
       this.#state = "fresh";
       return;
@@ -412,21 +379,13 @@ export class Socket extends SocketBase {
   }
 
   #startConnect(target: Target): void {
-    const connector = this.#connector;
     this.#target = target;
     this.#state = "connecting";
-    connector.error = null;
-    const abort = connector.abort = new AbortController();
-    connector.connecting = this.#transport.connect(target, abort.signal).then((conn) => {
-      connector.abort = null;
-      connector.connecting = null;
-      if (this.closed) conn.close();
+    this.#connector.start(this.#transport, target, (conn) => {
+      if (conn === null) {
+        if (!this.closed) this.#state = "fresh";
+      } else if (this.closed) conn.close();
       else this.#attach(conn);
-    }, (e) => {
-      connector.abort = null;
-      connector.connecting = null;
-      if (!this.closed) this.#state = "fresh";
-      connector.error = toOSError(e, { address: formatTarget(target) });
     });
   }
 
@@ -467,12 +426,12 @@ export class Socket extends SocketBase {
   accept(options?: CallOptions): Promise<[Socket, SocketAddress]> {
     const acceptor = this.#acceptor;
     if (
-      options === undefined && this.#state === "listening" && acceptor!.ready.length === 0 &&
-      acceptor!.error === null && this.gettimeout() === null
+      options === undefined && this.#state === "listening" && acceptor!.empty() &&
+      this.gettimeout() === null
     ) {
       // Blocking accept with nothing queued (nearly every call): one hop.
       // Another accept may take the connection first; then wait again.
-      const accepted: Promise<[Socket, SocketAddress]> = this.#startAccept(acceptor!).then(() => {
+      const accepted: Promise<[Socket, SocketAddress]> = acceptor!.start().then(() => {
         if (acceptor!.ready.length > 0 && !this.closed) {
           return this.#adopt(acceptor!.ready.shift()!);
         }
@@ -497,34 +456,11 @@ export class Socket extends SocketBase {
         acceptor.error = null;
         throw this.#fail(failure);
       }
-      await this.waitFor(this.#startAccept(acceptor), deadline, "accept").catch((e) => {
+      await this.waitFor(acceptor.start(), deadline, "accept").catch((e) => {
         throw this.closed ? badf(e) : e;
       });
       this.checkOpen();
     }
-  }
-
-  /**
-   * The accept Deno keeps in flight; its connection waits in `ready`. Every
-   * path that accepts (accept, iteration, select, socketserver) goes through
-   * here, so a client that reset while queued is skipped in this one place.
-   */
-  #startAccept(acceptor: Acceptor): Promise<void> {
-    return acceptor.accepting ??= this.#acceptNext(acceptor);
-  }
-
-  #acceptNext(acceptor: Acceptor): Promise<void> {
-    return acceptor.listener.accept().then((conn) => {
-      acceptor.accepting = null;
-      if (this.closed) conn.close();
-      else acceptor.ready.push(conn);
-    }, (e) => {
-      // Deno fails the whole accept when the queued client has gone (it
-      // reads the peer's address, ENOTCONN); the listener itself is fine.
-      if (!this.closed && droppedWhileQueued(e)) return this.#acceptNext(acceptor);
-      acceptor.accepting = null;
-      acceptor.error = e;
-    });
   }
 
   #adopt(conn: StreamConn): [Socket, SocketAddress] {
@@ -902,9 +838,7 @@ export class Socket extends SocketBase {
       case "type":
         return this.type;
       case "error": {
-        const failure = this.#connector.error;
-        this.#connector.error = null;
-        return failure?.errno ?? 0;
+        return this.#connector.takeError()?.errno ?? 0;
       }
       default:
         return this.#options[name as StreamOption];
@@ -1025,7 +959,7 @@ export class Socket extends SocketBase {
     const connecting = this.#connector.connecting !== null;
     if (events & 1) {
       if (state === "listening") {
-        if (this.#acceptor!.ready.length > 0 || this.#acceptor!.error) ready |= 1;
+        if (!this.#acceptor!.empty()) ready |= 1;
       } else if (this.#conn) {
         if (this.#reader.ready()) ready |= 1;
       } else if (!connecting) ready |= 1; // nothing to wait for: Linux says POLLHUP
@@ -1047,7 +981,7 @@ export class Socket extends SocketBase {
     if (events & 1) {
       const acceptor = this.#acceptor;
       if (this.#state === "listening" && acceptor !== null) {
-        if (acceptor.ready.length === 0 && !acceptor.error) waits.push(this.#startAccept(acceptor));
+        if (acceptor.empty()) waits.push(acceptor.start());
       } else {
         const reading = this.#reader.watch();
         if (reading !== null) waits.push(reading);
@@ -1130,16 +1064,8 @@ export class Socket extends SocketBase {
 
   /** @ignore */
   protected release(): void {
-    // A connect in flight (one that timed out goes on) ends with the socket,
-    // as closing the fd ends it on Linux; otherwise Deno retries its SYNs for
-    // minutes and keeps the process alive.
-    this.#connector.abort?.abort();
-    this.#connector.abort = null;
-    const acceptor = this.#acceptor;
-    if (acceptor !== null) {
-      for (const conn of acceptor.ready.splice(0)) closeQuietly(conn);
-      closeQuietly(acceptor.listener);
-    }
+    this.#connector.stop();
+    this.#acceptor?.close();
     this.#acceptor = null;
     this.#writer.release(closeQuietly);
     this.#reader.release();
@@ -1155,14 +1081,6 @@ export class Socket extends SocketBase {
 
 function withNoAddress(data: Uint8Array): [Uint8Array, null] {
   return [data, null];
-}
-
-function closeQuietly(resource: { close(): void }): void {
-  try {
-    resource.close();
-  } catch {
-    // Already closed by Deno (the peer went away): nothing left to free.
-  }
 }
 
 /**
