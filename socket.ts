@@ -58,6 +58,7 @@ import {
 } from "./_address.ts";
 import {
   badf,
+  type BlockingCall,
   type CallOptions,
   failure,
   type Link,
@@ -337,7 +338,7 @@ export class Socket extends SocketBase {
         // one to loopback that is about to succeed; then select() for writing
         // and SO_ERROR (or connect again) tell how it ended.
         connector.reported = false;
-        throw fromErrno(errno.EINPROGRESS, { detail: formatTarget(target) });
+        throw this._wouldBlock("connect");
       }
     } else if (deadline.timeout === 0) {
       throw fromErrno(errno.EALREADY, { detail: formatTarget(target) });
@@ -995,18 +996,21 @@ export class Socket extends SocketBase {
   }
 
   // ---- handing the connection over (STARTTLS, detach) ---------------------
+  // Internal seam for layered transports (TLS): a fresh socket adopts a
+  // connection, a connected one hands its connection over, or goes on over a
+  // connection made from its own. Each waits until no read or write is in
+  // flight, since a Deno read cannot be cancelled and `Deno.startTls` on a
+  // connection with a read pending destroys it.
 
   /**
-   * A fresh socket becomes connected over `conn` (a connection opened
-   * elsewhere, a TLS one say). `EISCONN` (or `EBADF`, `EINVAL`) when the
-   * socket is not fresh.
+   * A fresh socket becomes connected over `conn`. `OSError` `EISCONN` when
+   * the socket is already connected, connecting or bound.
    * @ignore
    */
   _attach(conn: StreamConn): void {
     this.checkOpen();
     if (this.#state !== "fresh") {
-      throw refuse(this.#state, "connect") ??
-        new OSError(errno.EINVAL, null, { detail: `_attach() on a ${this.#state} socket` });
+      throw new OSError(errno.EISCONN, null, { detail: "_attach() needs a fresh socket" });
     }
     this.#attach(conn);
   }
@@ -1015,11 +1019,11 @@ export class Socket extends SocketBase {
    * Waits until no read or write is in flight (a read in flight completes
    * into the buffer), then gives up the connection without closing it,
    * with the bytes received but not yet read. The socket then reads as
-   * closed (`fileno()` -1), as CPython's `detach()`.
+   * closed (`fileno()` is -1), as CPython's `detach()`.
    * @ignore
    */
   async _detach(): Promise<{ conn: StreamConn; buffered: Uint8Array }> {
-    const conn = await this.#quiesce("_detach()");
+    const conn = await this.#quiesce();
     const buffered = this.#reader.takeAll();
     this.#conn = this.#reader.conn = this.#writer.conn = null;
     this.closeNow();
@@ -1027,36 +1031,69 @@ export class Socket extends SocketBase {
   }
 
   /**
-   * The same quiesce as `_detach`, then the socket stays open and reads and
-   * writes through the connection `wrap` returns (given the raw connection
-   * and the bytes received but not yet read).
+   * The same wait as `_detach`, then the socket stays open and reads and
+   * writes through the connection `wrap` makes from the old one and the
+   * bytes received but not yet read. Calls made while `wrap` runs see an
+   * unconnected socket. If `wrap` fails, the socket is closed and the
+   * error passes through.
    * @ignore
    */
   async _upgrade(
     wrap: (raw: StreamConn, buffered: Uint8Array) => Promise<StreamConn>,
   ): Promise<void> {
-    const raw = await this.#quiesce("_upgrade()");
+    const raw = await this.#quiesce();
     const buffered = this.#reader.takeAll();
-    const conn = await wrap(raw, buffered);
+    const state = this.#state;
+    this.#conn = this.#reader.conn = this.#writer.conn = null;
+    this.#state = "fresh";
+    let conn: StreamConn;
+    try {
+      conn = await wrap(raw, buffered);
+    } catch (e) {
+      closeQuietly(raw);
+      this.close();
+      throw e;
+    }
     if (this.closed) {
       closeQuietly(conn);
       throw badf();
     }
     this.#conn = this.#writer.conn = conn;
     this.#reader.restart(conn);
+    this.#state = state;
   }
 
-  /** Waits until the reader and the writer have nothing in flight; the connection. */
-  async #quiesce(where: string): Promise<StreamConn> {
-    this.checkOpen();
-    if (this.#conn === null) {
-      throw new OSError(errno.ENOTCONN, null, { detail: `${where} needs a connected socket` });
+  /**
+   * The error a non-blocking call gets when nothing is ready:
+   * `BlockingIOError` (`EAGAIN`, or `EINPROGRESS` naming the address for a
+   * connect). A layered transport overrides it (TLS raises
+   * `SSLWantReadError`).
+   * @ignore
+   */
+  protected override _wouldBlock(op: BlockingCall): OSError {
+    if (op === "connect") {
+      return fromErrno(errno.EINPROGRESS, {
+        detail: this.#target ? formatTarget(this.#target) : undefined,
+      });
     }
-    while (this.#reader.reading !== null || !this.#writer.settled()) {
+    return super._wouldBlock(op);
+  }
+
+  /** Waits until the socket is connected with no read or write in flight. */
+  async #quiesce(): Promise<StreamConn> {
+    this.checkOpen();
+    for (;;) {
+      const connecting = this.#connector.connecting;
+      if (connecting !== null) await connecting;
+      if (this.#reader.reading === null && this.#writer.settled()) break;
       await this.#reader.settle();
       await this.#writer.settle();
+      this.checkOpen();
     }
     this.checkOpen();
+    this.#check("getpeername"); // ENOTCONN unless connected
+    const failure = this.#connector.error;
+    if (failure) throw failure;
     return this.#conn!;
   }
 

@@ -218,3 +218,20 @@ Deno.test("_wouldBlock: a subclass decides what a non-blocking call gets", async
   assertInstanceOf(accept, OSError);
   assertEquals(accept.strerror, "would block: accept");
 });
+
+Deno.test("_upgrade: while wrap runs the socket is unconnected; a failed wrap closes it", async () => {
+  await using pair = await connectedPair();
+  let during: OSError | null = null;
+  const failure = new Error("handshake failed");
+  const upgrading = pair.server._upgrade(async () => {
+    during = await pair.server.recv(1).then(() => null, (e) => e);
+    throw failure;
+  });
+  const e = await assertRejects(() => upgrading, Error);
+  assertEquals(e, failure);
+  assertInstanceOf(during, OSError);
+  assertEquals((during as OSError).errno, errno.ENOTCONN);
+  assertEquals(pair.server.fileno(), -1);
+  // The raw connection was closed too: the peer sees the end.
+  assertEquals((await pair.client.recv(1)).length, 0);
+});
