@@ -419,6 +419,21 @@ export abstract class SocketBase {
   }
 
   /**
+   * What the socket's parts (reader, writer) get of it: its open state,
+   * timers, waits, and `fail` (the socket's own error mapping).
+   * @ignore
+   */
+  protected link(fail: (e: unknown) => OSError): Link {
+    return {
+      closed: () => this.closed,
+      timers: this.timers,
+      fail,
+      waitFor: (op, deadline, kind) => this.waitFor(op, deadline, kind),
+      checkOpen: () => this.checkOpen(),
+    };
+  }
+
+  /**
    * The common start of a blocking call: its flags checked against
    * `allowed`, the socket open, and the call's deadline (`MSG_DONTWAIT`
    * makes this one call non-blocking). `flags` may be left out before the

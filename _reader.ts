@@ -50,10 +50,8 @@ export class Reader {
   /** The one read Deno may have in flight (its bytes come here). */
   reading: Promise<unknown> | null = null;
   /** Bytes received and not yet returned. */
-  buffered = 0;
-  #chunks: Uint8Array[] = [];
-  // The buffer the last read used, kept for the next one (see #borrow/#keep).
-  #scratch: Uint8Array | null = null;
+  #queue = new ByteQueue();
+  #memory = new ReadMemory();
   #readError: unknown = null;
   #eof = false;
   #shutRd = false;
@@ -71,7 +69,7 @@ export class Reader {
    * flight, no end or error to report first.
    */
   idle(): boolean {
-    return this.buffered === 0 && this.reading === null && !this.#eof && !this.#shutRd &&
+    return this.#queue.size === 0 && this.reading === null && !this.#eof && !this.#shutRd &&
       this.#readError === null;
   }
 
@@ -86,7 +84,7 @@ export class Reader {
 
   /** Blocking recv with nothing buffered: one Deno read into reused memory. */
   recvFast(conn: StreamConn, bufsize: number): Promise<Uint8Array> {
-    const whole = this.#whole = this.#borrow(bufsize);
+    const whole = this.#whole = this.#memory.borrow(bufsize);
     const view = whole.length === bufsize ? whole : whole.subarray(0, bufsize);
     return this.reading = conn.read(view).then(this.#readBytes, this.#readFailed);
   }
@@ -105,7 +103,7 @@ export class Reader {
       this.#link.timers.slot(read);
     }
     const size = buffer.length;
-    const whole = this.#borrow(size);
+    const whole = this.#memory.borrow(size);
     const { promise, resolve, reject } = Promise.withResolvers<number>();
     read.promise = promise;
     read.at = performance.now() + timeout * 1000;
@@ -153,18 +151,12 @@ export class Reader {
    * returns them first.
    */
   unread(data: Uint8Array): void {
-    if (data.length === 0) return;
-    this.#chunks.unshift(data);
-    this.buffered += data.length;
+    this.#queue.unshift(data);
   }
 
   /** Takes every buffered byte (the hand-over gives them to the new owner). */
   takeAll(): Uint8Array {
-    if (this.buffered === 0) return EMPTY;
-    const all = concat(this.#chunks, this.buffered);
-    this.#chunks = [];
-    this.buffered = 0;
-    return all.buffer === this.#scratch?.buffer ? all.slice() : all;
+    return this.#queue.takeAll();
   }
 
   /** Resolves once no read is in flight; its bytes are in the buffer by then. */
@@ -174,7 +166,7 @@ export class Reader {
 
   /** True when a receive would not wait (select's "readable"). */
   ready(): boolean {
-    return this.buffered > 0 || this.#eof || this.#shutRd || this.#readError !== null;
+    return this.#queue.size > 0 || this.#eof || this.#shutRd || this.#readError !== null;
   }
 
   /** A read ahead (started if none) that select can wait on, or null if ready. */
@@ -187,9 +179,8 @@ export class Reader {
   /** Drops the buffer (the socket closed). */
   release(): void {
     this.conn = null;
-    if (this.#chunks.length > 0) this.#chunks = [];
-    this.buffered = 0;
-    this.#scratch = null;
+    this.#queue.clear();
+    this.#memory.give(null);
   }
 
   /**
@@ -200,7 +191,7 @@ export class Reader {
     this.conn = conn;
     this.#eof = false;
     this.#readError = null;
-    this.#scratch = null;
+    this.#memory.give(null);
   }
 
   // ---- the fast paths' handlers, made once -------------------------------
@@ -216,9 +207,9 @@ export class Reader {
     this.reading = null;
     const whole = this.#whole!;
     this.#whole = null;
-    if (n !== null) return this.#keep(whole, n);
+    if (n !== null) return this.#memory.keep(whole, n);
     this.#eof = true;
-    this.#scratch = whole;
+    this.#memory.give(whole);
     return EMPTY;
   };
 
@@ -228,7 +219,7 @@ export class Reader {
     if (this.reading !== null) quiet(this.reading);
     this.reading = null;
     if (this.#whole !== null) {
-      this.#scratch = this.#whole;
+      this.#memory.give(this.#whole);
       this.#whole = null;
     }
     throw this.#link.fail(e);
@@ -254,19 +245,19 @@ export class Reader {
         this.reading = null;
         if (n === null) this.#eof = true;
         if (!read.waiting) {
-          if (n === null) this.#scratch = whole;
-          else this.#push(this.#keep(whole, n));
+          if (n === null) this.#memory.give(whole);
+          else this.#queue.push(this.#memory.keep(whole, n));
           return;
         }
         read.waiting = false;
-        this.#scratch = whole;
+        this.#memory.give(whole);
         if (n === null) return read.resolve(0);
         buffer.set(n === whole.length ? whole : whole.subarray(0, n));
         read.resolve(n);
       },
       failed: (e) => {
         this.reading = null;
-        this.#scratch = read.whole;
+        this.#memory.give(read.whole);
         read.buffer = read.whole = EMPTY;
         if (!read.waiting) {
           this.#readError = e;
@@ -282,28 +273,6 @@ export class Reader {
 
   // ---- the general path ---------------------------------------------------
 
-  /**
-   * A buffer of at least `size` bytes for the one read in flight: the last
-   * read's buffer when it is big enough. A fresh buffer per read costs V8
-   * new, untouched memory (page faults) until a GC frees the old ones.
-   */
-  #borrow(size: number): Uint8Array {
-    const scratch = this.#scratch;
-    this.#scratch = null;
-    return scratch !== null && scratch.length >= size ? scratch : new Uint8Array(size);
-  }
-
-  /**
-   * The `n` bytes a read left in `whole`, for the caller to own. A small
-   * result is copied and `whole` kept for the next read (recv(65536) of a
-   * 1 KiB message allocates 1 KiB, not 64 KiB); a large one takes `whole`.
-   */
-  #keep(whole: Uint8Array, n: number): Uint8Array {
-    if (n > whole.length >> 2) return whole.subarray(0, n);
-    this.#scratch = whole;
-    return whole.slice(0, n);
-  }
-
   /** One receive: buffered bytes first, else one read from Deno. */
   async #receive(
     size: number,
@@ -314,14 +283,14 @@ export class Reader {
     let polled = false;
     for (;;) {
       const conn = this.conn!;
-      if (this.buffered > 0) {
+      if (this.#queue.size > 0) {
         // A peek sees all that has arrived, not only what was read ahead.
-        if (peek && !polled && this.buffered < size && !this.#eof && !this.#shutRd) {
+        if (peek && !polled && this.#queue.size < size && !this.#eof && !this.#shutRd) {
           polled = true;
           await this.#poll(conn, size);
           continue;
         }
-        return peek ? this.#peek(size) : this.#take(size);
+        return peek ? this.#queue.peek(size) : this.#queue.take(size);
       }
       if (this.#eof) return EMPTY;
       if (this.#shutRd) {
@@ -358,12 +327,12 @@ export class Reader {
 
   /** MSG_PEEK with MSG_WAITALL: waits until `size` bytes (or the end) are buffered, as Linux. */
   async #peekAll(size: number, deadline: Deadline): Promise<void> {
-    while (this.buffered < size && !this.#eof && !this.#shutRd && this.#readError === null) {
-      this.reading ??= this.#readAhead(this.conn!, Math.max(size - this.buffered, PEEK_CHUNK));
+    while (this.#queue.size < size && !this.#eof && !this.#shutRd && this.#readError === null) {
+      this.reading ??= this.#readAhead(this.conn!, Math.max(size - this.#queue.size, PEEK_CHUNK));
       try {
         await this.#link.waitFor(this.reading, deadline, "read");
       } catch (e) {
-        if (e instanceof BlockingIOError && this.buffered > 0 && !this.#link.closed()) return;
+        if (e instanceof BlockingIOError && this.#queue.size > 0 && !this.#link.closed()) return;
         throw this.#link.closed() ? badf(e) : e;
       }
       this.#link.checkOpen();
@@ -401,16 +370,16 @@ export class Reader {
   }
 
   #readAhead(conn: StreamConn, size: number): Promise<void> {
-    const whole = this.#borrow(size);
+    const whole = this.#memory.borrow(size);
     return conn.read(whole.length === size ? whole : whole.subarray(0, size)).then((n) => {
       this.reading = null;
-      if (n !== null) return this.#push(this.#keep(whole, n));
+      if (n !== null) return this.#queue.push(this.#memory.keep(whole, n));
       this.#eof = true;
-      this.#scratch = whole;
+      this.#memory.give(whole);
     }, (e) => {
       this.reading = null;
       this.#readError = e;
-      this.#scratch = whole;
+      this.#memory.give(whole);
     });
   }
 
@@ -434,25 +403,32 @@ export class Reader {
     }
     return got;
   }
+}
 
-  #push(chunk: Uint8Array): void {
+/** Received bytes not yet returned, in order, as the chunks they arrived in. */
+class ByteQueue {
+  /** How many bytes are queued. */
+  size = 0;
+  #chunks: Uint8Array[] = [];
+
+  push(chunk: Uint8Array): void {
     this.#chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.size += chunk.length;
   }
 
-  #take(size: number): Uint8Array {
+  take(size: number): Uint8Array {
     const first = this.#chunks[0];
     if (first.length <= size && (first.length === size || this.#chunks.length === 1)) {
       this.#chunks.shift();
-      this.buffered -= first.length;
+      this.size -= first.length;
       return first;
     }
     if (first.length > size) {
       this.#chunks[0] = first.subarray(size);
-      this.buffered -= size;
+      this.size -= size;
       return first.subarray(0, size);
     }
-    const out = this.#peek(size);
+    const out = this.peek(size);
     let left = out.length;
     while (left > 0) {
       const chunk = this.#chunks[0];
@@ -464,12 +440,67 @@ export class Reader {
         left = 0;
       }
     }
-    this.buffered -= out.length;
+    this.size -= out.length;
     return out;
   }
 
-  #peek(size: number): Uint8Array {
-    return concat(this.#chunks, Math.min(size, this.buffered));
+  peek(size: number): Uint8Array {
+    return concat(this.#chunks, Math.min(size, this.size));
+  }
+
+  /** Puts bytes back at the front. */
+  unshift(data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.#chunks.unshift(data);
+    this.size += data.length;
+  }
+
+  /** Takes every queued byte. */
+  takeAll(): Uint8Array {
+    if (this.size === 0) return EMPTY;
+    const all = concat(this.#chunks, this.size);
+    this.clear();
+    return all;
+  }
+
+  clear(): void {
+    if (this.#chunks.length > 0) this.#chunks = [];
+    this.size = 0;
+  }
+}
+
+/**
+ * The memory reads go into: the last read's buffer, kept for the next one.
+ * A fresh buffer per read costs V8 new, untouched memory (page faults)
+ * until a GC frees the old ones.
+ */
+class ReadMemory {
+  #scratch: Uint8Array | null = null;
+
+  /**
+   * A buffer of at least `size` bytes for the one read in flight: the last
+   * read's buffer when it is big enough.
+   */
+  borrow(size: number): Uint8Array {
+    const scratch = this.#scratch;
+    this.#scratch = null;
+    return scratch !== null && scratch.length >= size ? scratch : new Uint8Array(size);
+  }
+
+  /**
+   * The `n` bytes a read left in `whole`, for the caller to own. A small
+   * result is copied and `whole` kept for the next read (recv(65536) of a
+   * 1 KiB message allocates 1 KiB, not 64 KiB); a large one takes `whole`.
+   */
+  keep(whole: Uint8Array, n: number): Uint8Array {
+    if (n > whole.length >> 2) return whole.subarray(0, n);
+    this.#scratch = whole;
+    return whole.slice(0, n);
+  }
+
+  /** Hands a buffer back for the next read (null: drop it). */
+  give(whole: Uint8Array | null): void {
+    this.#scratch = whole;
   }
 }
 

@@ -61,7 +61,6 @@ import {
   type BlockingCall,
   type CallOptions,
   failure,
-  type Link,
   quiet,
   SocketBase,
   untilClosed,
@@ -144,13 +143,7 @@ export class Socket extends SocketBase {
   constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
     checkKind(family, type, proto, SOCK_STREAM, "Socket");
     super(family, type, proto);
-    const link: Link = {
-      closed: () => this.closed,
-      timers: this.timers,
-      fail: (e) => this.#fail(e),
-      waitFor: (op, deadline, kind) => this.waitFor(op, deadline, kind),
-      checkOpen: () => this.checkOpen(),
-    };
+    const link = this.link((e) => this.#fail(e));
     this.#reader = new Reader(link);
     this.#writer = new Writer(link);
   }

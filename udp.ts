@@ -76,23 +76,15 @@ import { canonicalHost, getaddrinfo } from "./inet.ts";
 import { type Call, type DatagramState, refuseDatagram } from "./_lifecycle.ts";
 import { openDatagram } from "./_transport.ts";
 import { Multicast } from "./_multicast.ts";
+import { DatagramReader, FULL_DATAGRAM } from "./_datagrams.ts";
 
 /** The largest UDP payload over IPv4 (65,535 − 20 − 8). */
 const MAX_IPV4_PAYLOAD = 65507;
 /** The largest UDP payload over IPv6 (65,535 − 8). */
 const MAX_IPV6_PAYLOAD = 65527;
-/** Room for any datagram, for receives made before the caller's bufsize is known. */
-const FULL_DATAGRAM = 65536;
-// A blocking receive of up to this many bytes goes straight into the result;
-// a larger bufsize uses the socket's scratch buffer and a copy at the
-// datagram's size (not a 64 KiB buffer per datagram).
-const DIRECT_RECEIVE_MAX = 2048;
 const RECV_FLAGS = MSG_PEEK | MSG_DONTWAIT;
 
-type Datagram = [data: Uint8Array, from: Deno.NetAddr];
 type UdpTarget = Extract<Target, { transport: "tcp" }>;
-
-function ignoreResult(): void {}
 
 /**
  * A datagram (UDP) socket, as Python's `socket.socket(family, SOCK_DGRAM)`:
@@ -113,16 +105,8 @@ function ignoreResult(): void {}
 export class DatagramSocket extends SocketBase {
   #state: DatagramState = "fresh";
   #conn: Deno.DatagramConn | null = null;
-  #whenBound: PromiseWithResolvers<void> | null = null;
   #peer: { hostname: string; port: number; canonical: string } | null = null;
-
-  // Datagrams Deno delivered after the caller stopped waiting, and the one
-  // receive Deno may have in flight.
-  #ready: Datagram[] = [];
-  // A fast recvfrom's own promise may reject: wait on it through #inFlight.
-  #receiving: Promise<unknown> | null = null;
-  #receiveError: unknown = null;
-  #scratch: Uint8Array | null = null;
+  #reader: DatagramReader;
 
   #options = { reuseaddr: 0, reuseport: 0, broadcast: 0 };
   #multicast: Multicast;
@@ -145,6 +129,7 @@ export class DatagramSocket extends SocketBase {
       });
     }
     super(family, type, proto);
+    this.#reader = new DatagramReader(family, this.link((e) => this.#fail(e)));
     this.#multicast = new Multicast(family, {
       conn: () => this.#conn,
       closed: () => this.closed,
@@ -189,8 +174,7 @@ export class DatagramSocket extends SocketBase {
       throw toOSError(e, { address: formatTarget({ transport: "tcp", hostname, port }) });
     }
     this.#state = "bound";
-    this.#whenBound?.resolve();
-    this.#whenBound = null;
+    this.#reader.bound(this.#conn);
     this.#multicast.bound();
   }
 
@@ -279,6 +263,7 @@ export class DatagramSocket extends SocketBase {
     this.checkOpen();
     this.#autobind(target.hostname);
     this.#peer = { hostname: target.hostname, port: target.port, canonical };
+    this.#reader.peer = { port: target.port, canonical };
     this.#state = "connected";
   }
 
@@ -501,46 +486,17 @@ export class DatagramSocket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<[Uint8Array, SocketAddress]> {
-    const conn = this.#conn;
+    const reader = this.#reader;
+    const conn = reader.conn;
     if (
-      conn !== null && flags === undefined && options === undefined && this.#receiving === null &&
-      this.#ready.length === 0 && this.#receiveError === null && this.#peer === null &&
+      conn !== null && flags === undefined && options === undefined && reader.idle() &&
       this.#multicast.ops === null && this.#multicast.error === null &&
       this.gettimeout() === null &&
       typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize)
     ) {
-      return this.#recvfromFast(conn, bufsize);
+      return reader.recvfromFast(conn, bufsize);
     }
     return quiet(this.#recvfrom(bufsize, flags, options));
-  }
-
-  /**
-   * Blocking recvfrom of a bound, unconnected socket with nothing queued:
-   * one Deno receive, no async frames. As #receive's direct path, a small
-   * bufsize receives into the result itself, a large one into the scratch
-   * buffer and keeps a copy of the datagram's own size.
-   */
-  #recvfromFast(
-    conn: Deno.DatagramConn,
-    bufsize: number,
-  ): Promise<[Uint8Array, SocketAddress]> {
-    const own = bufsize <= DIRECT_RECEIVE_MAX;
-    const buffer = own ? new Uint8Array(bufsize) : this.#scratchView(bufsize);
-    const received: Promise<[Uint8Array, SocketAddress]> = conn.receive(buffer).then(
-      (datagram) => {
-        this.#receiving = null;
-        const data = datagram[0];
-        return [own ? data : data.slice(), fromDenoAddr(this.family, datagram[1])];
-      },
-      (e) => {
-        this.#receiving = null;
-        quiet(received);
-        throw this.#fail(e);
-      },
-    );
-    // Calls made meanwhile wait for it (as #receiving; see #inFlight).
-    this.#receiving = received;
-    return received;
   }
 
   async #recvfrom(
@@ -551,7 +507,8 @@ export class DatagramSocket extends SocketBase {
     checkBufsize(bufsize, "recvfrom()");
     const call = this.begin(flags, options, RECV_FLAGS, "recvfrom()");
     const peek = (call.flags & MSG_PEEK) !== 0;
-    const [data, from] = await this.#receive(call.deadline, peek, bufsize);
+    await this.#settleOptions(call.deadline);
+    const [data, from] = await this.#reader.receive(call.deadline, peek, bufsize);
     return [
       data.length > bufsize ? data.slice(0, bufsize) : data,
       fromDenoAddr(this.family, from),
@@ -615,7 +572,8 @@ export class DatagramSocket extends SocketBase {
     const target = intoTarget(buffer, nbytes, "recvfrom_into()");
     const call = this.begin(flags, options, RECV_FLAGS, "recvfrom_into()");
     const peek = (call.flags & MSG_PEEK) !== 0;
-    const [data, from] = await this.#receive(call.deadline, peek, target.length, target);
+    await this.#settleOptions(call.deadline);
+    const [data, from] = await this.#reader.receive(call.deadline, peek, target.length, target);
     const n = Math.min(data.length, target.length);
     if (data.buffer !== target.buffer || data.byteOffset !== target.byteOffset) {
       target.set(data.subarray(0, n));
@@ -667,122 +625,13 @@ export class DatagramSocket extends SocketBase {
     return untilClosed(this, () => this.recvfrom(FULL_DATAGRAM));
   }
 
-  /** One datagram: a queued one first, else one receive from Deno. */
-  async #receive(
-    deadline: Deadline,
-    peek: boolean,
-    size: number,
-    into?: Uint8Array,
-  ): Promise<Datagram> {
-    await this.#settleOptions(deadline);
-    for (;;) {
-      this.checkOpen();
-      const next = this.#ready[0];
-      if (next) {
-        if (!this.#fromPeer(next[1])) {
-          this.#ready.shift(); // a connected socket drops other senders' datagrams
-          continue;
-        }
-        if (!peek) this.#ready.shift();
-        return next;
-      }
-      const failure = this.#receiveError;
-      if (failure) {
-        this.#receiveError = null;
-        throw this.#fail(failure);
-      }
-      const conn = this.#conn;
-      if (!conn) {
-        // Nothing can arrive before the socket has an address: wait for one.
-        this.#whenBound ??= Promise.withResolvers<void>();
-        await this.#wait(this.#whenBound.promise, deadline);
-        continue;
-      }
-      if (!this.#receiving && deadline.timeout === null && !deadline.signal && !peek) {
-        // Blocking with nothing queued: receive straight into the result; the
-        // kernel truncates to its size. A connected socket may drop what it
-        // gets, so it never lets the caller's buffer see another sender's data.
-        // A large bufsize reads into the scratch buffer and keeps only a
-        // copy of the datagram's own size, not a 64 KiB buffer per datagram.
-        const own = into && !this.#peer
-          ? into
-          : size <= DIRECT_RECEIVE_MAX
-          ? new Uint8Array(size)
-          : null;
-        const buffer = own ?? this.#scratchView(size);
-        const got = await this.#receiveDirect(conn, buffer, !own);
-        if (this.#fromPeer(got[1])) return got;
-        continue;
-      }
-      await this.#wait(this.#inFlight(conn), deadline);
-    }
-  }
-
-  async #receiveDirect(
-    conn: Deno.DatagramConn,
-    buffer: Uint8Array,
-    copy: boolean,
-  ): Promise<Datagram> {
-    let settle!: () => void;
-    this.#receiving = new Promise<void>((resolve) => settle = resolve);
-    try {
-      const [data, from] = await conn.receive(buffer);
-      // Copy out of the scratch buffer before another receive may reuse it.
-      return [copy ? data.slice() : data, from as Deno.NetAddr];
-    } catch (e) {
-      throw this.#fail(e);
-    } finally {
-      this.#receiving = null;
-      settle();
-    }
-  }
-
-  /** The first `size` bytes of the socket's scratch buffer (made on first use). */
-  #scratchView(size: number): Uint8Array {
-    return (this.#scratch ??= new Uint8Array(FULL_DATAGRAM)).subarray(0, size);
-  }
-
-  #receiveAhead(conn: Deno.DatagramConn): Promise<void> {
-    // One receive ahead at a time, so one scratch buffer serves them all;
-    // each datagram is copied out at its own size.
-    this.#scratch ??= new Uint8Array(FULL_DATAGRAM);
-    return conn.receive(this.#scratch).then(([data, from]) => {
-      this.#receiving = null;
-      if (this.closed) return;
-      this.#ready.push([data.slice(), from as Deno.NetAddr]);
-    }, (e) => {
-      this.#receiving = null;
-      if (!this.closed) this.#receiveError = e;
-    });
-  }
-
-  async #wait(op: Promise<unknown>, deadline: Deadline): Promise<void> {
-    try {
-      await this.waitFor(op, deadline);
-    } catch (e) {
-      throw this.closed ? badf(e) : e;
-    }
-    this.checkOpen();
-  }
-
-  #fromPeer(from: Deno.NetAddr): boolean {
-    const peer = this.#peer;
-    if (!peer) return true;
-    return from.port === peer.port &&
-      (canonicalHost(from.hostname) ?? from.hostname) === peer.canonical;
-  }
-
   // ---- readiness (select) ------------------------------------------------
 
   /** @ignore */
   override _ready(events: number): number {
     this.checkOpen();
     let ready = events & 2; // a datagram send never waits for the peer
-    if (events & 1) {
-      // A connected socket drops other senders' datagrams, as recv would.
-      while (this.#ready.length > 0 && !this.#fromPeer(this.#ready[0][1])) this.#ready.shift();
-      if (this.#ready.length > 0 || this.#receiveError) ready |= 1;
-    }
+    if (events & 1 && this.#reader.ready()) ready |= 1;
     return ready;
   }
 
@@ -790,15 +639,7 @@ export class DatagramSocket extends SocketBase {
   override _watch(events: number): Promise<void> {
     if (this.closed) return Promise.resolve();
     if (!(events & 1)) return new Promise<void>(() => {});
-    const conn = this.#conn;
-    if (!conn) return (this.#whenBound ??= Promise.withResolvers<void>()).promise;
-    return this.#inFlight(conn);
-  }
-
-  /** The receive in flight (started if none), as a promise that never rejects. */
-  #inFlight(conn: Deno.DatagramConn): Promise<void> {
-    const receiving = this.#receiving ??= this.#receiveAhead(conn);
-    return receiving.then(ignoreResult, ignoreResult);
+    return this.#reader.watch();
   }
 
   // ---- options -----------------------------------------------------------
@@ -876,7 +717,7 @@ export class DatagramSocket extends SocketBase {
   /** Waits for the multicast changes Deno is making; rejects with how one failed. */
   async #settleOptions(deadline: Deadline): Promise<void> {
     const multicast = this.#multicast;
-    if (multicast.ops) await this.#wait(multicast.ops, deadline);
+    if (multicast.ops) await this.#reader.wait(multicast.ops, deadline);
     const failure = multicast.takeError();
     if (failure) throw failure;
   }
@@ -891,10 +732,8 @@ export class DatagramSocket extends SocketBase {
       // Already closed by Deno: nothing left to free.
     }
     this.#conn = null;
-    this.#ready = [];
+    this.#reader.release();
     this.#multicast.release();
-    this.#whenBound?.resolve();
-    this.#whenBound = null;
     this.#state = "closed";
   }
 

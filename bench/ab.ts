@@ -1,0 +1,214 @@
+/**
+ * Two builds of the library against raw Deno in one process: round trips
+ * (blocking, and with settimeout(5)), UDP round trips and connect/accept
+ * cycles, in interleaved rounds (each round runs raw, A and B in a rotating
+ * order), scored by this process's CPU time, so another process's load
+ * moves all three alike. Prints each build's median time per round relative
+ * to raw Deno in the same round (lower is better).
+ *
+ * ```sh
+ * git worktree add /tmp/before main
+ * deno run --unstable-net --allow-net=127.0.0.1 --allow-read --allow-env \
+ *   bench/ab.ts /tmp/before/mod.ts ./mod.ts [count] [rounds]
+ * ```
+ *
+ * @module
+ */
+
+import process from "node:process";
+
+type Lib = typeof import("../mod.ts");
+const [pathA, pathB] = Deno.args;
+if (!pathA || !pathB) throw new Error("usage: bench/ab.ts A/mod.ts B/mod.ts [count] [rounds]");
+const toUrl = (p: string) => new URL(p, `file://${Deno.cwd()}/`).href;
+const base: Lib = await import(toUrl(pathA));
+const next: Lib = await import(toUrl(pathB));
+const N = Number(Deno.args[2] ?? 4000);
+const ROUNDS = Number(Deno.args[3] ?? 9);
+const SIZE = 64;
+/** This process's CPU time in ms (user + system). */
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+async function rawRR(timeout: boolean): Promise<number> {
+  void timeout;
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const c = await Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port });
+  const s = await l.accept();
+  c.setNoDelay(true);
+  s.setNoDelay(true);
+  const msg = new Uint8Array(SIZE), buf = new Uint8Array(SIZE), sbuf = new Uint8Array(65536);
+  const echo = (async () => {
+    for (;;) {
+      const n = await s.read(sbuf);
+      if (n === null) return;
+      let off = 0;
+      while (off < n) off += await s.write(sbuf.subarray(off, n));
+    }
+  })();
+  const t0 = cpu();
+  for (let i = 0; i < N; i++) {
+    await c.write(msg);
+    let got = 0;
+    while (got < SIZE) got += (await c.read(buf.subarray(got)))!;
+  }
+  const t = cpu() - t0;
+  c.close();
+  await echo.catch(() => {});
+  s.close();
+  l.close();
+  return t;
+}
+
+async function libRR(lib: Lib, timeout: boolean): Promise<number> {
+  const l = lib.socket();
+  l.bind(["127.0.0.1", 0]);
+  l.listen();
+  const c = lib.socket();
+  await c.connect(l.getsockname() as [string, number]);
+  const [s] = await l.accept();
+  l.close();
+  c.setsockopt(lib.IPPROTO_TCP, lib.TCP_NODELAY, 1);
+  s.setsockopt(lib.IPPROTO_TCP, lib.TCP_NODELAY, 1);
+  if (timeout) {
+    c.settimeout(5);
+    s.settimeout(5);
+  }
+  const msg = new Uint8Array(SIZE), buf = new Uint8Array(SIZE), sbuf = new Uint8Array(65536);
+  const echo = (async () => {
+    for (;;) {
+      const n = await s.recv_into(sbuf);
+      if (n === 0) return;
+      await s.sendall(sbuf.subarray(0, n));
+    }
+  })();
+  const t0 = cpu();
+  for (let i = 0; i < N; i++) {
+    await c.sendall(msg);
+    let got = 0;
+    while (got < SIZE) got += await c.recv_into(buf.subarray(got));
+  }
+  const t = cpu() - t0;
+  c.close();
+  await echo.catch(() => {});
+  s.close();
+  return t;
+}
+
+async function rawConnect(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  const M = N / 10;
+  const t0 = cpu();
+  for (let i = 0; i < M; i++) {
+    const [c, s] = await Promise.all([Deno.connect({ hostname: "127.0.0.1", port }), l.accept()]);
+    c.close();
+    s.close();
+  }
+  const t = cpu() - t0;
+  l.close();
+  return t;
+}
+
+async function libConnect(lib: Lib): Promise<number> {
+  const l = lib.socket();
+  l.bind(["127.0.0.1", 0]);
+  l.listen();
+  const addr = l.getsockname() as [string, number];
+  const M = N / 10;
+  const t0 = cpu();
+  for (let i = 0; i < M; i++) {
+    const c = lib.socket();
+    const [, [s]] = await Promise.all([c.connect(addr), l.accept()]);
+    c.close();
+    s.close();
+  }
+  const t = cpu() - t0;
+  l.close();
+  return t;
+}
+
+async function rawUdp(): Promise<number> {
+  const a = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const b = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const msg = new Uint8Array(SIZE);
+  const echo = (async () => {
+    for (;;) {
+      const [d, from] = await b.receive();
+      await b.send(d, from);
+    }
+  })();
+  const t0 = cpu();
+  for (let i = 0; i < N; i++) {
+    await a.send(msg, b.addr);
+    await a.receive();
+  }
+  const t = cpu() - t0;
+  a.close();
+  b.close();
+  await echo.catch(() => {});
+  return t;
+}
+
+async function libUdp(lib: Lib): Promise<number> {
+  const a = lib.socket(lib.AF_INET, lib.SOCK_DGRAM);
+  a.bind(["127.0.0.1", 0]);
+  const b = lib.socket(lib.AF_INET, lib.SOCK_DGRAM);
+  b.bind(["127.0.0.1", 0]);
+  const addr = b.getsockname();
+  const msg = new Uint8Array(SIZE);
+  const echo = (async () => {
+    for (;;) {
+      const [d, from] = await b.recvfrom(65536);
+      await b.sendto(d, from);
+    }
+  })();
+  const t0 = cpu();
+  for (let i = 0; i < N; i++) {
+    await a.sendto(msg, addr);
+    await a.recvfrom(65536);
+  }
+  const t = cpu() - t0;
+  a.close();
+  b.close();
+  await echo.catch(() => {});
+  return t;
+}
+
+const work: Record<string, Record<string, () => Promise<number>>> = {
+  tcp_rr: {
+    raw: () => rawRR(false),
+    base: () => libRR(base, false),
+    new: () => libRR(next, false),
+  },
+  tcp_rr_timeout: {
+    raw: () => rawRR(true),
+    base: () => libRR(base, true),
+    new: () => libRR(next, true),
+  },
+  udp_rr: { raw: rawUdp, base: () => libUdp(base), new: () => libUdp(next) },
+  tcp_connect: { raw: rawConnect, base: () => libConnect(base), new: () => libConnect(next) },
+};
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+for (const [name, impls] of Object.entries(work)) {
+  const times: Record<string, number[]> = { raw: [], base: [], new: [] };
+  const order = ["raw", "base", "new"];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < 3; k++) {
+      const impl = order[(r + k) % 3];
+      times[impl].push(await impls[impl]());
+    }
+  }
+  const raw = med(times.raw);
+  // per-round paired ratios (same machine moment)
+  const pr = (impl: string) => med(times[impl].map((t, i) => t / times.raw[i]));
+  console.log(
+    `${name.padEnd(15)} raw ${raw.toFixed(0)}ms  A ${med(times.base).toFixed(0)}ms (x${
+      pr("base").toFixed(3)
+    })  B ${med(times.new).toFixed(0)}ms (x${
+      pr("new").toFixed(3)
+    })  (CPU time / raw Deno, lower is better)`,
+  );
+}
