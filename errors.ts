@@ -501,6 +501,21 @@ export class FileNotFoundError extends OSError {}
 export class gaierror extends OSError {}
 
 /**
+ * Python's `socket.herror`: an address-related lookup failed
+ * (`gethostbyaddr`). Its errno is an `h_errno` code: 1 (`HOST_NOT_FOUND`,
+ * "Unknown host"), 2 (`TRY_AGAIN`, "Host name lookup failure").
+ *
+ * @example
+ * ```ts
+ * import { herror } from "@seed/socket/errors";
+ * const err = new herror(1, "Unknown host");
+ * console.log(err.errno, err.message); // 1 "[Errno 1] Unknown host"
+ * ```
+ */
+// deno-lint-ignore camelcase
+export class herror extends OSError {}
+
+/**
  * `getaddrinfo`'s "name unknown" code on this platform (-2 on Linux, 8 on
  * macOS, 11001 on Windows).
  *
