@@ -45,6 +45,17 @@ export {
   ntohs,
 } from "./inet.ts";
 export type { AddrInfo } from "./inet.ts";
+export {
+  getfqdn,
+  gethostbyaddr,
+  gethostbyname,
+  gethostbyname_ex,
+  getnameinfo,
+  getprotobyname,
+  getservbyname,
+  getservbyport,
+} from "./_netdb.ts";
+export type { HostEntry, NameInfoAddress } from "./_netdb.ts";
 export { create_connection, create_server, has_dualstack_ipv6, socketpair } from "./helpers.ts";
 export type { CreateServerOptions } from "./helpers.ts";
 export {
