@@ -77,6 +77,7 @@ import {
   checkOption,
   checkProto,
   optionValue,
+  protocolOf,
   splitOptions,
   toBytes,
   unstableNet,
@@ -1461,8 +1462,9 @@ export class Socket extends SocketBase {
 
   /**
    * Reads an option back: the values set by `setsockopt` (as 0 or 1),
-   * `SO_TYPE`, and `SO_ERROR` (the errno of a failed background connect,
-   * cleared by reading). Others reject with `OSError` `ENOPROTOOPT`.
+   * `SO_TYPE`, `SO_DOMAIN`, `SO_PROTOCOL`, `SO_ACCEPTCONN` (1 while
+   * listening), and `SO_ERROR` (the errno of a failed background connect,
+   * cleared by reading). Others throw `OSError` `ENOPROTOOPT`.
    *
    * @example
    * ```ts
@@ -1477,6 +1479,12 @@ export class Socket extends SocketBase {
     switch (name) {
       case "type":
         return this.type;
+      case "acceptconn":
+        return this.#listening ? 1 : 0;
+      case "domain":
+        return this.family;
+      case "protocol":
+        return protocolOf(this.family, this.type, this.proto);
       case "error": {
         const failure = this.#pendingError;
         this.#pendingError = null;

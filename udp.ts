@@ -77,6 +77,7 @@ import {
   checkProto,
   type Data,
   optionValue,
+  protocolOf,
   splitOptions,
   toBytes,
   unstableNet,
@@ -859,8 +860,9 @@ export class DatagramSocket extends SocketBase {
   /**
    * Reads an option back: the values set by `setsockopt` (0 or 1, Linux's
    * defaults otherwise: `IP_MULTICAST_LOOP` 1, `IP_MULTICAST_TTL` 1),
-   * `SO_TYPE`, and `SO_ERROR` (the errno of a failed multicast change,
-   * cleared by reading).
+   * `SO_TYPE`, `SO_DOMAIN`, `SO_PROTOCOL`, `SO_ACCEPTCONN` (0: datagram
+   * sockets never listen), and `SO_ERROR` (the errno of a failed multicast
+   * change, cleared by reading).
    *
    * @example
    * ```ts
@@ -880,6 +882,10 @@ export class DatagramSocket extends SocketBase {
     switch (name) {
       case "type":
         return this.type;
+      case "domain":
+        return this.family;
+      case "protocol":
+        return protocolOf(this.family, this.type, this.proto);
       case "error": {
         const failure = this.#optionError;
         this.#optionError = null;
