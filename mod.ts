@@ -74,9 +74,20 @@ export {
   BaseRequestHandler,
   BaseServer,
   DatagramRequestHandler,
+  ForkingMixIn,
   StreamRequestHandler,
   TCPServer,
+  ThreadingMixIn,
+  ThreadingTCPServer,
+  ThreadingUDPServer,
+  ThreadingUnixStreamServer,
   UDPServer,
+  UnixDatagramServer,
   UnixStreamServer,
 } from "./socketserver.ts";
-export type { DatagramRequest, RequestHandlerClass } from "./socketserver.ts";
+export type {
+  DatagramRequest,
+  ForkingSettings,
+  RequestHandlerClass,
+  ThreadingSettings,
+} from "./socketserver.ts";
