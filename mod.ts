@@ -56,6 +56,15 @@ export {
   getservbyport,
 } from "./_netdb.ts";
 export type { HostEntry, NameInfoAddress } from "./_netdb.ts";
+export {
+  fromfd,
+  fromshare,
+  if_indextoname,
+  if_nameindex,
+  if_nametoindex,
+  sethostname,
+} from "./_omissions.ts";
+export type { Ancillary, RecvmsgResult } from "./_omissions.ts";
 export { create_connection, create_server, has_dualstack_ipv6, socketpair } from "./helpers.ts";
 export type { CreateServerOptions } from "./helpers.ts";
 export {

@@ -92,6 +92,14 @@ import {
   type SocketTextFile,
 } from "./makefile.ts";
 import { socketReadable, socketWritable } from "./_streams.ts";
+import {
+  type Ancillary,
+  recvmsg,
+  type RecvmsgResult,
+  sendmsg,
+  unsupportedType,
+} from "./_omissions.ts";
+import type { Data } from "./_options.ts";
 
 export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
 export type { CallOptions } from "./_base.ts";
@@ -1495,6 +1503,64 @@ export class Socket extends SocketBase {
     }
   }
 
+  // ---- sendmsg / recvmsg (no ancillary data in Deno) --------------------------
+
+  /**
+   * Python's `sendmsg(buffers, ancdata, flags, address)`: sends the buffers
+   * together as one `send` (the address is ignored, as by Linux's TCP)
+   * and resolves the bytes sent. Deno has no `sendmsg()`, so ancillary data
+   * (file descriptors, credentials) cannot be sent: a non-empty `ancdata`
+   * rejects with `OSError` `EOPNOTSUPP` saying so.
+   *
+   * Cancel safety: as `send`.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * await sock.sendmsg(["GET / HTTP/1.0\r\n", "\r\n"]);
+   * const [data, ancdata, flags] = await sock.recvmsg(4096);
+   * ```
+   *
+   * @throws {OSError} `EOPNOTSUPP` for ancillary data; otherwise as `send`.
+   * @throws {TypeError} `buffers` is not an iterable of bytes.
+   */
+  sendmsg(
+    buffers: Iterable<Data>,
+    ancdata: Iterable<Ancillary> = [],
+    flags: number = 0,
+    address?: Address | null,
+  ): Promise<number> {
+    return quiet(sendmsg(this, buffers, ancdata, flags, address));
+  }
+
+  /**
+   * Python's `recvmsg(bufsize, ancbufsize, flags)`: one receive as
+   * `[data, ancdata, msg_flags, address]`, where `ancdata` is always empty
+   * and `address` is `null`, as CPython's on a connected stream.
+   * Deno has no `recvmsg()`: asking for ancillary data (`ancbufsize` > 0)
+   * rejects with `OSError` `EOPNOTSUPP` saying so.
+   *
+   * Cancel safety: as `recv`.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * await sock.sendmsg(["GET / HTTP/1.0\r\n", "\r\n"]);
+   * const [data, ancdata, flags] = await sock.recvmsg(4096);
+   * ```
+   *
+   * @throws {OSError} `EOPNOTSUPP` for `ancbufsize` > 0; otherwise as `recv`.
+   * @throws {TypeError} `bufsize` or `ancbufsize` is not an integer.
+   * @throws {RangeError} `bufsize` or `ancbufsize` is negative.
+   */
+  recvmsg(bufsize: number, ancbufsize: number = 0, flags: number = 0): Promise<RecvmsgResult> {
+    return quiet(recvmsg(this, bufsize, ancbufsize, flags));
+  }
+
   // ---- files, streams and readiness ---------------------------------------
 
   /**
@@ -1789,7 +1855,7 @@ export function socket(
     if (flags & SOCK_NONBLOCK) sock.setblocking(false);
     return sock;
   }
-  throw new OSError(errno.EINVAL, null, {
+  throw unsupportedType(kind) ?? new OSError(errno.EINVAL, null, {
     detail: `socket(): unknown type ${type} (use SOCK_STREAM or SOCK_DGRAM)`,
   });
 }

@@ -1026,7 +1026,9 @@ export interface ForkingSettings {
  *
  * @throws {TypeError} `Base` is not a class.
  */
-export function ThreadingMixIn<T extends ServerClass>(Base: T): T & ThreadingSettings {
+export function ThreadingMixIn<T extends abstract new (...args: never[]) => object>(
+  Base: T,
+): T & ThreadingSettings {
   if (typeof Base !== "function") {
     throw new TypeError(`ThreadingMixIn(): Base must be a server class, not ${describe(Base)}`);
   }
@@ -1055,7 +1057,9 @@ export function ThreadingMixIn<T extends ServerClass>(Base: T): T & ThreadingSet
  *
  * @throws {TypeError} `Base` is not a class.
  */
-export function ForkingMixIn<T extends ServerClass>(Base: T): T & ForkingSettings {
+export function ForkingMixIn<T extends abstract new (...args: never[]) => object>(
+  Base: T,
+): T & ForkingSettings {
   if (typeof Base !== "function") {
     throw new TypeError(`ForkingMixIn(): Base must be a server class, not ${describe(Base)}`);
   }

@@ -84,6 +84,7 @@ import {
   writableView,
 } from "./_options.ts";
 import { canonicalHost, getaddrinfo, inet_ntop } from "./inet.ts";
+import { type Ancillary, recvmsg, type RecvmsgResult, sendmsg } from "./_omissions.ts";
 
 /** The largest UDP payload over IPv4 (65,535 − 20 − 8). */
 const MAX_IPV4_PAYLOAD = 65507;
@@ -786,6 +787,66 @@ export class DatagramSocket extends SocketBase {
     if (!peer) return true;
     return from.port === peer.port &&
       (canonicalHost(from.hostname) ?? from.hostname) === peer.canonical;
+  }
+
+  // ---- sendmsg / recvmsg (no ancillary data in Deno) --------------------------
+
+  /**
+   * Python's `sendmsg(buffers, ancdata, flags, address)`: sends the buffers
+   * together as one `send` (one datagram, to `address` when given)
+   * and resolves the bytes sent. Deno has no `sendmsg()`, so ancillary data
+   * (file descriptors, credentials) cannot be sent: a non-empty `ancdata`
+   * rejects with `OSError` `EOPNOTSUPP` saying so.
+   *
+   * Cancel safety: as `send`.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.bind(["127.0.0.1", 0]);
+   * await sock.sendmsg(["hello, ", "world"], [], 0, sock.getsockname());
+   * const [data, , flags, address] = await sock.recvmsg(5);
+   * console.log(data.length, flags, address); // 5 32 (MSG_TRUNC) [...]
+   * ```
+   *
+   * @throws {OSError} `EOPNOTSUPP` for ancillary data; otherwise as `send`.
+   * @throws {TypeError} `buffers` is not an iterable of bytes.
+   */
+  sendmsg(
+    buffers: Iterable<Data>,
+    ancdata: Iterable<Ancillary> = [],
+    flags: number = 0,
+    address?: Address | null,
+  ): Promise<number> {
+    return quiet(sendmsg(this, buffers, ancdata, flags, address));
+  }
+
+  /**
+   * Python's `recvmsg(bufsize, ancbufsize, flags)`: one receive as
+   * `[data, ancdata, msg_flags, address]`, where `ancdata` is always empty
+   * and `msg_flags` has `MSG_TRUNC` when the datagram was longer than `bufsize`.
+   * Deno has no `recvmsg()`: asking for ancillary data (`ancbufsize` > 0)
+   * rejects with `OSError` `EOPNOTSUPP` saying so.
+   *
+   * Cancel safety: as `recvfrom`.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.bind(["127.0.0.1", 0]);
+   * await sock.sendmsg(["hello, ", "world"], [], 0, sock.getsockname());
+   * const [data, , flags, address] = await sock.recvmsg(5);
+   * console.log(data.length, flags, address); // 5 32 (MSG_TRUNC) [...]
+   * ```
+   *
+   * @throws {OSError} `EOPNOTSUPP` for `ancbufsize` > 0; otherwise as `recvfrom`.
+   * @throws {TypeError} `bufsize` or `ancbufsize` is not an integer.
+   * @throws {RangeError} `bufsize` or `ancbufsize` is negative.
+   */
+  recvmsg(bufsize: number, ancbufsize: number = 0, flags: number = 0): Promise<RecvmsgResult> {
+    return quiet(recvmsg(this, bufsize, ancbufsize, flags));
   }
 
   // ---- readiness (select) ------------------------------------------------
