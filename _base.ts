@@ -195,6 +195,15 @@ export abstract class SocketBase {
   }
 
   /**
+   * True once `close()` has been called, even while open `makefile` files
+   * or duplicates defer the real close (CPython's `_closed`, shown by repr).
+   * @ignore
+   */
+  get _closeCalled(): boolean {
+    return this.#closeRequested || this.#fileno === -1;
+  }
+
+  /**
    * Sets the timeout of blocking calls, in seconds: `null` waits forever
    * (blocking mode), `0` makes the socket non-blocking, a positive number
    * makes each call reject with `TimeoutError` when it cannot finish in time.

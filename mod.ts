@@ -65,6 +65,7 @@ export {
   sethostname,
 } from "./_omissions.ts";
 export type { Ancillary, RecvmsgResult } from "./_omissions.ts";
+export type { SendableFile } from "./_sendfile.ts";
 export { create_connection, create_server, has_dualstack_ipv6, socketpair } from "./helpers.ts";
 export type { CreateServerOptions } from "./helpers.ts";
 export {

@@ -100,10 +100,14 @@ import {
   unsupportedType,
 } from "./_omissions.ts";
 import type { Data } from "./_options.ts";
+import { socketRepr } from "./_repr.ts";
+import { checkSendfile, type SendableFile, sendfileVia } from "./_sendfile.ts";
+import { dupSocket } from "./_dup.ts";
 
 export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
 export type { CallOptions } from "./_base.ts";
 export type { Address, SocketAddress } from "./_address.ts";
+export type { SendableFile } from "./_sendfile.ts";
 
 type StreamOption = "nodelay" | "keepalive" | "reuseaddr" | "reuseport";
 
@@ -1561,6 +1565,65 @@ export class Socket extends SocketBase {
     return quiet(recvmsg(this, bufsize, ancbufsize, flags));
   }
 
+  // ---- sendfile and dup ---------------------------------------------------
+
+  /**
+   * Sends a file's bytes, as CPython's `sendfile`: from `offset` (counted
+   * from the start of the file, as CPython's `os.sendfile` path does),
+   * `count` bytes (to the end of the file when `null`), block by block
+   * with `sendall` (CPython's fallback path); the file is left positioned
+   * after the last byte sent. Resolves the number of bytes sent. `file` is a
+   * `Deno.FsFile` or any object with its `read` and `seek`.
+   *
+   * Cancel safety: the socket's timeout bounds each block, not the whole
+   * call; on a failure the bytes sent so far have left and the file
+   * position is after them.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * using file = await Deno.open("data.bin");
+   * console.log(await sock.sendfile(file)); // the file's size
+   * ```
+   *
+   * @throws {TypeError} `file` has no `read`/`seek`, or `offset`/`count` is not an integer.
+   * @throws {RangeError} `offset` is negative or `count` is not positive.
+   * @throws {OSError} As `sendall`, and what reading the file throws.
+   */
+  sendfile(file: SendableFile, offset: number = 0, count: number | null = null): Promise<number> {
+    try {
+      this.checkOpen();
+      checkSendfile(file, offset, count);
+    } catch (e) {
+      return quiet(Promise.reject(e));
+    }
+    return quiet(sendfileVia((data) => this.sendall(data), file, offset, count));
+  }
+
+  /**
+   * A second socket object on the same connection, as CPython's `dup()`:
+   * its own `fileno` and timeout (copied from this one), the same bytes
+   * and state. The connection closes when this socket, every duplicate
+   * and every `makefile` file are closed (while a duplicate is open,
+   * `close()` on this one is deferred as with an open file).
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using sock = socket();
+   * sock.bind(["127.0.0.1", 0]);
+   * using copy = sock.dup();
+   * console.log(copy.fileno() !== sock.fileno(), copy.getsockname());
+   * ```
+   *
+   * @throws {OSError} `EBADF` when this socket is closed.
+   */
+  dup(): Socket {
+    return dupSocket(this);
+  }
+
   // ---- files, streams and readiness ---------------------------------------
 
   /**
@@ -1742,17 +1805,28 @@ export class Socket extends SocketBase {
   }
 
   /**
-   * A readable description, as Python's repr.
+   * CPython's repr: `<socket.socket fd=3, family=2, type=1, proto=0,
+   * laddr=('127.0.0.1', 5000), raddr=('127.0.0.1', 6000)>`, with
+   * `[closed]` (and no addresses) once closed.
    *
    * @example
    * ```ts
    * import { socket } from "@seed/socket";
    * using sock = socket();
-   * console.log(String(sock));
+   * sock.bind(["127.0.0.1", 0]);
+   * console.log(String(sock)); // <socket.socket fd=3, family=2, type=1, proto=0, laddr=('127.0.0.1', …)>
    * ```
    */
   override toString(): string {
-    return `<socket fd=${this.fileno()}, family=${this.family}, type=${this.type}, proto=${this.proto}>`;
+    return socketRepr(this);
+  }
+
+  /**
+   * `Deno.inspect(sock)` and `console.log(sock)` show CPython's repr.
+   * @ignore
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return socketRepr(this);
   }
 }
 

@@ -85,6 +85,7 @@ import {
 } from "./_options.ts";
 import { canonicalHost, getaddrinfo, inet_ntop } from "./inet.ts";
 import { type Ancillary, recvmsg, type RecvmsgResult, sendmsg } from "./_omissions.ts";
+import { socketRepr } from "./_repr.ts";
 
 /** The largest UDP payload over IPv4 (65,535 − 20 − 8). */
 const MAX_IPV4_PAYLOAD = 65507;
@@ -1099,17 +1100,27 @@ export class DatagramSocket extends SocketBase {
   }
 
   /**
-   * A readable description, as Python's repr.
+   * CPython's repr: `<socket.socket fd=3, family=2, type=2, proto=0,
+   * laddr=('127.0.0.1', 5000)>` (and `raddr` once connected), with
+   * `[closed]` (and no addresses) once closed.
    *
    * @example
    * ```ts
    * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
    * using sock = socket(AF_INET, SOCK_DGRAM);
-   * console.log(String(sock));
+   * console.log(String(sock)); // <socket.socket fd=3, family=2, type=2, proto=0, laddr=('0.0.0.0', 0)>
    * ```
    */
   override toString(): string {
-    return `<socket fd=${this.fileno()}, family=${this.family}, type=${this.type}, proto=${this.proto}>`;
+    return socketRepr(this);
+  }
+
+  /**
+   * `Deno.inspect(sock)` and `console.log(sock)` show CPython's repr.
+   * @ignore
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return socketRepr(this);
   }
 }
 
