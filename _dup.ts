@@ -90,7 +90,7 @@ function makeDuplicateClass(): new (original: Socket) => Socket {
       bufsize: number,
       flags?: number | CallOptions,
       options?: CallOptions,
-    ): Promise<Uint8Array> {
+    ): Promise<Uint8Array<ArrayBuffer>> {
       return this.#async((s) => s.recv(bufsize, flags, options));
     }
     override recv_into(
@@ -105,7 +105,7 @@ function makeDuplicateClass(): new (original: Socket) => Socket {
       bufsize: number,
       flags?: number | CallOptions,
       options?: CallOptions,
-    ): Promise<[Uint8Array, null]> {
+    ): Promise<[Uint8Array<ArrayBuffer>, null]> {
       return this.#async((s) => s.recvfrom(bufsize, flags, options));
     }
     override send(

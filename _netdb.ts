@@ -411,6 +411,7 @@ export async function getnameinfo(sockaddr: NameInfoAddress, flags: number): Pro
  * @throws {PermissionError} A missing read, net or sys permission (the message names the flag).
  * @throws {TypeError} `name` is not a string.
  */
+export function getfqdn(name?: string): Promise<string>;
 export async function getfqdn(name: string = ""): Promise<string> {
   let host = checkString(name, "getfqdn", "name").trim();
   if (host === "" || host === "0.0.0.0" || host === "::") host = gethostname();

@@ -44,6 +44,7 @@ const NO_DESCRIPTORS = "Deno exposes no OS file descriptors, so a socket cannot 
  *
  * @throws {OSError} Always: `EOPNOTSUPP`, saying why.
  */
+export function fromfd(_fd: number, _family: number, _type: number, _proto?: number): never;
 export function fromfd(_fd: number, _family: number, _type: number, _proto: number = 0): never {
   throw cannot("fromfd()", NO_DESCRIPTORS);
 }

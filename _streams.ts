@@ -20,7 +20,10 @@ const CHUNK = 65536;
  * error `onCancel` lets the socket make a fresh stream next time.
  * @ignore
  */
-export function socketReadable(sock: Socket, onCancel: () => void): ReadableStream<Uint8Array> {
+export function socketReadable(
+  sock: Socket,
+  onCancel: () => void,
+): ReadableStream<Uint8Array<ArrayBuffer>> {
   const cancelled = new AbortController();
   return new ReadableStream({
     type: "bytes",

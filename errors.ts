@@ -320,6 +320,11 @@ export class OSError extends Error {
   constructor(
     code: number | null,
     text?: string | null,
+    options?: OSErrorOptions,
+  );
+  constructor(
+    code: number | null,
+    text?: string | null,
     options: OSErrorOptions = {},
   ) {
     const described = text ?? (code === null ? null : strerror(code));
@@ -417,6 +422,11 @@ export class TimeoutError extends OSError {
    * @param text The description.
    * @param options `cause` and `detail`.
    */
+  constructor(
+    code?: number | null,
+    text?: string | null,
+    options?: OSErrorOptions,
+  );
   constructor(
     code: number | null = null,
     text: string | null = code === null ? "timed out" : null,
@@ -549,6 +559,7 @@ type OSErrorClass = new (
  * console.log(err.name, err.message);
  * ```
  */
+export function fromErrno(code: number, options?: OSErrorOptions): OSError;
 export function fromErrno(code: number, options: OSErrorOptions = {}): OSError {
   const cls: OSErrorClass = classFor(code);
   return new cls(code, null, options);
@@ -628,6 +639,7 @@ function permissionError(err: Error, context: ErrorContext): PermissionError {
  * }
  * ```
  */
+export function toOSError(err: unknown, context?: ErrorContext): OSError;
 export function toOSError(err: unknown, context: ErrorContext = {}): OSError {
   if (err instanceof OSError) return err;
   if (!(err instanceof Error)) {

@@ -112,6 +112,9 @@ export type { SendableFile } from "./_sendfile.ts";
 type StreamOption = "nodelay" | "keepalive" | "reuseaddr" | "reuseport";
 
 const PEEK_CHUNK = 65536;
+// Every byte array a socket makes is over a plain ArrayBuffer (new
+// Uint8Array(n) and views of one); the public methods' casts to
+// Uint8Array<ArrayBuffer> say so.
 const EMPTY = new Uint8Array(0);
 
 function ignoreValue(): void {}
@@ -207,6 +210,7 @@ export class Socket extends SocketBase {
    * @param type `SOCK_STREAM`.
    * @param proto 0 or `IPPROTO_TCP`.
    */
+  constructor(family?: number, type?: number, proto?: number);
   constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
     checkFamily(family);
     if (type !== SOCK_STREAM) {
@@ -278,6 +282,7 @@ export class Socket extends SocketBase {
    * server.listen(16);
    * ```
    */
+  listen(backlog?: number): void;
   listen(backlog: number = Math.min(SOMAXCONN, 128)): void {
     this.checkOpen();
     if (typeof backlog !== "number" || !Number.isInteger(backlog)) {
@@ -625,13 +630,13 @@ export class Socket extends SocketBase {
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
-  ): Promise<Uint8Array> {
+  ): Promise<Uint8Array<ArrayBuffer>> {
     const conn = this.#conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
       typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize) && this.#idle()
     ) {
-      return this.#recvFast(conn, bufsize);
+      return this.#recvFast(conn, bufsize) as Promise<Uint8Array<ArrayBuffer>>;
     }
     return quiet(this.#recv(bufsize, flags, options));
   }
@@ -640,7 +645,7 @@ export class Socket extends SocketBase {
     bufsize: number,
     flags: number | CallOptions | undefined,
     options: CallOptions | undefined,
-  ): Promise<Uint8Array> {
+  ): Promise<Uint8Array<ArrayBuffer>> {
     [flags, options] = splitOptions(flags, options);
     checkBufsize(bufsize, "recv()");
     checkFlags(flags, RECV_FLAGS, "recv()");
@@ -653,7 +658,8 @@ export class Socket extends SocketBase {
       return out.subarray(0, await this.#receiveAll(conn, out, deadline));
     }
     if (flags & MSG_WAITALL) await this.#peekAll(conn, bufsize, deadline);
-    return await this.#receive(conn, bufsize, deadline, (flags & MSG_PEEK) !== 0);
+    const bytes = await this.#receive(conn, bufsize, deadline, (flags & MSG_PEEK) !== 0);
+    return bytes as Uint8Array<ArrayBuffer>;
   }
 
   /**
@@ -672,6 +678,12 @@ export class Socket extends SocketBase {
    * console.log(buffer.subarray(0, n));
    * ```
    */
+  recv_into(
+    buffer: ArrayBufferView | ArrayBuffer,
+    nbytes?: number,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<number>;
   recv_into(
     buffer: ArrayBufferView | ArrayBuffer,
     nbytes: number = 0,
@@ -1087,7 +1099,7 @@ export class Socket extends SocketBase {
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
-  ): Promise<[Uint8Array, null]> {
+  ): Promise<[Uint8Array<ArrayBuffer>, null]> {
     return [await this.recv(bufsize, flags, options), null];
   }
 
@@ -1532,6 +1544,12 @@ export class Socket extends SocketBase {
    */
   sendmsg(
     buffers: Iterable<Data>,
+    ancdata?: Iterable<Ancillary>,
+    flags?: number,
+    address?: Address | null,
+  ): Promise<number>;
+  sendmsg(
+    buffers: Iterable<Data>,
     ancdata: Iterable<Ancillary> = [],
     flags: number = 0,
     address?: Address | null,
@@ -1561,6 +1579,7 @@ export class Socket extends SocketBase {
    * @throws {TypeError} `bufsize` or `ancbufsize` is not an integer.
    * @throws {RangeError} `bufsize` or `ancbufsize` is negative.
    */
+  recvmsg(bufsize: number, ancbufsize?: number, flags?: number): Promise<RecvmsgResult>;
   recvmsg(bufsize: number, ancbufsize: number = 0, flags: number = 0): Promise<RecvmsgResult> {
     return quiet(recvmsg(this, bufsize, ancbufsize, flags));
   }
@@ -1592,6 +1611,7 @@ export class Socket extends SocketBase {
    * @throws {RangeError} `offset` is negative or `count` is not positive.
    * @throws {OSError} As `sendall`, and what reading the file throws.
    */
+  sendfile(file: SendableFile, offset?: number, count?: number | null): Promise<number>;
   sendfile(file: SendableFile, offset: number = 0, count: number | null = null): Promise<number> {
     try {
       this.checkOpen();
@@ -1680,7 +1700,7 @@ export class Socket extends SocketBase {
     return makefile(this, mode, options);
   }
 
-  #readable: ReadableStream<Uint8Array> | null = null;
+  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
 
   /**
@@ -1701,7 +1721,7 @@ export class Socket extends SocketBase {
    * }
    * ```
    */
-  get readable(): ReadableStream<Uint8Array> {
+  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
     return this.#readable ??= socketReadable(this, () => this.#readable = null);
   }
 

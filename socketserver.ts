@@ -239,6 +239,7 @@ export abstract class BaseServer<R> {
    * await serving;
    * ```
    */
+  serve_forever(poll_interval?: number): Promise<void>;
   async serve_forever(poll_interval: number = 0.5): Promise<void> {
     if (typeof poll_interval !== "number" || !(poll_interval >= 0)) {
       throw new RangeError(
@@ -282,6 +283,7 @@ export abstract class BaseServer<R> {
    * await server.shutdown(5);
    * ```
    */
+  shutdown(timeout?: number | null): Promise<void>;
   async shutdown(timeout: number | null = this.shutdown_timeout): Promise<void> {
     if (timeout !== null && (typeof timeout !== "number" || !(timeout >= 0))) {
       throw new RangeError(`shutdown(): timeout must be >= 0 or null, not ${describe(timeout)}`);
@@ -550,6 +552,11 @@ export class TCPServer extends BaseServer<Socket> {
   constructor(
     server_address: Address,
     RequestHandlerClass: RequestHandlerClass<Socket>,
+    bind_and_activate?: boolean,
+  );
+  constructor(
+    server_address: Address,
+    RequestHandlerClass: RequestHandlerClass<Socket>,
     bind_and_activate = true,
   ) {
     super(server_address, RequestHandlerClass);
@@ -775,7 +782,7 @@ export class StreamRequestHandler<S extends BaseServer<Socket> = BaseServer<Sock
 }
 
 /** The request of a datagram server: the data and the server's socket. */
-export type DatagramRequest = [data: Uint8Array, socket: DatagramSocket];
+export type DatagramRequest = [data: Uint8Array<ArrayBuffer>, socket: DatagramSocket];
 
 /**
  * Python's `socketserver.UDPServer`: each datagram is a request
@@ -814,6 +821,11 @@ export class UDPServer extends BaseServer<DatagramRequest> {
    * @param RequestHandlerClass The handler class.
    * @param bind_and_activate Bind now (default true).
    */
+  constructor(
+    server_address: Address,
+    RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
+    bind_and_activate?: boolean,
+  );
   constructor(
     server_address: Address,
     RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
@@ -898,7 +910,7 @@ class MemoryRaw implements RawStream {
     this.#parts.push(data.slice());
     return Promise.resolve(data.length);
   }
-  getvalue(): Uint8Array {
+  getvalue(): Uint8Array<ArrayBuffer> {
     return join(this.#parts, this.#parts.reduce((n, p) => n + p.length, 0));
   }
   close(): void {

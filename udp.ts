@@ -153,6 +153,7 @@ export class DatagramSocket extends SocketBase {
    * @param type `SOCK_DGRAM`.
    * @param proto 0 or `IPPROTO_UDP`.
    */
+  constructor(family?: number, type?: number, proto?: number);
   constructor(family: number = AF_INET, type: number = SOCK_DGRAM, proto = 0) {
     checkFamily(family);
     if (type !== SOCK_DGRAM) {
@@ -507,7 +508,7 @@ export class DatagramSocket extends SocketBase {
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
-  ): Promise<[Uint8Array, SocketAddress]> {
+  ): Promise<[Uint8Array<ArrayBuffer>, SocketAddress]> {
     const conn = this.#conn;
     if (
       conn !== null && flags === undefined && options === undefined && this.#receiving === null &&
@@ -515,9 +516,12 @@ export class DatagramSocket extends SocketBase {
       this.#optionOps === null && this.#optionError === null && this.gettimeout() === null &&
       typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize)
     ) {
-      return this.#recvfromFast(conn, bufsize);
+      // Datagrams are received into buffers this socket makes (plain ArrayBuffers).
+      return this.#recvfromFast(conn, bufsize) as Promise<[Uint8Array<ArrayBuffer>, SocketAddress]>;
     }
-    return quiet(this.#recvfrom(bufsize, flags, options));
+    return quiet(this.#recvfrom(bufsize, flags, options)) as Promise<
+      [Uint8Array<ArrayBuffer>, SocketAddress]
+    >;
   }
 
   /**
@@ -583,7 +587,7 @@ export class DatagramSocket extends SocketBase {
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
-  ): Promise<Uint8Array> {
+  ): Promise<Uint8Array<ArrayBuffer>> {
     [flags, options] = splitOptions(flags, options);
     return (await this.recvfrom(bufsize, flags, options))[0];
   }
@@ -605,6 +609,12 @@ export class DatagramSocket extends SocketBase {
    * console.log(buffer.subarray(0, n), address);
    * ```
    */
+  recvfrom_into(
+    buffer: ArrayBufferView | ArrayBuffer,
+    nbytes?: number,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<[number, SocketAddress]>;
   async recvfrom_into(
     buffer: ArrayBufferView | ArrayBuffer,
     nbytes: number = 0,
@@ -649,6 +659,12 @@ export class DatagramSocket extends SocketBase {
    * console.log(await sock.recv_into(new Uint8Array(1500))); // 2
    * ```
    */
+  recv_into(
+    buffer: ArrayBufferView | ArrayBuffer,
+    nbytes?: number,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<number>;
   async recv_into(
     buffer: ArrayBufferView | ArrayBuffer,
     nbytes: number = 0,
@@ -672,9 +688,13 @@ export class DatagramSocket extends SocketBase {
    * }
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<[Uint8Array, SocketAddress], void, void> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<
+    [Uint8Array<ArrayBuffer>, SocketAddress],
+    void,
+    void
+  > {
     for (;;) {
-      let next: [Uint8Array, SocketAddress];
+      let next: [Uint8Array<ArrayBuffer>, SocketAddress];
       try {
         next = await this.recvfrom(FULL_DATAGRAM);
       } catch (e) {
@@ -816,6 +836,12 @@ export class DatagramSocket extends SocketBase {
    */
   sendmsg(
     buffers: Iterable<Data>,
+    ancdata?: Iterable<Ancillary>,
+    flags?: number,
+    address?: Address | null,
+  ): Promise<number>;
+  sendmsg(
+    buffers: Iterable<Data>,
     ancdata: Iterable<Ancillary> = [],
     flags: number = 0,
     address?: Address | null,
@@ -846,6 +872,7 @@ export class DatagramSocket extends SocketBase {
    * @throws {TypeError} `bufsize` or `ancbufsize` is not an integer.
    * @throws {RangeError} `bufsize` or `ancbufsize` is negative.
    */
+  recvmsg(bufsize: number, ancbufsize?: number, flags?: number): Promise<RecvmsgResult>;
   recvmsg(bufsize: number, ancbufsize: number = 0, flags: number = 0): Promise<RecvmsgResult> {
     return quiet(recvmsg(this, bufsize, ancbufsize, flags));
   }
