@@ -86,6 +86,8 @@ import {
 import { canonicalHost, getaddrinfo, inet_ntop } from "./inet.ts";
 import { type Ancillary, recvmsg, type RecvmsgResult, sendmsg } from "./_omissions.ts";
 import { socketRepr } from "./_repr.ts";
+import { dupDatagramSocket } from "./_dup.ts";
+import type { SendableFile } from "./_sendfile.ts";
 
 /** The largest UDP payload over IPv4 (65,535 − 20 − 8). */
 const MAX_IPV4_PAYLOAD = 65507;
@@ -875,6 +877,50 @@ export class DatagramSocket extends SocketBase {
   recvmsg(bufsize: number, ancbufsize?: number, flags?: number): Promise<RecvmsgResult>;
   recvmsg(bufsize: number, ancbufsize: number = 0, flags: number = 0): Promise<RecvmsgResult> {
     return quiet(recvmsg(this, bufsize, ancbufsize, flags));
+  }
+
+  // ---- dup and sendfile -------------------------------------------------------
+
+  /**
+   * A second socket object on the same datagram socket, as CPython's
+   * `dup()`: its own `fileno` and timeout (copied from this one), the same
+   * binding, peer and queued datagrams. The socket closes when this one and
+   * every duplicate are closed (while a duplicate is open, `close()` on
+   * this one is deferred).
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.bind(["127.0.0.1", 0]);
+   * using copy = sock.dup();
+   * console.log(copy.getsockname());
+   * ```
+   *
+   * @throws {OSError} `EBADF` when this socket is closed.
+   */
+  dup(): DatagramSocket {
+    return dupDatagramSocket(this);
+  }
+
+  /**
+   * CPython's `sendfile` is for stream sockets only: on a datagram socket
+   * it rejects, as CPython's raises `ValueError`.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * await sock.sendfile({ read: () => Promise.resolve(null), seek: () => Promise.resolve(0) })
+   *   .catch((e) => console.log(e.message));
+   * ```
+   *
+   * @throws {TypeError} Always: "only SOCK_STREAM type sockets are supported".
+   */
+  sendfile(_file: SendableFile, _offset?: number, _count?: number | null): Promise<number> {
+    return quiet(
+      Promise.reject(new TypeError("sendfile(): only SOCK_STREAM type sockets are supported")),
+    );
   }
 
   // ---- readiness (select) ------------------------------------------------

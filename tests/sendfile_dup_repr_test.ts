@@ -234,3 +234,43 @@ c.close(); print(b.recv(1))`);
   c.close();
   assertEquals(concat([await pair.client.recv(1)]).length, 0);
 });
+
+Deno.test("dup: a datagram socket's duplicate shares its binding and queue, with its own timeout", async () => {
+  const py = await python(String.raw`
+import socket
+u = socket.socket(2, 2); u.bind(("127.0.0.1", 0)); d = u.dup()
+print(d.getsockname() == u.getsockname(), d.type)
+u.sendto(b"x", d.getsockname()); print(d.recvfrom(10)[0])
+try: socket.socket(2, 2).sendfile(None)
+except ValueError as e: print(e)`);
+  assertEquals(py.trim().split("\n"), [
+    "True 2",
+    "b'x'",
+    "only SOCK_STREAM type sockets are supported",
+  ]);
+  const u = S.socket(S.AF_INET, S.SOCK_DGRAM);
+  u.bind(["127.0.0.1", 0]);
+  const d = u.dup();
+  assert(d instanceof S.DatagramSocket);
+  assertEquals([d.getsockname(), d.type], [u.getsockname(), 2]);
+  assert(d.fileno() !== u.fileno());
+  await u.sendto("x", d.getsockname());
+  assertEquals(text((await d.recvfrom(10))[0]), "x");
+  d.settimeout(0.05);
+  await assertRejects(d.recvfrom(10), S.TimeoutError);
+  assertEquals(u.gettimeout(), null);
+  await u.sendto("y", u.getsockname());
+  assertEquals(text((await u.recvfrom(10))[0]), "y"); // nothing lost to the timeout
+  u.close();
+  assertEquals(u.fileno() >= 0, true); // deferred while the duplicate is open
+  await d.sendto("z", d.getsockname());
+  assertEquals(text(await d.recv(10)), "z");
+  d.close();
+  assertEquals(u.fileno(), -1);
+  using other = S.socket(S.AF_INET, S.SOCK_DGRAM);
+  await assertRejects(
+    other.sendfile({} as never),
+    TypeError,
+    /only SOCK_STREAM type sockets are supported/,
+  );
+});
