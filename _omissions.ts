@@ -26,6 +26,9 @@ function cannot(what: string, why: string): OSError {
   return new OSError(errno.EOPNOTSUPP, null, { detail: `${what}: ${why}` });
 }
 
+const NO_ANCILLARY = "Deno has no sendmsg()/recvmsg(): ancillary data (SCM_RIGHTS, " +
+  "SCM_CREDENTIALS, IP_PKTINFO...) can be neither sent nor received";
+
 const NO_DESCRIPTORS = "Deno exposes no OS file descriptors, so a socket cannot be made from one";
 
 /**
@@ -155,6 +158,62 @@ export function if_indextoname(_if_index: number): never {
 }
 
 /**
+ * Python's `socket.send_fds(sock, buffers, fds)`: file descriptors travel
+ * as ancillary data (`SCM_RIGHTS`), which Deno can neither send nor
+ * receive, and Deno exposes no descriptors to send.
+ *
+ * Cancel safety: nothing is sent.
+ *
+ * @example
+ * ```ts
+ * import { send_fds, socket } from "@seed/socket";
+ * using sock = socket();
+ * await send_fds(sock, ["x"], [0]).catch((e) => console.log(String(e)));
+ * ```
+ *
+ * @throws {OSError} Always: `EOPNOTSUPP`, saying why.
+ */
+// deno-lint-ignore camelcase
+export function send_fds(
+  _sock: MessageSocket,
+  _buffers: Iterable<Data>,
+  _fds: Iterable<number>,
+  _flags?: number,
+  _address?: Address,
+): Promise<never> {
+  const failed = Promise.reject(cannot("send_fds()", NO_ANCILLARY));
+  failed.catch(() => {});
+  return failed;
+}
+
+/**
+ * Python's `socket.recv_fds(sock, bufsize, maxfds)`: see
+ * {@linkcode send_fds}; Deno cannot receive descriptors.
+ *
+ * Cancel safety: nothing is received.
+ *
+ * @example
+ * ```ts
+ * import { recv_fds, socket } from "@seed/socket";
+ * using sock = socket();
+ * await recv_fds(sock, 1024, 1).catch((e) => console.log(String(e)));
+ * ```
+ *
+ * @throws {OSError} Always: `EOPNOTSUPP`, saying why.
+ */
+// deno-lint-ignore camelcase
+export function recv_fds(
+  _sock: MessageSocket,
+  _bufsize: number,
+  _maxfds: number,
+  _flags?: number,
+): Promise<never> {
+  const failed = Promise.reject(cannot("recv_fds()", NO_ANCILLARY));
+  failed.catch(() => {});
+  return failed;
+}
+
+/**
  * The error `socket()` gives for a socket type Deno has no API for
  * (`SOCK_RAW`, `SOCK_SEQPACKET`, `SOCK_RDM`), or `null` for any other type.
  * @ignore
@@ -172,13 +231,13 @@ export function unsupportedType(type: number): OSError | null {
     : new OSError(errno.ESOCKTNOSUPPORT, null, { detail: `socket(): ${why}` });
 }
 
-const NO_ANCILLARY = "Deno has no sendmsg()/recvmsg(): ancillary data (SCM_RIGHTS, " +
-  "SCM_CREDENTIALS, IP_PKTINFO...) can be neither sent nor received";
-
-/** What `sendmsg`/`recvmsg` need of a socket. @ignore */
+/** What `sendmsg`/`recvmsg` (and `send_fds`/`recv_fds`) take: a socket of this library. */
 export interface MessageSocket {
+  /** `SOCK_STREAM` or `SOCK_DGRAM`. */
   readonly type: number;
+  /** The socket's `send`. */
   send(data: Uint8Array, flags?: number): Promise<number>;
+  /** The socket's `recv`. */
   recv(bufsize: number, flags?: number): Promise<Uint8Array>;
 }
 

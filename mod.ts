@@ -62,9 +62,11 @@ export {
   if_indextoname,
   if_nameindex,
   if_nametoindex,
+  recv_fds,
+  send_fds,
   sethostname,
 } from "./_omissions.ts";
-export type { Ancillary, RecvmsgResult } from "./_omissions.ts";
+export type { Ancillary, MessageSocket, RecvmsgResult } from "./_omissions.ts";
 export type { SendableFile } from "./_sendfile.ts";
 export { create_connection, create_server, has_dualstack_ipv6, socketpair } from "./helpers.ts";
 export type { CreateServerOptions } from "./helpers.ts";

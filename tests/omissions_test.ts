@@ -26,6 +26,20 @@ Deno.test("omissions: each name exists and throws OSError EOPNOTSUPP saying why"
   }
 });
 
+Deno.test("omissions: send_fds and recv_fds reject with OSError EOPNOTSUPP saying why", async () => {
+  using sock = S.socket();
+  for (
+    const call of [() => S.send_fds(sock, ["x"], [0]), () => S.recv_fds(sock, 1024, 1)]
+  ) {
+    const e = await assertRejects(
+      call(),
+      S.OSError,
+      /_fds\(\): Deno has no sendmsg\(\)\/recvmsg\(\)/,
+    );
+    assertEquals(e.errno, S.errno.EOPNOTSUPP);
+  }
+});
+
 Deno.test("omissions: SOCK_RAW, SOCK_SEQPACKET and SOCK_RDM say Deno has no such sockets", () => {
   for (
     const [type, message] of [
