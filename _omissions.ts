@@ -259,9 +259,9 @@ function isDatagram(sock: MessageSocket): sock is DatagramMessageSocket {
 export async function sendmsg(
   sock: MessageSocket,
   buffers: Iterable<Data>,
-  ancdata: Iterable<Ancillary>,
-  flags: number,
-  address: Address | null | undefined,
+  ancdata: Iterable<Ancillary> = [],
+  flags: number = 0,
+  address?: Address | null,
 ): Promise<number> {
   if (buffers === null || typeof buffers !== "object" || !(Symbol.iterator in buffers)) {
     throw new TypeError(
@@ -298,8 +298,8 @@ export async function sendmsg(
 export async function recvmsg(
   sock: MessageSocket,
   bufsize: number,
-  ancbufsize: number,
-  flags: number,
+  ancbufsize: number = 0,
+  flags: number = 0,
 ): Promise<RecvmsgResult> {
   checkBufsize(bufsize, "recvmsg()");
   checkBufsize(ancbufsize, "recvmsg()", "ancbufsize");

@@ -7,6 +7,7 @@
  */
 
 import { describe } from "./_address.ts";
+import { errno, OSError } from "./errors.ts";
 
 /** A file `sendfile` can read: a `Deno.FsFile`, or anything with its `read` and `seek`. */
 export interface SendableFile {
@@ -19,12 +20,8 @@ export interface SendableFile {
 /** Deno's reads are fastest with large blocks (CPython's fallback uses 8 KiB). */
 const BLOCK = 65536;
 
-/**
- * Checks the arguments of `sendfile` before any I/O, as CPython
- * (`ValueError` there, `TypeError`/`RangeError` here).
- * @ignore
- */
-export function checkSendfile(file: unknown, offset: unknown, count: unknown): void {
+/** Checks the arguments of `sendfile`, as CPython (`ValueError` there, `TypeError`/`RangeError` here). */
+function check(file: unknown, offset: unknown, count: unknown): void {
   const f = file as Partial<SendableFile> | null;
   if (
     f === null || typeof f !== "object" || typeof f.read !== "function" ||
@@ -38,7 +35,7 @@ export function checkSendfile(file: unknown, offset: unknown, count: unknown): v
     throw new TypeError(`sendfile(): offset must be an integer, not ${describe(offset)}`);
   }
   if (offset < 0) throw new RangeError(`sendfile(): negative offset (got ${offset})`);
-  if (count !== null && count !== undefined) {
+  if (count !== null) {
     if (typeof count !== "number" || !Number.isInteger(count)) {
       throw new TypeError(`sendfile(): count must be an integer or null, not ${describe(count)}`);
     }
@@ -49,17 +46,20 @@ export function checkSendfile(file: unknown, offset: unknown, count: unknown): v
 }
 
 /**
- * Sends `count` bytes (all to the end when `null`) of `file` from
- * `offset` with `sendall`, and leaves the file positioned after the last
- * byte sent, as CPython does. Resolves the bytes sent.
+ * `sock.sendfile(file, offset, count)`: checks the arguments before any
+ * I/O, then sends `count` bytes (all to the end when `null`) of `file`
+ * from `offset` with `sendall`, and leaves the file positioned after the
+ * last byte sent, as CPython does. Resolves the bytes sent.
  * @ignore
  */
-export async function sendfileVia(
-  sendall: (data: Uint8Array) => Promise<void>,
+export async function sendfile(
+  sock: { readonly closed: boolean; sendall(data: Uint8Array): Promise<void> },
   file: SendableFile,
-  offset: number,
-  count: number | null,
+  offset: number = 0,
+  count: number | null = null,
 ): Promise<number> {
+  if (sock.closed) throw new OSError(errno.EBADF, null);
+  check(file, offset, count);
   await file.seek(offset, 0);
   let sent = 0;
   let failed = true;
@@ -70,7 +70,7 @@ export async function sendfileVia(
       const block = new Uint8Array(size);
       const n = await file.read(block);
       if (n === null || n === 0) break;
-      await sendall(n === size ? block : block.subarray(0, n));
+      await sock.sendall(n === size ? block : block.subarray(0, n));
       sent += n;
     }
     failed = false;

@@ -101,7 +101,7 @@ import {
 } from "./_omissions.ts";
 import type { Data } from "./_options.ts";
 import { socketRepr } from "./_repr.ts";
-import { checkSendfile, type SendableFile, sendfileVia } from "./_sendfile.ts";
+import { type SendableFile, sendfile } from "./_sendfile.ts";
 import { dupSocket } from "./_dup.ts";
 
 export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
@@ -1547,12 +1547,6 @@ export class Socket extends SocketBase {
     ancdata?: Iterable<Ancillary>,
     flags?: number,
     address?: Address | null,
-  ): Promise<number>;
-  sendmsg(
-    buffers: Iterable<Data>,
-    ancdata: Iterable<Ancillary> = [],
-    flags: number = 0,
-    address?: Address | null,
   ): Promise<number> {
     return quiet(sendmsg(this, buffers, ancdata, flags, address));
   }
@@ -1579,8 +1573,7 @@ export class Socket extends SocketBase {
    * @throws {TypeError} `bufsize` or `ancbufsize` is not an integer.
    * @throws {RangeError} `bufsize` or `ancbufsize` is negative.
    */
-  recvmsg(bufsize: number, ancbufsize?: number, flags?: number): Promise<RecvmsgResult>;
-  recvmsg(bufsize: number, ancbufsize: number = 0, flags: number = 0): Promise<RecvmsgResult> {
+  recvmsg(bufsize: number, ancbufsize?: number, flags?: number): Promise<RecvmsgResult> {
     return quiet(recvmsg(this, bufsize, ancbufsize, flags));
   }
 
@@ -1611,15 +1604,8 @@ export class Socket extends SocketBase {
    * @throws {RangeError} `offset` is negative or `count` is not positive.
    * @throws {OSError} As `sendall`, and what reading the file throws.
    */
-  sendfile(file: SendableFile, offset?: number, count?: number | null): Promise<number>;
-  sendfile(file: SendableFile, offset: number = 0, count: number | null = null): Promise<number> {
-    try {
-      this.checkOpen();
-      checkSendfile(file, offset, count);
-    } catch (e) {
-      return quiet(Promise.reject(e));
-    }
-    return quiet(sendfileVia((data) => this.sendall(data), file, offset, count));
+  sendfile(file: SendableFile, offset?: number, count?: number | null): Promise<number> {
+    return quiet(sendfile(this, file, offset, count));
   }
 
   /**

@@ -841,12 +841,6 @@ export class DatagramSocket extends SocketBase {
     ancdata?: Iterable<Ancillary>,
     flags?: number,
     address?: Address | null,
-  ): Promise<number>;
-  sendmsg(
-    buffers: Iterable<Data>,
-    ancdata: Iterable<Ancillary> = [],
-    flags: number = 0,
-    address?: Address | null,
   ): Promise<number> {
     return quiet(sendmsg(this, buffers, ancdata, flags, address));
   }
@@ -874,8 +868,7 @@ export class DatagramSocket extends SocketBase {
    * @throws {TypeError} `bufsize` or `ancbufsize` is not an integer.
    * @throws {RangeError} `bufsize` or `ancbufsize` is negative.
    */
-  recvmsg(bufsize: number, ancbufsize?: number, flags?: number): Promise<RecvmsgResult>;
-  recvmsg(bufsize: number, ancbufsize: number = 0, flags: number = 0): Promise<RecvmsgResult> {
+  recvmsg(bufsize: number, ancbufsize?: number, flags?: number): Promise<RecvmsgResult> {
     return quiet(recvmsg(this, bufsize, ancbufsize, flags));
   }
 
