@@ -279,6 +279,16 @@ Deno.test("netdb: a missing permission names the flag to add", async () => {
   await assertRejects(S.getfqdn("127.0.0.1"), S.PermissionError, /--allow-read=\/etc\/hosts/);
 });
 
+Deno.test("netdb: a DNS PTR query without net permission names the DNS server's entry", async () => {
+  // The hosts file is readable here; 192.0.2.1 (TEST-NET-1) is not in it.
+  const [outcome] = await inChild([["gethostbyaddr", "192.0.2.1"]], ["localhost"]) as {
+    e?: string;
+    msg?: string;
+  }[];
+  assertEquals(outcome.e, "PermissionError", JSON.stringify(outcome));
+  assert(/run with --allow-net=\S+:53/.test(outcome.msg ?? ""), outcome.msg);
+});
+
 Deno.test("netdb: herror and gaierror are OSErrors with CPython's numbers and texts", () => {
   const h = new S.herror(1, "Unknown host");
   assertInstanceOf(h, S.OSError);
