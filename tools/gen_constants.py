@@ -65,10 +65,12 @@ def describe(name):
     return f"`socket.{name}` of CPython on Linux."
 
 
+# Plain ints and the members of CPython's IntEnum/IntFlag classes (AF_INET
+# is an AddressFamily, MSG_PEEK a MsgFlag...); not bools.
 names = sorted(
     n for n in dir(socket)
-    if n.isupper() and not n.startswith("_") and type(getattr(socket, n)) in (int,) or
-    (n.isupper() and isinstance(getattr(socket, n), enum.Enum))
+    if n.isupper() and not n.startswith("_")
+    and (type(getattr(socket, n)) is int or isinstance(getattr(socket, n), enum.Enum))
 )
 
 out = [
@@ -109,7 +111,7 @@ for cls_name, what in ENUMS.items():
         "",
         "/**",
         f" * CPython's `socket.{cls_name}`: the {what}, name to number and",
-        f" * number to name (`{cls_name}[{int(cls[first[0]]) if False else int(first[1])}] === \"{cls(int(first[1])).name}\"`).",
+        f" * number to name (`{cls_name}[{int(first[1])}] === \"{cls(int(first[1])).name}\"`).",
         " *",
         " * @example",
         " * ```ts",
