@@ -22,6 +22,8 @@ export const AF_AX25 = 3;
 export const AF_BRIDGE = 7;
 /** Address family `AF_CAN`, as CPython's `socket.AF_CAN` on Linux. */
 export const AF_CAN = 29;
+/** Address family `AF_DECnet`, as CPython's `socket.AF_DECnet` on Linux. */
+export const AF_DECnet = 12;
 /** Address family `AF_ECONET`, as CPython's `socket.AF_ECONET` on Linux. */
 export const AF_ECONET = 19;
 /** Address family `AF_IPX`, as CPython's `socket.AF_IPX` on Linux. */

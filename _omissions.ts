@@ -53,6 +53,46 @@ export function fromfd(_fd: number, _family: number, _type: number, _proto: numb
 }
 
 /**
+ * Python's `socket.close(fd)` (closing an OS descriptor): Deno exposes
+ * none; close the socket object itself (`sock.close()`).
+ *
+ * @example
+ * ```ts
+ * import { close } from "@seed/socket";
+ * try {
+ *   close(3);
+ * } catch (e) {
+ *   console.log(String(e));
+ * }
+ * ```
+ *
+ * @throws {OSError} Always: `EOPNOTSUPP`, saying why.
+ */
+export function close(_fd: number): never {
+  throw cannot("close()", "Deno exposes no OS file descriptors; call sock.close()");
+}
+
+/**
+ * Python's `socket.dup(fd)` (duplicating an OS descriptor): Deno exposes
+ * none; duplicate the socket object instead (`sock.dup()`).
+ *
+ * @example
+ * ```ts
+ * import { dup } from "@seed/socket";
+ * try {
+ *   dup(3);
+ * } catch (e) {
+ *   console.log(String(e));
+ * }
+ * ```
+ *
+ * @throws {OSError} Always: `EOPNOTSUPP`, saying why.
+ */
+export function dup(_fd: number): never {
+  throw cannot("dup()", "Deno exposes no OS file descriptors; call sock.dup()");
+}
+
+/**
  * Python's `socket.fromshare` (Windows): not possible in Deno, which has
  * no `WSADuplicateSocket` and exposes no socket handles.
  *
@@ -155,6 +195,63 @@ export function if_nametoindex(_if_name: string): never {
 // deno-lint-ignore camelcase
 export function if_indextoname(_if_index: number): never {
   throw cannot("if_indextoname()", NO_INDEXES);
+}
+
+/** `sizeof(struct cmsghdr)` on 64-bit Linux. */
+const CMSG_HEADER = 16;
+/** The largest ancillary length CPython accepts (`INT_MAX`). */
+const CMSG_LIMIT = 2 ** 31 - 1;
+
+function cmsgArg(length: unknown, fn: string): number {
+  if (typeof length !== "number" || !Number.isInteger(length)) {
+    throw new TypeError(`${fn}(): length must be an integer, not ${describe(length)}`);
+  }
+  return length;
+}
+
+/**
+ * Python's `socket.CMSG_LEN(length)`: the size of an ancillary item
+ * carrying `length` bytes, as 64-bit Linux lays it out (no padding after
+ * the data). Computed here for ported code; Deno itself cannot send or
+ * receive ancillary data.
+ *
+ * @example
+ * ```ts
+ * import { CMSG_LEN } from "@seed/socket";
+ * console.log(CMSG_LEN(4)); // 20
+ * ```
+ *
+ * @throws {RangeError} `length` is negative or too large (CPython's `OverflowError`).
+ * @throws {TypeError} `length` is not an integer.
+ */
+export function CMSG_LEN(length: number): number {
+  const n = cmsgArg(length, "CMSG_LEN");
+  if (n < 0 || n > CMSG_LIMIT - CMSG_HEADER) {
+    throw new RangeError("CMSG_LEN() argument out of range");
+  }
+  return CMSG_HEADER + n;
+}
+
+/**
+ * Python's `socket.CMSG_SPACE(length)`: the buffer size an ancillary item
+ * of `length` data bytes takes, padding included (64-bit Linux).
+ *
+ * @example
+ * ```ts
+ * import { CMSG_SPACE } from "@seed/socket";
+ * console.log(CMSG_SPACE(4)); // 24
+ * ```
+ *
+ * @throws {RangeError} `length` is negative or too large (CPython's `OverflowError`).
+ * @throws {TypeError} `length` is not an integer.
+ */
+export function CMSG_SPACE(length: number): number {
+  const n = cmsgArg(length, "CMSG_SPACE");
+  // CPython's bound: the length plus CMSG_SPACE(1) must fit.
+  if (n < 0 || n > CMSG_LIMIT - (CMSG_HEADER + 8)) {
+    throw new RangeError("CMSG_SPACE() argument out of range");
+  }
+  return CMSG_HEADER + Math.ceil(n / 8) * 8;
 }
 
 /**

@@ -27,6 +27,8 @@
 export * from "./constants.ts";
 export * from "./errors.ts";
 export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
+/** CPython's `socket.SocketType`: the class every socket here extends. */
+export { SocketBase as SocketType } from "./_base.ts";
 export type { CallOptions } from "./_base.ts";
 export type { Address, IPv4Address, IPv6Address, SocketAddress } from "./_address.ts";
 export type { Data } from "./_options.ts";
@@ -57,6 +59,10 @@ export {
 } from "./_netdb.ts";
 export type { HostEntry, NameInfoAddress } from "./_netdb.ts";
 export {
+  close,
+  CMSG_LEN,
+  CMSG_SPACE,
+  dup,
   fromfd,
   fromshare,
   if_indextoname,

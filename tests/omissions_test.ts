@@ -6,7 +6,15 @@
  */
 
 import * as S from "@seed/socket";
-import { assertEquals, assertRejects, assertThrows, connectedPair, python, text } from "./_util.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertThrows,
+  connectedPair,
+  python,
+  text,
+} from "./_util.ts";
 
 Deno.test("omissions: each name exists and throws OSError EOPNOTSUPP saying why", () => {
   const cases: [() => unknown, RegExp][] = [
@@ -15,6 +23,8 @@ Deno.test("omissions: each name exists and throws OSError EOPNOTSUPP saying why"
       /fromfd\(\): Deno exposes no OS file descriptors/,
     ],
     [() => S.fromshare(new Uint8Array(0)), /fromshare\(\): Deno exposes no socket handles/],
+    [() => S.close(3), /close\(\): Deno exposes no OS file descriptors; call sock\.close\(\)/],
+    [() => S.dup(3), /dup\(\): Deno exposes no OS file descriptors; call sock\.dup\(\)/],
     [() => S.sethostname("box"), /sethostname\(\): Deno has no API to set the host name/],
     [() => S.if_nameindex(), /if_nameindex\(\): Deno exposes no interface indexes/],
     [() => S.if_nametoindex("lo"), /if_nametoindex\(\): Deno exposes no interface indexes/],
@@ -24,6 +34,43 @@ Deno.test("omissions: each name exists and throws OSError EOPNOTSUPP saying why"
     const e = assertThrows(fn, S.OSError, message);
     assertEquals(e.errno, S.errno.EOPNOTSUPP);
   }
+});
+
+Deno.test("omissions: every public name of CPython's socket module exists here", async () => {
+  // Python's own imports and its enum base classes are not part of the API.
+  // CAPI is CPython's C-level capsule.
+  const skip = new Set(["CAPI", "IntEnum", "IntFlag", "array", "io", "os", "selectors", "sys"]);
+  const names = (await python(
+    "import socket; print(' '.join(n for n in dir(socket) if not n.startswith('_')))",
+  )).trim().split(" ").filter((n) => !skip.has(n));
+  assertEquals(names.filter((n) => !(n in S)), []);
+  using sock = S.socket();
+  assert(sock instanceof S.SocketType);
+});
+
+Deno.test("CMSG_LEN and CMSG_SPACE compute CPython's numbers, and its range errors", async () => {
+  const lengths = [0, 1, 4, 8, 9, 100, 2147483623, 2147483624, 2147483631, 2147483632, -1];
+  const py = JSON.parse(
+    await python(
+      String.raw`
+import json, socket, sys
+def f(fn, n):
+    try: return fn(n)
+    except OverflowError as e: return str(e)
+print(json.dumps([[f(socket.CMSG_LEN, n), f(socket.CMSG_SPACE, n)] for n in json.loads(sys.argv[1])]))`,
+      JSON.stringify(lengths),
+    ),
+  );
+  const f = (fn: (n: number) => number, n: number) => {
+    try {
+      return fn(n);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      return e.message;
+    }
+  };
+  assertEquals(lengths.map((n) => [f(S.CMSG_LEN, n), f(S.CMSG_SPACE, n)]), py);
+  assertThrows(() => S.CMSG_LEN("4" as never), TypeError, /length/);
 });
 
 Deno.test("omissions: send_fds and recv_fds reject with OSError EOPNOTSUPP saying why", async () => {

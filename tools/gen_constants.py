@@ -19,7 +19,7 @@ if not sys.platform.startswith("linux"):
 root = pathlib.Path(__file__).resolve().parent.parent
 hand = set()
 for source in ("constants.ts", "errors.ts"):
-    hand |= set(re.findall(r"^export const ([A-Z][A-Z0-9_]*)\b", (root / source).read_text(), re.M))
+    hand |= set(re.findall(r"^export const ([A-Z][A-Za-z0-9_]*)\b", (root / source).read_text(), re.M))
 
 PREFIXES = [
     ("AF_", "Address family"),
@@ -67,9 +67,10 @@ def describe(name):
 
 # Plain ints and the members of CPython's IntEnum/IntFlag classes (AF_INET
 # is an AddressFamily, MSG_PEEK a MsgFlag...); not bools.
+# (Not only upper case: AF_DECnet.)
 names = sorted(
     n for n in dir(socket)
-    if n.isupper() and not n.startswith("_")
+    if not n.startswith("_")
     and (type(getattr(socket, n)) is int or isinstance(getattr(socket, n), enum.Enum))
 )
 
