@@ -3,7 +3,8 @@
  * the open/closed state, and the blocking state machine (blocking, timeout,
  * non-blocking, abort signals) that every waiting call goes through.
  *
- * Deno cannot cancel a read, an accept or a connect it has started: a call
+ * Deno cannot cancel a read or an accept it has started, and a connect goes
+ * on as CPython's does until the socket closes: a call
  * that times out or is aborted leaves the operation in flight, and the socket
  * keeps it so that the next call receives its result. {@linkcode SocketBase.waitFor}
  * only stops *waiting*; it never drops a promise.
@@ -149,6 +150,12 @@ export abstract class SocketBase {
   // deadline and re-armed when it fires (see #expire): a timer per call
   // costs more CPU than a loopback round trip.
   #waits: TimedWait[] = [];
+  /**
+   * The calls waiting in waitFor, rejected with EBADF by close(): the
+   * operation they wait on may outlive the close (a read stays in flight
+   * while close waits for a write to drain), the caller must not.
+   */
+  #closeWaiters: Set<() => void> | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   // Files made by makefile() that are still open, and whether close() was
@@ -291,6 +298,9 @@ export abstract class SocketBase {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.release();
+    const waiters = this.#closeWaiters;
+    this.#closeWaiters = null;
+    if (waiters !== null) { for (const reject of waiters) reject(); }
   }
 
   /**
@@ -424,12 +434,19 @@ export abstract class SocketBase {
         done();
         reject(signal!.reason);
       };
+      const onClose = () => {
+        done();
+        reject(badf());
+      };
       const done = () => {
         if (timer !== undefined) clearTimeout(timer);
         if (wait !== undefined) this.#unwatch(wait);
         signal?.removeEventListener("abort", onAbort);
+        this.#closeWaiters?.delete(onClose);
       };
       if (signal?.aborted) return reject(signal.reason);
+      if (this.#fileno === -1) return reject(badf());
+      (this.#closeWaiters ??= new Set()).add(onClose);
       op.then((value) => {
         done();
         resolve(value);
@@ -557,6 +574,23 @@ function ignore(): void {}
 export function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(ignore);
   return promise;
+}
+
+/**
+ * Makes every promise `generator`'s `next`, `return` and `throw` give
+ * handled (see {@linkcode quiet}): a `next()` the caller never awaited that
+ * fails when another task closes the socket must not end the process.
+ * `for await` still sees each rejection.
+ * @ignore
+ */
+export function quietIterator<T>(
+  generator: AsyncGenerator<T, void, void>,
+): AsyncGenerator<T, void, void> {
+  const { next, return: finish, throw: raise } = generator;
+  generator.next = (...args) => quiet(next.apply(generator, args));
+  generator.return = (value) => quiet(finish.call(generator, value));
+  generator.throw = (error) => quiet(raise.call(generator, error));
+  return generator;
 }
 
 /**

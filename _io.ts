@@ -6,6 +6,8 @@
  * @module
  */
 
+import { quietIterator } from "./_base.ts";
+
 /** What the buffered layers need from the raw layer (a socket or memory). */
 export interface RawReader {
   /** Reads into `buffer`; 0 at end of stream; throws when it cannot. */
@@ -235,7 +237,13 @@ export async function readLines<T extends Uint8Array | string>(
 }
 
 /** The async iterator of the binary and the text file: lines until the end of the stream. */
-export async function* iterLines<T extends Uint8Array | string>(
+export function iterLines<T extends Uint8Array | string>(
+  readline: () => Promise<T>,
+): AsyncGenerator<T, void, void> {
+  return quietIterator(lines(readline));
+}
+
+async function* lines<T extends Uint8Array | string>(
   readline: () => Promise<T>,
 ): AsyncGenerator<T, void, void> {
   for (;;) {

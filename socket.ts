@@ -57,6 +57,7 @@ import {
   describe,
   formatTarget,
   fromDenoAddr,
+  isIPv4,
   type SocketAddress,
   type Target,
 } from "./_address.ts";
@@ -67,6 +68,7 @@ import {
   connectEx,
   type Deadline,
   quiet,
+  quietIterator,
   quietRejections,
   SocketBase,
   type TimedWait,
@@ -103,6 +105,7 @@ import type { Data } from "./_options.ts";
 import { socketRepr } from "./_repr.ts";
 import { type SendableFile, sendfile } from "./_sendfile.ts";
 import { dupSocket } from "./_dup.ts";
+import { plainTransport } from "./_transport.ts";
 
 export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
 export type { CallOptions } from "./_base.ts";
@@ -172,10 +175,12 @@ const RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
  * ```
  */
 export class Socket extends SocketBase {
-  #listener: Deno.Listener | null = null;
+  #listener: Listener | null = null;
   #listening = false;
   #conn: Deno.Conn | null = null;
   #connecting: Promise<void> | null = null;
+  /** Ends the connect Deno has in flight: close() aborts it, as closing the fd does on Linux. */
+  #connectAbort: AbortController | null = null;
   #pendingError: OSError | null = null;
   /** A non-blocking connect said EINPROGRESS; the next connect reports how it ended. */
   #connectReported = true;
@@ -252,18 +257,24 @@ export class Socket extends SocketBase {
     this.#target = target;
   }
 
-  #listen(target: Target): Deno.Listener {
+  #listen(target: Target): Listener {
+    const options = { reusePort: this.#options.reuseport !== 0 };
+    // plainTransport's listeners are Deno.Listeners.
+    const open = () => plainTransport.listen(target, options) as Deno.Listener;
     try {
-      if (target.transport === "unix") {
-        return Deno.listen({ transport: "unix", path: target.path });
-      }
-      const options: Deno.TcpListenOptions = {
-        hostname: target.hostname,
-        port: target.port,
-      };
-      if (this.#options.reuseport) options.reusePort = true;
-      return Deno.listen(options);
+      return open();
     } catch (e) {
+      const held = target.transport === "tcp" ? heldPorts.get(target.port) : undefined;
+      if (held !== undefined && target.transport === "tcp" && e instanceof Deno.errors.AddrInUse) {
+        // A listener of ours closed this turn still holds the port (see
+        // holdPort): bind as soon as it lets go, as the kernel would have.
+        const { port } = target;
+        // A name (localhost) reports what the closed listener resolved it to.
+        const hostname = isIPv4(target.hostname) || target.hostname.includes(":")
+          ? target.hostname
+          : held.hostname;
+        return new PendingListener({ transport: "tcp", hostname, port }, held.released, open);
+      }
       throw toOSError(e, { address: formatTarget(target) });
     }
   }
@@ -456,17 +467,26 @@ export class Socket extends SocketBase {
   #startConnect(target: Target): void {
     this.#target = target;
     this.#pendingError = null;
-    const op = target.transport === "unix"
-      ? Deno.connect({ transport: "unix", path: target.path })
-      : target.port === 0
+    let op: Promise<Deno.Conn>;
+    if (target.transport === "tcp" && target.port === 0) {
       // The kernel refuses port 0; Deno rejects it as out of range instead.
-      ? Promise.reject(fromErrno(errno.ECONNREFUSED, { detail: formatTarget(target) }))
-      : Deno.connect(target);
+      op = Promise.reject(fromErrno(errno.ECONNREFUSED, { detail: formatTarget(target) }));
+    } else {
+      const abort = this.#connectAbort = new AbortController();
+      // plainTransport's connections are Deno.Conns.
+      const connect = () => plainTransport.connect(target, abort.signal) as Promise<Deno.Conn>;
+      const held = target.transport === "tcp" ? heldPorts.get(target.port) : undefined;
+      // A listener closed this turn may still hold the port: connecting now
+      // would reach it and be reset (104) instead of refused (111).
+      op = held === undefined ? connect() : held.released.then(connect);
+    }
     this.#connecting = op.then((conn) => {
+      this.#connectAbort = null;
       this.#connecting = null;
       if (this.closed) conn.close();
       else this.#attach(conn);
     }, (e) => {
+      this.#connectAbort = null;
       this.#connecting = null;
       this.#pendingError = toOSError(e, { address: formatTarget(target) });
     });
@@ -560,13 +580,24 @@ export class Socket extends SocketBase {
     }
   }
 
-  /** The accept Deno keeps in flight; its connection waits in #ready. */
-  #startAccept(listener: Deno.Listener): Promise<void> {
-    return this.#accepting ??= listener.accept().then((conn) => {
+  /**
+   * The accept Deno keeps in flight; its connection waits in #ready. Every
+   * path that accepts (accept, iteration, select, socketserver) goes through
+   * here, so a client that reset while queued is skipped in this one place.
+   */
+  #startAccept(listener: Listener): Promise<void> {
+    return this.#accepting ??= this.#acceptNext(listener);
+  }
+
+  #acceptNext(listener: Listener): Promise<void> {
+    return listener.accept().then((conn) => {
       this.#accepting = null;
       if (this.closed) conn.close();
       else this.#ready.push(conn);
     }, (e) => {
+      // Deno fails the whole accept when the queued client has gone (it
+      // reads the peer's address, ENOTCONN); the listener itself is fine.
+      if (!this.closed && droppedWhileQueued(e)) return this.#acceptNext(listener);
       this.#accepting = null;
       this.#acceptError = e;
     });
@@ -594,7 +625,11 @@ export class Socket extends SocketBase {
    * }
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<[Socket, SocketAddress], void, void> {
+  [Symbol.asyncIterator](): AsyncGenerator<[Socket, SocketAddress], void, void> {
+    return quietIterator(this.#connections());
+  }
+
+  async *#connections(): AsyncGenerator<[Socket, SocketAddress], void, void> {
     for (;;) {
       let next: [Socket, SocketAddress];
       try {
@@ -1095,12 +1130,12 @@ export class Socket extends SocketBase {
    * const [data, address] = await sock.recvfrom(1024); // address is null
    * ```
    */
-  async recvfrom(
+  recvfrom(
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<[Uint8Array<ArrayBuffer>, null]> {
-    return [await this.recv(bufsize, flags, options), null];
+    return quiet(this.recv(bufsize, flags, options).then(withNoAddress));
   }
 
   // ---- sending -----------------------------------------------------------
@@ -1789,13 +1824,26 @@ export class Socket extends SocketBase {
 
   /** @ignore */
   protected release(): void {
+    // A connect in flight (one that timed out goes on) ends with the socket,
+    // as closing the fd ends it on Linux; otherwise Deno retries its SYNs for
+    // minutes and keeps the process alive.
+    this.#connectAbort?.abort();
+    this.#connectAbort = null;
     if (this.#ready.length > 0) { for (const conn of this.#ready.splice(0)) closeQuietly(conn); }
     const conn = this.#conn;
     // Bytes a send() counted as taken may still be on their way: close after
     // them, as the kernel still delivers its send buffer after close().
     if (conn && this.#writing) this.#writing.then(() => closeQuietly(conn));
     else if (conn) closeQuietly(conn);
-    if (this.#listener) closeQuietly(this.#listener);
+    const listener = this.#listener;
+    if (listener !== null) {
+      closeQuietly(listener);
+      // Deno frees the listener's fd only when its accept op ends, one turn
+      // after close(): until then the port still takes connections.
+      if (this.#accepting !== null && listener.addr.transport === "tcp") {
+        holdPort(listener.addr as Deno.NetAddr, this.#accepting);
+      }
+    }
     this.#conn = null;
     this.#listener = null;
     this.#listening = false;
@@ -1840,6 +1888,75 @@ export class Socket extends SocketBase {
 // accept, connect, recv, recv_into, send and sendall see to it themselves
 // (quiet), their fast paths only when they fail.
 quietRejections(Socket.prototype, ["connect_ex", "shutdown"]);
+
+/** What the socket uses of a listener (a `Deno.Listener`, or a {@linkcode PendingListener}). */
+type Listener = Pick<Deno.Listener, "accept" | "close" | "addr">;
+
+/**
+ * Ports that closed listeners of this process still hold: Deno keeps a
+ * listener's fd open while its accept op is in flight, and that op ends on
+ * the next turn of the event loop, after `close()` has returned. Until then
+ * a connect to the port is accepted and reset, and a bind to it fails, where
+ * on Linux the port is free once `close()` returns; so this module's own
+ * connect and bind to such a port wait for the release.
+ */
+const heldPorts = new Map<number, { released: Promise<void>; hostname: string }>();
+
+function holdPort({ hostname, port }: Deno.NetAddr, until: Promise<unknown>): void {
+  const earlier = heldPorts.get(port)?.released;
+  const released: Promise<void> = (earlier ? Promise.all([earlier, until]) : until).then(
+    ignoreValue,
+    ignoreValue,
+  );
+  heldPorts.set(port, { released, hostname });
+  released.then(() => {
+    if (heldPorts.get(port)?.released === released) heldPorts.delete(port);
+  });
+}
+
+/**
+ * A TCP listener bound while a closed one still held its port: it opens the
+ * real listener once the port is released (within a turn of the event
+ * loop); its address is known from the start. If something else took the
+ * port meanwhile, the first accept rejects with `EADDRINUSE`.
+ */
+class PendingListener implements Listener {
+  #real: Deno.Listener | null = null;
+  #closed = false;
+  #opening: Promise<Deno.Listener>;
+
+  constructor(readonly addr: Deno.NetAddr, released: Promise<void>, open: () => Deno.Listener) {
+    this.#opening = released.then(() => {
+      if (this.#closed) throw new Deno.errors.BadResource("Listener has been closed");
+      return this.#real = open();
+    });
+    this.#opening.catch(ignoreValue);
+  }
+
+  accept(): Promise<Deno.Conn> {
+    return this.#opening.then((listener) => listener.accept());
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#real?.close();
+  }
+}
+
+/**
+ * An accept that failed because of the queued connection, not the
+ * listener: the client reset or vanished before it was taken. Linux's
+ * accept(2) asks callers to retry these; CPython's accept returns the
+ * connection (its recv then fails), Deno cannot hand it over at all.
+ */
+function droppedWhileQueued(e: unknown): boolean {
+  return e instanceof Deno.errors.NotConnected || e instanceof Deno.errors.ConnectionAborted ||
+    e instanceof Deno.errors.ConnectionReset;
+}
+
+function withNoAddress(data: Uint8Array<ArrayBuffer>): [Uint8Array<ArrayBuffer>, null] {
+  return [data, null];
+}
 
 function tcpOf(conn: Deno.Conn): Deno.TcpConn | null {
   return "setNoDelay" in conn ? conn as Deno.TcpConn : null;

@@ -67,6 +67,7 @@ import {
   connectEx,
   type Deadline,
   quiet,
+  quietIterator,
   quietRejections,
   SocketBase,
 } from "./_base.ts";
@@ -690,11 +691,11 @@ export class DatagramSocket extends SocketBase {
    * }
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<
-    [Uint8Array<ArrayBuffer>, SocketAddress],
-    void,
-    void
-  > {
+  [Symbol.asyncIterator](): AsyncGenerator<[Uint8Array<ArrayBuffer>, SocketAddress], void, void> {
+    return quietIterator(this.#datagrams());
+  }
+
+  async *#datagrams(): AsyncGenerator<[Uint8Array<ArrayBuffer>, SocketAddress], void, void> {
     for (;;) {
       let next: [Uint8Array<ArrayBuffer>, SocketAddress];
       try {
