@@ -244,6 +244,6 @@ export function dottedQuad(host: string): string | null {
  * The four bytes of an IPv4 address, in network order.
  * @ignore
  */
-export function packedIPv4(value: number): Uint8Array {
+export function packedIPv4(value: number): Uint8Array<ArrayBuffer> {
   return new Uint8Array([value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff]);
 }

@@ -22,7 +22,16 @@ import {
   Timers,
   WAIT_FOREVER,
 } from "./_deadlines.ts";
-import { checkFlags, splitOptions } from "./_options.ts";
+import { checkFlags, type OptionName, protocolOf, splitOptions } from "./_options.ts";
+import { socketRepr } from "./_repr.ts";
+import {
+  type Ancillary,
+  type MessageSocket,
+  recvmsg,
+  type RecvmsgResult,
+  sendmsg,
+} from "./_omissions.ts";
+import type { Data } from "./_options.ts";
 import { MSG_DONTWAIT } from "./constants.ts";
 
 export { checkTimeout } from "./_deadlines.ts";
@@ -149,6 +158,15 @@ export abstract class SocketBase {
   /** True once `close()` has been called. */
   get closed(): boolean {
     return this.#fileno === -1;
+  }
+
+  /**
+   * True once `close()` has been called, even while open `makefile` files
+   * or duplicates defer the real close (CPython's `_closed`, shown by repr).
+   * @ignore
+   */
+  get _closeCalled(): boolean {
+    return this.#closeRequested || this.#fileno === -1;
   }
 
   /**
@@ -341,17 +359,186 @@ export abstract class SocketBase {
   }
 
   /**
-   * A readable description, as Python's repr.
+   * Python's `sendmsg(buffers, ancdata, flags, address)`: sends the buffers
+   * together as one `send` (one datagram on a datagram socket, to
+   * `address` when given; a stream socket ignores the address, as Linux's
+   * TCP) and resolves the bytes sent. Deno has no `sendmsg()`, so ancillary
+   * data (file descriptors, credentials) cannot be sent: a non-empty
+   * `ancdata` rejects with `OSError` `EOPNOTSUPP` saying so.
+   *
+   * Cancel safety: as `send`.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.bind(["127.0.0.1", 0]);
+   * await sock.sendmsg(["hello, ", "world"], [], 0, sock.getsockname());
+   * const [data, , flags, address] = await sock.recvmsg(5);
+   * console.log(data.length, flags, address); // 5 32 (MSG_TRUNC) [...]
+   * ```
+   *
+   * @throws {OSError} `EOPNOTSUPP` for ancillary data; otherwise as `send`.
+   * @throws {TypeError} `buffers` is not an iterable of bytes.
+   */
+  sendmsg(
+    buffers: Iterable<Data>,
+    ancdata?: Iterable<Ancillary>,
+    flags?: number,
+    address?: Address | null,
+  ): Promise<number> {
+    return quiet(sendmsg(this as unknown as MessageSocket, buffers, ancdata, flags, address));
+  }
+
+  /**
+   * Python's `recvmsg(bufsize, ancbufsize, flags)`: one receive as
+   * `[data, ancdata, msg_flags, address]`, where `ancdata` is always empty;
+   * on a datagram socket `msg_flags` has `MSG_TRUNC` when the datagram was
+   * longer than `bufsize` and `address` is the sender, on a connected stream
+   * `address` is `null`, as CPython's. Deno has no `recvmsg()`: asking for
+   * ancillary data (`ancbufsize` > 0) rejects with `OSError` `EOPNOTSUPP`
+   * saying so.
+   *
+   * Cancel safety: as `recv` (`recvfrom` for a datagram socket).
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * await sock.sendmsg(["GET / HTTP/1.0\r\n", "\r\n"]);
+   * const [data, ancdata, flags] = await sock.recvmsg(4096);
+   * ```
+   *
+   * @throws {OSError} `EOPNOTSUPP` for `ancbufsize` > 0; otherwise as `recv`.
+   * @throws {TypeError} `bufsize` or `ancbufsize` is not an integer.
+   * @throws {RangeError} `bufsize` or `ancbufsize` is negative.
+   */
+  recvmsg(bufsize: number, ancbufsize?: number, flags?: number): Promise<RecvmsgResult> {
+    return quiet(recvmsg(this as unknown as MessageSocket, bufsize, ancbufsize, flags));
+  }
+
+  /**
+   * Receives into `buffer` (any typed array, a `DataView` or an
+   * `ArrayBuffer`; up to `nbytes`, default its whole length) and resolves
+   * to the count. On a stream socket, in blocking mode, a call allocates no
+   * buffer, copy or view, only its promise; flags as `recv`. On a datagram
+   * socket it receives one datagram (as `recvfrom_into`, without the
+   * address); the rest of a longer one is discarded.
+   *
+   * Cancel safety: an abort or a timeout loses no byte: the next call returns
+   * it (bytes that land after the call gave up go to the socket's buffer, not
+   * to `buffer`).
+   *
+   * @throws {OSError} As `recv`.
+   * @throws {TimeoutError} The socket's timeout passed first.
+   * @throws {BlockingIOError} Non-blocking, with nothing received.
+   * @throws {TypeError} `buffer` is not a byte view.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * const buffer = new Uint8Array(65536);
+   * const n = await sock.recv_into(buffer);
+   * console.log(buffer.subarray(0, n));
+   * ```
+   */
+  recv_into(
+    buffer: ArrayBufferView | ArrayBuffer,
+    nbytes?: number,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<number> {
+    return this.receiveInto(buffer, nbytes === undefined ? 0 : nbytes, flags, options);
+  }
+
+  /**
+   * recv_into of each kind, with `nbytes` defaulted.
+   * @ignore
+   */
+  protected abstract receiveInto(
+    buffer: ArrayBufferView | ArrayBuffer,
+    nbytes: number,
+    flags: number | CallOptions | undefined,
+    options: CallOptions | undefined,
+  ): Promise<number>;
+
+  /**
+   * The options the socket's own state answers, on every kind: `SO_TYPE`,
+   * `SO_DOMAIN`, `SO_PROTOCOL`, `SO_ACCEPTCONN` (`listening`) and
+   * `SO_ERROR` (`takeError`, cleared by reading); null for the others.
+   * @ignore
+   */
+  protected stateOption(
+    name: OptionName,
+    listening: boolean,
+    takeError: () => OSError | null,
+  ): number | null {
+    switch (name) {
+      case "type":
+        return this.type;
+      case "domain":
+        return this.family;
+      case "protocol":
+        return protocolOf(this.family, this.type, this.proto);
+      case "acceptconn":
+        return listening ? 1 : 0;
+      case "error":
+        return takeError()?.errno ?? 0;
+    }
+    return null;
+  }
+
+  /**
+   * The socket's own address (each kind documents its shape).
    *
    * @example
    * ```ts
    * import { socket } from "@seed/socket";
    * using sock = socket();
-   * console.log(String(sock));
+   * console.log(sock.getsockname()); // ["0.0.0.0", 0]
+   * ```
+   */
+  abstract getsockname(): SocketAddress;
+
+  /**
+   * The peer's address; `OSError` `ENOTCONN` without one.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * console.log(sock.getpeername());
+   * ```
+   */
+  abstract getpeername(): SocketAddress;
+
+  /**
+   * CPython's repr: `<socket.socket fd=3, family=2, type=1, proto=0,
+   * laddr=('127.0.0.1', 5000), raddr=('127.0.0.1', 6000)>`, with
+   * `[closed]` (and no addresses) once closed.
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using sock = socket();
+   * sock.bind(["127.0.0.1", 0]);
+   * console.log(String(sock)); // <socket.socket fd=3, family=2, type=1, proto=0, laddr=('127.0.0.1', …)>
    * ```
    */
   toString(): string {
-    return `<socket fd=${this.fileno()}, family=${this.family}, type=${this.type}, proto=${this.proto}>`;
+    return socketRepr(this);
+  }
+
+  /**
+   * `Deno.inspect(sock)` and `console.log(sock)` show CPython's repr.
+   * @ignore
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return socketRepr(this);
   }
 
   /**

@@ -55,7 +55,7 @@ export class Lock {
  */
 export class ReadBuffer {
   #raw: RawReader;
-  #buf: Uint8Array;
+  #buf: Uint8Array<ArrayBuffer>;
   #start = 0;
   #end = 0;
   /** Bytes at the front already searched for a newline. */
@@ -104,12 +104,12 @@ export class ReadBuffer {
   }
 
   /** A view of the buffered bytes (valid until the next fill or take). */
-  view(): Uint8Array {
+  view(): Uint8Array<ArrayBuffer> {
     return this.#buf.subarray(this.#start, this.#end);
   }
 
   /** Removes and returns (a copy of) the first `n` buffered bytes. */
-  take(n: number): Uint8Array {
+  take(n: number): Uint8Array<ArrayBuffer> {
     return this.takeView(n).slice();
   }
 
@@ -118,7 +118,7 @@ export class ReadBuffer {
    * for a caller that is done with it at once (the text layer decodes it).
    * A new array costs about 0.4 µs in Deno, a view much less.
    */
-  takeView(n: number): Uint8Array {
+  takeView(n: number): Uint8Array<ArrayBuffer> {
     n = Math.min(n, this.available);
     const out = this.#buf.subarray(this.#start, this.#start + n);
     this.#start += n;
@@ -205,7 +205,7 @@ export class WriteQueue {
 }
 
 /** The `parts` (`size` bytes in all) in one new array. */
-export function join(parts: readonly Uint8Array[], size: number): Uint8Array {
+export function join(parts: readonly Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   let offset = 0;
   for (const part of parts) {

@@ -14,9 +14,12 @@ import {
   IPPROTO_IPV6,
   IPPROTO_TCP,
   IPPROTO_UDP,
+  SO_ACCEPTCONN,
   SO_BROADCAST,
+  SO_DOMAIN,
   SO_ERROR,
   SO_KEEPALIVE,
+  SO_PROTOCOL,
   SO_REUSEADDR,
   SO_REUSEPORT,
   SO_TYPE,
@@ -178,7 +181,10 @@ export type OptionName =
   | "reuseport"
   | "broadcast"
   | "type"
-  | "error";
+  | "error"
+  | "acceptconn"
+  | "domain"
+  | "protocol";
 
 const SOCKET_OPTIONS: Record<number, OptionName> = {
   [SO_REUSEADDR]: "reuseaddr",
@@ -187,7 +193,13 @@ const SOCKET_OPTIONS: Record<number, OptionName> = {
   [SO_BROADCAST]: "broadcast",
   [SO_TYPE]: "type",
   [SO_ERROR]: "error",
+  [SO_ACCEPTCONN]: "acceptconn",
+  [SO_DOMAIN]: "domain",
+  [SO_PROTOCOL]: "protocol",
 };
+
+/** Options the socket's own state answers, on every kind of socket; read-only. */
+const STATE = new Set<OptionName>(["type", "error", "acceptconn", "domain", "protocol"]);
 
 const STREAM_ONLY = new Set<OptionName>(["nodelay", "keepalive"]);
 const DGRAM_ONLY = new Set<OptionName>(["broadcast"]);
@@ -222,8 +234,8 @@ export function checkOption(
   const wrongKind = name !== undefined &&
     ((type === SOCK_DGRAM && STREAM_ONLY.has(name)) ||
       (type === SOCK_STREAM && DGRAM_ONLY.has(name)) ||
-      (family === AF_UNIX && name !== "type" && name !== "error"));
-  const readOnly = access === "set" && (name === "type" || name === "error");
+      (family === AF_UNIX && !STATE.has(name)));
+  const readOnly = access === "set" && name !== undefined && STATE.has(name);
   if (name === undefined || wrongKind || readOnly) {
     throw new OSError(errno.ENOPROTOOPT, null, {
       detail: `Deno cannot ${access} option ${option} at level ${level}${
@@ -246,4 +258,13 @@ export function optionValue(value: unknown, where: string): 0 | 1 {
 /** True when Deno runs with `--unstable-net` (its datagram API exists). */
 export function unstableNet(): boolean {
   return typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
+}
+
+/**
+ * `SO_PROTOCOL`: the protocol a socket really uses (TCP or UDP when it was
+ * made with 0, as the kernel fills it in; 0 for Unix sockets).
+ */
+export function protocolOf(family: number, type: number, proto: number): number {
+  if (proto !== 0 || family === AF_UNIX) return proto;
+  return type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
 }

@@ -531,7 +531,7 @@ export function socketReadable(
     recv_into(buffer: Uint8Array, nbytes: number, options: CallOptions): Promise<number>;
   },
   onCancel: () => void,
-): ReadableStream<Uint8Array> {
+): ReadableStream<Uint8Array<ArrayBuffer>> {
   const cancelled = new AbortController();
   return new ReadableStream({
     type: "bytes",

@@ -603,3 +603,18 @@ export const EAI_ADDRFAMILY: number = -9;
  * ```
  */
 export const EAI_BADFLAGS: number = -1;
+
+/**
+ * True: Deno supports IPv6 sockets (CPython's `socket.has_ipv6`, which says
+ * the same of its build).
+ *
+ * @example
+ * ```ts
+ * import { has_ipv6 } from "@seed/socket";
+ * console.log(has_ipv6); // true
+ * ```
+ */
+// deno-lint-ignore camelcase
+export const has_ipv6: boolean = true;
+
+export * from "./_constants.ts";

@@ -320,6 +320,11 @@ export class OSError extends Error {
   constructor(
     code: number | null,
     text?: string | null,
+    options?: OSErrorOptions,
+  );
+  constructor(
+    code: number | null,
+    text?: string | null,
     options: OSErrorOptions = {},
   ) {
     const described = text ?? (code === null ? null : strerror(code));
@@ -418,6 +423,11 @@ export class TimeoutError extends OSError {
    * @param options `cause` and `detail`.
    */
   constructor(
+    code?: number | null,
+    text?: string | null,
+    options?: OSErrorOptions,
+  );
+  constructor(
     code: number | null = null,
     text: string | null = code === null ? "timed out" : null,
     options: OSErrorOptions = {},
@@ -501,6 +511,21 @@ export class FileNotFoundError extends OSError {}
 export class gaierror extends OSError {}
 
 /**
+ * Python's `socket.herror`: an address-related lookup failed
+ * (`gethostbyaddr`). Its errno is an `h_errno` code: 1 (`HOST_NOT_FOUND`,
+ * "Unknown host"), 2 (`TRY_AGAIN`, "Host name lookup failure").
+ *
+ * @example
+ * ```ts
+ * import { herror } from "@seed/socket/errors";
+ * const err = new herror(1, "Unknown host");
+ * console.log(err.errno, err.message); // 1 "[Errno 1] Unknown host"
+ * ```
+ */
+// deno-lint-ignore camelcase
+export class herror extends OSError {}
+
+/**
  * `getaddrinfo`'s "name unknown" code on this platform (-2 on Linux, 8 on
  * macOS, 11001 on Windows).
  *
@@ -534,6 +559,7 @@ type OSErrorClass = new (
  * console.log(err.name, err.message);
  * ```
  */
+export function fromErrno(code: number, options?: OSErrorOptions): OSError;
 export function fromErrno(code: number, options: OSErrorOptions = {}): OSError {
   const cls: OSErrorClass = classFor(code);
   return new cls(code, null, options);
@@ -613,6 +639,7 @@ function permissionError(err: Error, context: ErrorContext): PermissionError {
  * }
  * ```
  */
+export function toOSError(err: unknown, context?: ErrorContext): OSError;
 export function toOSError(err: unknown, context: ErrorContext = {}): OSError {
   if (err instanceof OSError) return err;
   if (!(err instanceof Error)) {

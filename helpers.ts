@@ -125,6 +125,10 @@ export interface CreateServerOptions {
  */
 export function create_server(
   address: [host: string, port: number] | IPv6Address,
+  options?: CreateServerOptions,
+): Socket;
+export function create_server(
+  address: [host: string, port: number] | IPv6Address,
   options: CreateServerOptions = {},
 ): Socket {
   const { family = AF_INET, backlog = null, reuse_port = false, dualstack_ipv6 = false } = options;

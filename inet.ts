@@ -78,7 +78,7 @@ function checkBytes(value: unknown, fn: string): Uint8Array {
  * console.log(inet_aton("127.1")); // Uint8Array(4) [127, 0, 0, 1]
  * ```
  */
-export function inet_aton(ip_string: string): Uint8Array {
+export function inet_aton(ip_string: string): Uint8Array<ArrayBuffer> {
   const value = parseAton(checkString(ip_string, "inet_aton", "ip_string"), true);
   if (value === null) throw illegal("inet_aton");
   return packedIPv4(value);
@@ -105,12 +105,12 @@ export function inet_ntoa(packed_ip: Uint8Array): string {
 const STRICT_V4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const HEXTET = /^[0-9a-fA-F]{1,4}$/;
 
-function parseV4Strict(text: string): Uint8Array | null {
+function parseV4Strict(text: string): Uint8Array<ArrayBuffer> | null {
   if (!STRICT_V4.test(text)) return null;
   return new Uint8Array(text.split(".").map(Number));
 }
 
-function parseV6(text: string): Uint8Array | null {
+function parseV6(text: string): Uint8Array<ArrayBuffer> | null {
   const out = new Uint8Array(16);
   const halves = text.split("::");
   if (halves.length > 2) return null;
@@ -208,10 +208,10 @@ function checkFamilyArg(family: unknown, fn: string): number {
  * console.log(inet_pton(AF_INET6, "::1").length); // 16
  * ```
  */
-export function inet_pton(address_family: number, ip_string: string): Uint8Array {
+export function inet_pton(address_family: number, ip_string: string): Uint8Array<ArrayBuffer> {
   const family = checkFamilyArg(address_family, "inet_pton");
   const text = checkString(ip_string, "inet_pton", "ip_string");
-  let packed: Uint8Array | null;
+  let packed: Uint8Array<ArrayBuffer> | null;
   if (family === AF_INET) packed = parseV4Strict(text);
   else if (family === AF_INET6) packed = parseV6(text);
   else throw new OSError(errno.EAFNOSUPPORT, null);
@@ -558,6 +558,14 @@ function lookupError(e: Error & { code?: string }, host: string): OSError {
  * console.log(infos); // [[2, 1, 6, "", ["127.0.0.1", 8080]]]
  * ```
  */
+export function getaddrinfo(
+  host: string | null,
+  port: number | string | null,
+  family?: number,
+  type?: number,
+  proto?: number,
+  flags?: number,
+): Promise<AddrInfo[]>;
 export async function getaddrinfo(
   host: string | null,
   port: number | string | null,

@@ -284,7 +284,8 @@ export class SocketIO implements RawStream {
    * const data = await raw.read(1024);
    * ```
    */
-  async read(size: number = -1): Promise<Uint8Array> {
+  read(size?: number): Promise<Uint8Array<ArrayBuffer>>;
+  async read(size: number = -1): Promise<Uint8Array<ArrayBuffer>> {
     size = checkSize(size, "read()");
     if (size < 0) return await this.readall();
     const buffer = new Uint8Array(size);
@@ -300,7 +301,7 @@ export class SocketIO implements RawStream {
    * const everything = await raw.readall();
    * ```
    */
-  async readall(): Promise<Uint8Array> {
+  async readall(): Promise<Uint8Array<ArrayBuffer>> {
     const parts: Uint8Array[] = [];
     let size = 0;
     for (;;) {
@@ -479,6 +480,7 @@ export class SocketFile {
    * @param mode `"rb"`, `"wb"` or `"rwb"`.
    * @param bufferSize Bytes to buffer; 0 sends every write at once.
    */
+  constructor(raw: RawStream, mode: string, bufferSize?: number);
   constructor(raw: RawStream, mode: string, bufferSize: number = DEFAULT_BUFFER_SIZE) {
     if (!["rb", "wb", "rwb"].includes(mode)) {
       throw new RangeError(`SocketFile(): mode must be "rb", "wb" or "rwb", not ${describe(mode)}`);
@@ -527,7 +529,8 @@ export class SocketFile {
    * const header = await f.read(4);
    * ```
    */
-  read(size: number = -1): Promise<Uint8Array> {
+  read(size?: number): Promise<Uint8Array<ArrayBuffer>>;
+  read(size: number = -1): Promise<Uint8Array<ArrayBuffer>> {
     try {
       size = checkSize(size, "read()");
       const reader = this.#readBuffer();
@@ -559,7 +562,8 @@ export class SocketFile {
    * const some = await f.read1(65536);
    * ```
    */
-  read1(size: number = -1): Promise<Uint8Array> {
+  read1(size?: number): Promise<Uint8Array<ArrayBuffer>>;
+  read1(size: number = -1): Promise<Uint8Array<ArrayBuffer>> {
     try {
       size = checkSize(size, "read1()");
       if (size === 0) {
@@ -640,7 +644,8 @@ export class SocketFile {
    * const line = await f.readline();
    * ```
    */
-  readline(limit: number = -1): Promise<Uint8Array> {
+  readline(limit?: number): Promise<Uint8Array<ArrayBuffer>>;
+  readline(limit: number = -1): Promise<Uint8Array<ArrayBuffer>> {
     try {
       limit = checkSize(limit, "readline()", "limit");
       const reader = this.#readBuffer();
@@ -655,7 +660,7 @@ export class SocketFile {
     }
   }
 
-  async #readline(reader: ReadBuffer, limit: number): Promise<Uint8Array> {
+  async #readline(reader: ReadBuffer, limit: number): Promise<Uint8Array<ArrayBuffer>> {
     for (;;) {
       const end = reader.lineEnd(limit);
       if (end >= 0) return reader.take(end);
@@ -672,7 +677,8 @@ export class SocketFile {
    * for (const line of await f.readlines()) console.log(line);
    * ```
    */
-  async readlines(hint: number = -1): Promise<Uint8Array[]> {
+  readlines(hint?: number): Promise<Uint8Array<ArrayBuffer>[]>;
+  async readlines(hint: number = -1): Promise<Uint8Array<ArrayBuffer>[]> {
     return await readLines(() => this.readline(), checkSize(hint, "readlines()", "hint"));
   }
 
@@ -684,7 +690,8 @@ export class SocketFile {
    * const next = await f.peek();
    * ```
    */
-  peek(size: number = 0): Promise<Uint8Array> {
+  peek(size?: number): Promise<Uint8Array<ArrayBuffer>>;
+  peek(size: number = 0): Promise<Uint8Array<ArrayBuffer>> {
     try {
       checkSize(size, "peek()");
       const reader = this.#readBuffer();
@@ -849,7 +856,7 @@ export class SocketFile {
    * for await (const line of f) console.log(line);
    * ```
    */
-  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, void> {
+  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array<ArrayBuffer>, void, void> {
     return iterLines(() => this.readline());
   }
 
@@ -923,6 +930,7 @@ export class SocketTextFile {
    * @param buffer The binary file.
    * @param options Encoding, errors, newline and mode.
    */
+  constructor(buffer: SocketFile, options?: TextFileOptions);
   constructor(buffer: SocketFile, options: TextFileOptions = {}) {
     const newline = checkNewline(options.newline, "SocketTextFile()");
     const errors = options.errors ?? "strict";
@@ -1036,6 +1044,7 @@ export class SocketTextFile {
    * const all = await f.read();
    * ```
    */
+  read(size?: number): Promise<string>;
   read(size: number = -1): Promise<string> {
     try {
       size = checkSize(size, "read()");
@@ -1067,6 +1076,7 @@ export class SocketTextFile {
    * const line = await f.readline();
    * ```
    */
+  readline(limit?: number): Promise<string>;
   readline(limit: number = -1): Promise<string> {
     try {
       limit = checkSize(limit, "readline()", "limit");
@@ -1100,6 +1110,7 @@ export class SocketTextFile {
    * const lines = await f.readlines();
    * ```
    */
+  readlines(hint?: number): Promise<string[]>;
   async readlines(hint: number = -1): Promise<string[]> {
     return await readLines(() => this.readline(), checkSize(hint, "readlines()", "hint"));
   }

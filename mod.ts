@@ -27,6 +27,8 @@
 export * from "./constants.ts";
 export * from "./errors.ts";
 export { getdefaulttimeout, setdefaulttimeout, SocketBase } from "./_base.ts";
+/** CPython's `socket.SocketType`: the class every socket here extends. */
+export { SocketBase as SocketType } from "./_base.ts";
 export type { CallOptions } from "./_base.ts";
 export type { Address, IPv4Address, IPv6Address, SocketAddress } from "./_address.ts";
 export type { Data } from "./_options.ts";
@@ -45,6 +47,33 @@ export {
   ntohs,
 } from "./inet.ts";
 export type { AddrInfo } from "./inet.ts";
+export {
+  getfqdn,
+  gethostbyaddr,
+  gethostbyname,
+  gethostbyname_ex,
+  getnameinfo,
+  getprotobyname,
+  getservbyname,
+  getservbyport,
+} from "./_netdb.ts";
+export type { HostEntry, NameInfoAddress } from "./_netdb.ts";
+export {
+  close,
+  CMSG_LEN,
+  CMSG_SPACE,
+  dup,
+  fromfd,
+  fromshare,
+  if_indextoname,
+  if_nameindex,
+  if_nametoindex,
+  recv_fds,
+  send_fds,
+  sethostname,
+} from "./_omissions.ts";
+export type { Ancillary, MessageSocket, RecvmsgResult } from "./_omissions.ts";
+export type { SendableFile } from "./_sendfile.ts";
 export { create_connection, create_server, has_dualstack_ipv6, socketpair } from "./helpers.ts";
 export type { CreateServerOptions } from "./helpers.ts";
 export {
@@ -63,9 +92,20 @@ export {
   BaseRequestHandler,
   BaseServer,
   DatagramRequestHandler,
+  ForkingMixIn,
   StreamRequestHandler,
   TCPServer,
+  ThreadingMixIn,
+  ThreadingTCPServer,
+  ThreadingUDPServer,
+  ThreadingUnixStreamServer,
   UDPServer,
+  UnixDatagramServer,
   UnixStreamServer,
 } from "./socketserver.ts";
-export type { DatagramRequest, RequestHandlerClass } from "./socketserver.ts";
+export type {
+  DatagramRequest,
+  ForkingSettings,
+  RequestHandlerClass,
+  ThreadingSettings,
+} from "./socketserver.ts";

@@ -266,10 +266,11 @@ export async function select<
  * A registration in a selector (Python's `selectors.SelectorKey`).
  *
  * @typeParam T The type of `data`.
+ * @typeParam F The type of `fileobj` (what was registered).
  */
-export interface SelectorKey<T = unknown> {
-  /** The object registered. */
-  readonly fileobj: Selectable;
+export interface SelectorKey<T = unknown, F extends Selectable = Selectable> {
+  /** The object registered, with the type it was registered with. */
+  readonly fileobj: F;
   /** Its `fileno()` at registration. */
   readonly fd: number;
   /** The events watched: `EVENT_READ`, `EVENT_WRITE` or both. */
@@ -286,6 +287,8 @@ export interface SelectorKey<T = unknown> {
  * Linux's epoll); unregister before closing.
  *
  * @typeParam T The type of the data attached to keys.
+ * @typeParam F The type of the objects registered (`Socket`, say): each
+ * key's `fileobj` has it, so no cast is needed to use it.
  *
  * @example
  * ```ts
@@ -303,11 +306,11 @@ export interface SelectorKey<T = unknown> {
  * }
  * ```
  */
-export class DefaultSelector<T = unknown> {
-  #keys = new Map<number, SelectorKey<T>>();
+export class DefaultSelector<T = unknown, F extends Selectable = Selectable> {
+  #keys = new Map<number, SelectorKey<T, F>>();
   #closed = false;
 
-  #open(): Map<number, SelectorKey<T>> {
+  #open(): Map<number, SelectorKey<T, F>> {
     if (this.#closed) throw new RangeError("selector is closed");
     return this.#keys;
   }
@@ -342,7 +345,7 @@ export class DefaultSelector<T = unknown> {
    * console.log(key.fd === sock.fileno());
    * ```
    */
-  register(fileobj: Selectable, events: number, data?: T): SelectorKey<T> {
+  register(fileobj: F, events: number, data?: T): SelectorKey<T, F> {
     const keys = this.#open();
     checkEvents(events);
     const fd = filenoOf(fileobj, "register()");
@@ -351,7 +354,7 @@ export class DefaultSelector<T = unknown> {
       throw new KeyError(`${describeObj(fileobj)} (FD ${fd}) is already registered`);
     }
     socketOf(fileobj, "register()");
-    const key: SelectorKey<T> = Object.freeze({ fileobj, fd, events, data: data as T });
+    const key: SelectorKey<T, F> = Object.freeze({ fileobj, fd, events, data: data as T });
     keys.set(fd, key);
     return key;
   }
@@ -369,7 +372,7 @@ export class DefaultSelector<T = unknown> {
    * sel.unregister(sock);
    * ```
    */
-  unregister(fileobj: Selectable): SelectorKey<T> {
+  unregister(fileobj: Selectable): SelectorKey<T, F> {
     const keys = this.#open();
     const fd = this.#lookup(fileobj, "unregister()");
     const key = keys.get(fd);
@@ -391,13 +394,13 @@ export class DefaultSelector<T = unknown> {
    * console.log(sel.modify(sock, EVENT_READ | EVENT_WRITE).events); // 3
    * ```
    */
-  modify(fileobj: Selectable, events: number, data?: T): SelectorKey<T> {
+  modify(fileobj: Selectable, events: number, data?: T): SelectorKey<T, F> {
     const keys = this.#open();
     const fd = this.#lookup(fileobj, "modify()");
     const old = keys.get(fd);
     if (!old) throw new KeyError(`${describeObj(fileobj)} is not registered`);
     checkEvents(events);
-    const key: SelectorKey<T> = Object.freeze({
+    const key: SelectorKey<T, F> = Object.freeze({
       fileobj: old.fileobj,
       fd,
       events,
@@ -431,11 +434,11 @@ export class DefaultSelector<T = unknown> {
    * (await server.accept())[0].close();
    * ```
    */
-  async select(timeout?: number | null): Promise<[SelectorKey<T>, number][]> {
+  async select(timeout?: number | null): Promise<[SelectorKey<T, F>, number][]> {
     const keys = this.#open();
     let limit = checkTimeout(timeout, "select()");
     if (limit !== null && limit < 0) limit = 0;
-    const live: SelectorKey<T>[] = [];
+    const live: SelectorKey<T, F>[] = [];
     const socks: SocketBase[] = [];
     for (const key of keys.values()) {
       const sock = key.fileobj instanceof SocketBase ? key.fileobj : socketByFileno(key.fd);
@@ -449,7 +452,7 @@ export class DefaultSelector<T = unknown> {
       return [];
     }
     const ready = await waitReady(socks, live.map((k) => k.events), limit);
-    const out: [SelectorKey<T>, number][] = [];
+    const out: [SelectorKey<T, F>, number][] = [];
     live.forEach((key, i) => {
       // A key unregistered while we waited is not reported.
       if (ready[i] !== 0 && this.#keys.get(key.fd) === key) out.push([key, ready[i] & key.events]);
@@ -469,7 +472,7 @@ export class DefaultSelector<T = unknown> {
    * console.log(sel.get_key(sock).data); // 42
    * ```
    */
-  get_key(fileobj: Selectable): SelectorKey<T> {
+  get_key(fileobj: Selectable): SelectorKey<T, F> {
     const keys = this.#open();
     const key = keys.get(this.#lookup(fileobj, "get_key()"));
     if (!key) throw new KeyError(`${describeObj(fileobj)} is not registered`);
@@ -486,7 +489,7 @@ export class DefaultSelector<T = unknown> {
    * console.log(sel.get_map().size); // 0
    * ```
    */
-  get_map(): ReadonlyMap<number, SelectorKey<T>> {
+  get_map(): ReadonlyMap<number, SelectorKey<T, F>> {
     return this.#open();
   }
 

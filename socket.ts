@@ -85,6 +85,9 @@ import {
   type Transport,
 } from "./_transport.ts";
 import { DatagramSocket } from "./udp.ts";
+import { unsupportedType } from "./_omissions.ts";
+import { type SendableFile, sendfile } from "./_sendfile.ts";
+import { duplicate } from "./_dup.ts";
 import { Acceptor, closeQuietly, Connector } from "./_connect.ts";
 import {
   makefile,
@@ -97,9 +100,13 @@ import {
 export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
 export type { CallOptions } from "./_base.ts";
 export type { Address, SocketAddress } from "./_address.ts";
+export type { SendableFile } from "./_sendfile.ts";
 
 type StreamOption = "nodelay" | "keepalive" | "reuseaddr" | "reuseport";
 
+// Every byte array a socket makes is over a plain ArrayBuffer (new
+// Uint8Array(n) and views of one); the public methods' casts to
+// Uint8Array<ArrayBuffer> say so.
 const EMPTY = new Uint8Array(0);
 const RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
 
@@ -130,7 +137,7 @@ export class Socket extends SocketBase {
   #reader: Reader;
   #writer: Writer;
   #options: Record<StreamOption, number> = { nodelay: 0, keepalive: 0, reuseaddr: 0, reuseport: 0 };
-  #readable: ReadableStream<Uint8Array> | null = null;
+  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
 
   /**
@@ -140,6 +147,7 @@ export class Socket extends SocketBase {
    * @param type `SOCK_STREAM`.
    * @param proto 0 or `IPPROTO_TCP`.
    */
+  constructor(family?: number, type?: number, proto?: number);
   constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
     checkKind(family, type, proto, SOCK_STREAM, "Socket");
     super(family, type, proto);
@@ -203,6 +211,7 @@ export class Socket extends SocketBase {
    * server.listen(16);
    * ```
    */
+  listen(backlog?: number): void;
   listen(backlog: number = Math.min(SOMAXCONN, 128)): void {
     this.checkOpen();
     if (typeof backlog !== "number" || !Number.isInteger(backlog)) {
@@ -515,7 +524,7 @@ export class Socket extends SocketBase {
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
-  ): Promise<Uint8Array> {
+  ): Promise<Uint8Array<ArrayBuffer>> {
     const reader = this.#reader;
     const conn = reader.conn;
     if (
@@ -523,7 +532,7 @@ export class Socket extends SocketBase {
       typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize) && reader.idle() &&
       this.gettimeout() === null
     ) {
-      return reader.recvFast(conn, bufsize);
+      return reader.recvFast(conn, bufsize) as Promise<Uint8Array<ArrayBuffer>>;
     }
     return quiet(this.#recv(bufsize, flags, options));
   }
@@ -532,42 +541,19 @@ export class Socket extends SocketBase {
     bufsize: number,
     flags: number | CallOptions | undefined,
     options: CallOptions | undefined,
-  ): Promise<Uint8Array> {
+  ): Promise<Uint8Array<ArrayBuffer>> {
     checkBufsize(bufsize, "recv()");
     const call = this.begin(flags, options, RECV_FLAGS, "recv()");
     if (bufsize === 0) return EMPTY; // in any state, as Linux's recv(fd, buf, 0)
     this.#check("recv");
-    return await this.#reader.recv(bufsize, call.flags, call.deadline);
+    const bytes = await this.#reader.recv(bufsize, call.flags, call.deadline);
+    return bytes as Uint8Array<ArrayBuffer>;
   }
 
-  /**
-   * Receives into `buffer` (any typed array, a `DataView` or an
-   * `ArrayBuffer`; up to `nbytes`, default its whole length) and resolves
-   * to the count. In blocking mode a call allocates no buffer, copy or
-   * view, only its promise. Flags as {@linkcode Socket.recv}.
-   *
-   * Cancel safety: an abort or a timeout loses no byte: the next call returns
-   * it (bytes that land after the call gave up go to the socket's buffer, not
-   * to `buffer`).
-   *
-   * @throws {OSError} As {@linkcode Socket.recv}.
-   * @throws {TimeoutError} The socket's timeout passed first.
-   * @throws {BlockingIOError} Non-blocking, with nothing received.
-   * @throws {TypeError} `buffer` is not a byte view.
-   *
-   * @example
-   * ```ts ignore
-   * import { socket } from "@seed/socket";
-   * await using sock = socket();
-   * await sock.connect(["127.0.0.1", 8000]);
-   * const buffer = new Uint8Array(65536);
-   * const n = await sock.recv_into(buffer);
-   * console.log(buffer.subarray(0, n));
-   * ```
-   */
-  recv_into(
+  /** @ignore */
+  protected receiveInto(
     buffer: ArrayBufferView | ArrayBuffer,
-    nbytes: number = 0,
+    nbytes: number,
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<number> {
@@ -619,7 +605,7 @@ export class Socket extends SocketBase {
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
-  ): Promise<[Uint8Array, null]> {
+  ): Promise<[Uint8Array<ArrayBuffer>, null]> {
     return quiet(this.recv(bufsize, flags, options).then(withNoAddress));
   }
 
@@ -815,8 +801,9 @@ export class Socket extends SocketBase {
 
   /**
    * Reads an option back: the values set by `setsockopt` (as 0 or 1),
-   * `SO_TYPE`, and `SO_ERROR` (the errno of a failed background connect,
-   * cleared by reading). Others reject with `OSError` `ENOPROTOOPT`.
+   * `SO_TYPE`, `SO_DOMAIN`, `SO_PROTOCOL`, `SO_ACCEPTCONN` (1 while
+   * listening), and `SO_ERROR` (the errno of a failed background connect,
+   * cleared by reading). Others throw `OSError` `ENOPROTOOPT`.
    *
    * @example
    * ```ts
@@ -828,15 +815,77 @@ export class Socket extends SocketBase {
   getsockopt(level: number, option: number): number {
     this.checkOpen();
     const name = checkOption(level, option, this.family, this.type, "get");
-    switch (name) {
-      case "type":
-        return this.type;
-      case "error": {
-        return this.#connector.takeError()?.errno ?? 0;
-      }
-      default:
-        return this.#options[name as StreamOption];
-    }
+    const listening = this.#state === "listening";
+    return this.stateOption(name, listening, () => this.#connector.takeError()) ??
+      this.#options[name as StreamOption];
+  }
+
+  // ---- sendfile and dup ---------------------------------------------------
+
+  /**
+   * Sends a file's bytes, as CPython's `sendfile`: from `offset` (counted
+   * from the start of the file, as CPython's `os.sendfile` path does),
+   * `count` bytes (to the end of the file when `null`), block by block
+   * with `sendall` (CPython's fallback path); the file is left positioned
+   * after the last byte sent. Resolves the number of bytes sent. `file` is a
+   * `Deno.FsFile` or any object with its `read` and `seek`.
+   *
+   * Cancel safety: the socket's timeout bounds each block, not the whole
+   * call; on a failure the bytes sent so far have left and the file
+   * position is after them.
+   *
+   * @example
+   * ```ts ignore
+   * import { socket } from "@seed/socket";
+   * await using sock = socket();
+   * await sock.connect(["127.0.0.1", 8000]);
+   * using file = await Deno.open("data.bin");
+   * console.log(await sock.sendfile(file)); // the file's size
+   * ```
+   *
+   * @throws {TypeError} `file` has no `read`/`seek`, or `offset`/`count` is not an integer.
+   * @throws {RangeError} `offset` is negative or `count` is not positive.
+   * @throws {OSError} As `sendall`, and what reading the file throws.
+   */
+  sendfile(file: SendableFile, offset?: number, count?: number | null): Promise<number> {
+    return quiet(sendfile(this, file, offset, count));
+  }
+
+  /**
+   * A second socket object on the same connection, as CPython's `dup()`:
+   * its own `fileno` and timeout (copied from this one), the same bytes
+   * and state. The connection closes when this socket, every duplicate
+   * and every `makefile` file are closed (while a duplicate is open,
+   * `close()` on this one is deferred as with an open file).
+   *
+   * @example
+   * ```ts
+   * import { socket } from "@seed/socket";
+   * using sock = socket();
+   * sock.bind(["127.0.0.1", 0]);
+   * using copy = sock.dup();
+   * console.log(copy.fileno() !== sock.fileno(), copy.getsockname());
+   * ```
+   *
+   * @throws {OSError} `EBADF` when this socket is closed.
+   */
+  dup(): Socket {
+    return duplicate(
+      this,
+      () => new Socket(this.family, this.type, this.proto),
+      ["bind", "listen", "getsockname", "getpeername", "setsockopt", "getsockopt", "_ready"],
+      [
+        "connect",
+        "connect_ex",
+        "accept",
+        "recv",
+        "recv_into",
+        "recvfrom",
+        "send",
+        "sendall",
+        "shutdown",
+      ],
+    );
   }
 
   // ---- files, streams and readiness ---------------------------------------
@@ -913,7 +962,7 @@ export class Socket extends SocketBase {
    * }
    * ```
    */
-  get readable(): ReadableStream<Uint8Array> {
+  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
     return this.#readable ??= socketReadable(this, () => this.#readable = null);
   }
 
@@ -1109,7 +1158,7 @@ export class Socket extends SocketBase {
   }
 }
 
-function withNoAddress(data: Uint8Array): [Uint8Array, null] {
+function withNoAddress(data: Uint8Array<ArrayBuffer>): [Uint8Array<ArrayBuffer>, null] {
   return [data, null];
 }
 
@@ -1178,7 +1227,7 @@ export function socket(
     if (flags & SOCK_NONBLOCK) sock.setblocking(false);
     return sock;
   }
-  throw new OSError(errno.EINVAL, null, {
+  throw unsupportedType(kind) ?? new OSError(errno.EINVAL, null, {
     detail: `socket(): unknown type ${type} (use SOCK_STREAM or SOCK_DGRAM)`,
   });
 }

@@ -239,6 +239,7 @@ export abstract class BaseServer<R> {
    * await serving;
    * ```
    */
+  serve_forever(poll_interval?: number): Promise<void>;
   async serve_forever(poll_interval: number = 0.5): Promise<void> {
     if (typeof poll_interval !== "number" || !(poll_interval >= 0)) {
       throw new RangeError(
@@ -282,6 +283,7 @@ export abstract class BaseServer<R> {
    * await server.shutdown(5);
    * ```
    */
+  shutdown(timeout?: number | null): Promise<void>;
   async shutdown(timeout: number | null = this.shutdown_timeout): Promise<void> {
     if (timeout !== null && (typeof timeout !== "number" || !(timeout >= 0))) {
       throw new RangeError(`shutdown(): timeout must be >= 0 or null, not ${describe(timeout)}`);
@@ -550,6 +552,11 @@ export class TCPServer extends BaseServer<Socket> {
   constructor(
     server_address: Address,
     RequestHandlerClass: RequestHandlerClass<Socket>,
+    bind_and_activate?: boolean,
+  );
+  constructor(
+    server_address: Address,
+    RequestHandlerClass: RequestHandlerClass<Socket>,
     bind_and_activate = true,
   ) {
     super(server_address, RequestHandlerClass);
@@ -775,7 +782,7 @@ export class StreamRequestHandler<S extends BaseServer<Socket> = BaseServer<Sock
 }
 
 /** The request of a datagram server: the data and the server's socket. */
-export type DatagramRequest = [data: Uint8Array, socket: DatagramSocket];
+export type DatagramRequest = [data: Uint8Array<ArrayBuffer>, socket: DatagramSocket];
 
 /**
  * Python's `socketserver.UDPServer`: each datagram is a request
@@ -814,6 +821,11 @@ export class UDPServer extends BaseServer<DatagramRequest> {
    * @param RequestHandlerClass The handler class.
    * @param bind_and_activate Bind now (default true).
    */
+  constructor(
+    server_address: Address,
+    RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
+    bind_and_activate?: boolean,
+  );
   constructor(
     server_address: Address,
     RequestHandlerClass: RequestHandlerClass<DatagramRequest>,
@@ -898,7 +910,7 @@ class MemoryRaw implements RawStream {
     this.#parts.push(data.slice());
     return Promise.resolve(data.length);
   }
-  getvalue(): Uint8Array {
+  getvalue(): Uint8Array<ArrayBuffer> {
     return join(this.#parts, this.#parts.reduce((n, p) => n + p.length, 0));
   }
   close(): void {
@@ -966,4 +978,188 @@ export class DatagramRequestHandler<
     if (!this.wfile.closed) await this.wfile.flush();
     await this.socket.sendto(this.#reply.getvalue(), this.client_address);
   }
+}
+
+// ---- Python's mixins and the ready-made combinations ------------------------
+
+/** Any server class (what the mixins take). */
+type ServerClass = abstract new (...args: never[]) => object;
+
+/**
+ * `Base` as a class to extend: a subclass's implicit constructor passes
+ * every argument on, whatever the type says.
+ */
+function extendable(Base: ServerClass): abstract new () => object {
+  return Base as unknown as abstract new () => object;
+}
+
+/** The settings {@linkcode ThreadingMixIn} adds, as Python's. */
+export interface ThreadingSettings {
+  /**
+   * Python's `daemon_threads`: accepted; handlers are tasks, and a
+   * process ends when its tasks do.
+   */
+  daemon_threads: boolean;
+  /**
+   * Python's `block_on_close`: accepted; `shutdown()` always waits for the
+   * handlers in flight, within `shutdown_timeout`.
+   */
+  block_on_close: boolean;
+}
+
+/** The settings {@linkcode ForkingMixIn} adds, as Python's. */
+export interface ForkingSettings {
+  /** Python's `max_children`: accepted; requests are tasks, not processes. */
+  max_children: number;
+  /**
+   * Python's `block_on_close`: accepted; `shutdown()` always waits for the
+   * handlers in flight, within `shutdown_timeout`.
+   */
+  block_on_close: boolean;
+}
+
+/**
+ * Python's `socketserver.ThreadingMixIn`, as a function of the server
+ * class (`class S extends ThreadingMixIn(TCPServer) {}` where Python
+ * writes `class S(ThreadingMixIn, TCPServer)`). Every server here already
+ * handles each request in its own task, which is what the mixin gives in
+ * Python, so it only adds Python's settings (`daemon_threads`,
+ * `block_on_close`).
+ *
+ * @example
+ * ```ts
+ * import { StreamRequestHandler, TCPServer, ThreadingMixIn } from "@seed/socket";
+ * class Server extends ThreadingMixIn(TCPServer) {
+ *   static override daemon_threads = true;
+ * }
+ * await using server = new Server(["127.0.0.1", 0], StreamRequestHandler);
+ * console.log(server.server_address);
+ * ```
+ *
+ * @throws {TypeError} `Base` is not a class.
+ */
+export function ThreadingMixIn<T extends abstract new (...args: never[]) => object>(
+  Base: T,
+): T & ThreadingSettings {
+  if (typeof Base !== "function") {
+    throw new TypeError(`ThreadingMixIn(): Base must be a server class, not ${describe(Base)}`);
+  }
+  abstract class Threading extends extendable(Base) {
+    static daemon_threads = false;
+    static block_on_close = true;
+  }
+  Object.defineProperty(Threading, "name", { value: `Threading${Base.name}` });
+  return Threading as unknown as T & ThreadingSettings;
+}
+
+/**
+ * Python's `socketserver.ForkingMixIn`: accepted for ported code. Deno
+ * cannot fork; every request already runs in its own task, which gives
+ * the concurrency a forking server is used for (not the memory isolation
+ * of a process). It adds Python's settings (`max_children`,
+ * `block_on_close`).
+ *
+ * @example
+ * ```ts
+ * import { ForkingMixIn, StreamRequestHandler, TCPServer } from "@seed/socket";
+ * class Server extends ForkingMixIn(TCPServer) {}
+ * await using server = new Server(["127.0.0.1", 0], StreamRequestHandler);
+ * console.log(server.server_address);
+ * ```
+ *
+ * @throws {TypeError} `Base` is not a class.
+ */
+export function ForkingMixIn<T extends abstract new (...args: never[]) => object>(
+  Base: T,
+): T & ForkingSettings {
+  if (typeof Base !== "function") {
+    throw new TypeError(`ForkingMixIn(): Base must be a server class, not ${describe(Base)}`);
+  }
+  abstract class Forking extends extendable(Base) {
+    static max_children = 40;
+    static block_on_close = true;
+  }
+  Object.defineProperty(Forking, "name", { value: `Forking${Base.name}` });
+  return Forking as unknown as T & ForkingSettings;
+}
+
+/**
+ * Python's `socketserver.ThreadingTCPServer`: a {@linkcode TCPServer}
+ * (which already handles each request in its own task) with
+ * {@linkcode ThreadingMixIn}'s settings.
+ *
+ * @example
+ * ```ts
+ * import { StreamRequestHandler, ThreadingTCPServer } from "@seed/socket";
+ * await using server = new ThreadingTCPServer(["127.0.0.1", 0], StreamRequestHandler);
+ * console.log(server.server_address);
+ * ```
+ */
+export class ThreadingTCPServer extends TCPServer {
+  /** See {@linkcode ThreadingSettings.daemon_threads}. */
+  static daemon_threads: boolean = false;
+  /** See {@linkcode ThreadingSettings.block_on_close}. */
+  static block_on_close: boolean = true;
+}
+
+/**
+ * Python's `socketserver.ThreadingUDPServer`: a {@linkcode UDPServer}
+ * (each datagram already handled in its own task) with
+ * {@linkcode ThreadingMixIn}'s settings. Needs `--unstable-net`.
+ *
+ * @example
+ * ```ts
+ * import { DatagramRequestHandler, ThreadingUDPServer } from "@seed/socket";
+ * await using server = new ThreadingUDPServer(["127.0.0.1", 0], DatagramRequestHandler);
+ * console.log(server.server_address);
+ * ```
+ *
+ * @throws {OSError} `EPROTONOSUPPORT` without `--unstable-net` (as every datagram socket).
+ */
+export class ThreadingUDPServer extends UDPServer {
+  /** See {@linkcode ThreadingSettings.daemon_threads}. */
+  static daemon_threads: boolean = false;
+  /** See {@linkcode ThreadingSettings.block_on_close}. */
+  static block_on_close: boolean = true;
+}
+
+/**
+ * Python's `socketserver.ThreadingUnixStreamServer`: a
+ * {@linkcode UnixStreamServer} with {@linkcode ThreadingMixIn}'s settings.
+ *
+ * @example
+ * ```ts ignore
+ * import { StreamRequestHandler, ThreadingUnixStreamServer } from "@seed/socket";
+ * await using server = new ThreadingUnixStreamServer("/tmp/app.sock", StreamRequestHandler);
+ * await server.serve_forever();
+ * ```
+ */
+export class ThreadingUnixStreamServer extends UnixStreamServer {
+  /** See {@linkcode ThreadingSettings.daemon_threads}. */
+  static daemon_threads: boolean = false;
+  /** See {@linkcode ThreadingSettings.block_on_close}. */
+  static block_on_close: boolean = true;
+}
+
+/**
+ * Python's `socketserver.UnixDatagramServer`: a {@linkcode UDPServer} on
+ * an `AF_UNIX` path. This library's datagram sockets are UDP only (Deno's
+ * Unix datagram transport, `unixpacket`, is not wired in), so constructing
+ * one throws `OSError` `EAFNOSUPPORT` saying so.
+ *
+ * @example
+ * ```ts
+ * import { DatagramRequestHandler, OSError, UnixDatagramServer } from "@seed/socket";
+ * try {
+ *   new UnixDatagramServer("/tmp/app.sock", DatagramRequestHandler);
+ * } catch (e) {
+ *   console.log((e as OSError).errno); // 97 (EAFNOSUPPORT)
+ * }
+ * ```
+ *
+ * @throws {OSError} `EAFNOSUPPORT`: Unix datagram sockets are not supported.
+ */
+export class UnixDatagramServer extends UDPServer {
+  /** `AF_UNIX`. */
+  static override address_family: number = AF_UNIX;
 }

@@ -76,6 +76,8 @@ import { canonicalHost, getaddrinfo } from "./inet.ts";
 import { type Call, type DatagramState, refuseDatagram } from "./_lifecycle.ts";
 import { openDatagram } from "./_transport.ts";
 import { Multicast } from "./_multicast.ts";
+import type { SendableFile } from "./_sendfile.ts";
+import { duplicate } from "./_dup.ts";
 import { DatagramReader, FULL_DATAGRAM } from "./_datagrams.ts";
 
 /** The largest UDP payload over IPv4 (65,535 − 20 − 8). */
@@ -120,6 +122,7 @@ export class DatagramSocket extends SocketBase {
    * @param type `SOCK_DGRAM`.
    * @param proto 0 or `IPPROTO_UDP`.
    */
+  constructor(family?: number, type?: number, proto?: number);
   constructor(family: number = AF_INET, type: number = SOCK_DGRAM, proto = 0) {
     checkKind(family, type, proto, SOCK_DGRAM, "DatagramSocket", [AF_INET, AF_INET6]);
     if (!unstableNet()) {
@@ -485,7 +488,7 @@ export class DatagramSocket extends SocketBase {
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
-  ): Promise<[Uint8Array, SocketAddress]> {
+  ): Promise<[Uint8Array<ArrayBuffer>, SocketAddress]> {
     const reader = this.#reader;
     const conn = reader.conn;
     if (
@@ -494,9 +497,14 @@ export class DatagramSocket extends SocketBase {
       this.gettimeout() === null &&
       typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize)
     ) {
-      return reader.recvfromFast(conn, bufsize);
+      // Datagrams are received into buffers this socket makes (plain ArrayBuffers).
+      return reader.recvfromFast(conn, bufsize) as Promise<
+        [Uint8Array<ArrayBuffer>, SocketAddress]
+      >;
     }
-    return quiet(this.#recvfrom(bufsize, flags, options));
+    return quiet(this.#recvfrom(bufsize, flags, options)) as Promise<
+      [Uint8Array<ArrayBuffer>, SocketAddress]
+    >;
   }
 
   async #recvfrom(
@@ -536,7 +544,7 @@ export class DatagramSocket extends SocketBase {
     bufsize: number,
     flags?: number | CallOptions,
     options?: CallOptions,
-  ): Promise<Uint8Array> {
+  ): Promise<Uint8Array<ArrayBuffer>> {
     [flags, options] = splitOptions(flags, options);
     return (await this.recvfrom(bufsize, flags, options))[0];
   }
@@ -563,6 +571,12 @@ export class DatagramSocket extends SocketBase {
    * console.log(buffer.subarray(0, n), address);
    * ```
    */
+  recvfrom_into(
+    buffer: ArrayBufferView | ArrayBuffer,
+    nbytes?: number,
+    flags?: number | CallOptions,
+    options?: CallOptions,
+  ): Promise<[number, SocketAddress]>;
   async recvfrom_into(
     buffer: ArrayBufferView | ArrayBuffer,
     nbytes: number = 0,
@@ -581,26 +595,10 @@ export class DatagramSocket extends SocketBase {
     return [n, fromDenoAddr(this.family, from)];
   }
 
-  /**
-   * Receives one datagram into `buffer` (as `recvfrom_into`); resolves to
-   * the count.
-   *
-   * Cancel safety: as {@linkcode DatagramSocket.recvfrom}.
-   *
-   * @throws {OSError} As {@linkcode DatagramSocket.recvfrom}.
-   *
-   * @example
-   * ```ts
-   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
-   * using sock = socket(AF_INET, SOCK_DGRAM);
-   * sock.bind(["127.0.0.1", 0]);
-   * await sock.sendto("hi", sock.getsockname());
-   * console.log(await sock.recv_into(new Uint8Array(1500))); // 2
-   * ```
-   */
-  async recv_into(
+  /** @ignore */
+  protected async receiveInto(
     buffer: ArrayBufferView | ArrayBuffer,
-    nbytes: number = 0,
+    nbytes: number,
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<number> {
@@ -621,7 +619,7 @@ export class DatagramSocket extends SocketBase {
    * }
    * ```
    */
-  [Symbol.asyncIterator](): AsyncGenerator<[Uint8Array, SocketAddress], void, void> {
+  [Symbol.asyncIterator](): AsyncGenerator<[Uint8Array<ArrayBuffer>, SocketAddress], void, void> {
     return untilClosed(this, () => this.recvfrom(FULL_DATAGRAM));
   }
 
@@ -640,6 +638,65 @@ export class DatagramSocket extends SocketBase {
     if (this.closed) return Promise.resolve();
     if (!(events & 1)) return new Promise<void>(() => {});
     return this.#reader.watch();
+  }
+
+  // ---- dup and sendfile -------------------------------------------------------
+
+  /**
+   * A second socket object on the same datagram socket, as CPython's
+   * `dup()`: its own `fileno` and timeout (copied from this one), the same
+   * binding, peer and queued datagrams. The socket closes when this one and
+   * every duplicate are closed (while a duplicate is open, `close()` on
+   * this one is deferred).
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * sock.bind(["127.0.0.1", 0]);
+   * using copy = sock.dup();
+   * console.log(copy.getsockname());
+   * ```
+   *
+   * @throws {OSError} `EBADF` when this socket is closed.
+   */
+  dup(): DatagramSocket {
+    return duplicate(
+      this,
+      () => new DatagramSocket(this.family, this.type, this.proto),
+      ["bind", "getsockname", "getpeername", "setsockopt", "getsockopt", "_ready"],
+      [
+        "connect",
+        "connect_ex",
+        "sendto",
+        "send",
+        "sendall",
+        "recvfrom",
+        "recv",
+        "recvfrom_into",
+        "recv_into",
+      ],
+    );
+  }
+
+  /**
+   * CPython's `sendfile` is for stream sockets only: on a datagram socket
+   * it rejects, as CPython's raises `ValueError`.
+   *
+   * @example
+   * ```ts
+   * import { AF_INET, SOCK_DGRAM, socket } from "@seed/socket";
+   * using sock = socket(AF_INET, SOCK_DGRAM);
+   * await sock.sendfile({ read: () => Promise.resolve(null), seek: () => Promise.resolve(0) })
+   *   .catch((e) => console.log(e.message));
+   * ```
+   *
+   * @throws {TypeError} Always: "only SOCK_STREAM type sockets are supported".
+   */
+  sendfile(_file: SendableFile, _offset?: number, _count?: number | null): Promise<number> {
+    return quiet(
+      Promise.reject(new TypeError("sendfile(): only SOCK_STREAM type sockets are supported")),
+    );
   }
 
   // ---- options -----------------------------------------------------------
@@ -685,8 +742,9 @@ export class DatagramSocket extends SocketBase {
   /**
    * Reads an option back: the values set by `setsockopt` (0 or 1, Linux's
    * defaults otherwise: `IP_MULTICAST_LOOP` 1, `IP_MULTICAST_TTL` 1),
-   * `SO_TYPE`, and `SO_ERROR` (the errno of a failed multicast change,
-   * cleared by reading).
+   * `SO_TYPE`, `SO_DOMAIN`, `SO_PROTOCOL`, `SO_ACCEPTCONN` (0: datagram
+   * sockets never listen), and `SO_ERROR` (the errno of a failed multicast
+   * change, cleared by reading).
    *
    * @example
    * ```ts
@@ -700,18 +758,11 @@ export class DatagramSocket extends SocketBase {
     const multicast = this.#multicast.get(level, option);
     if (multicast !== null) return multicast;
     const name = checkOption(level, option, this.family, this.type, "get");
-    switch (name) {
-      case "type":
-        return this.type;
-      case "error":
-        return this.#multicast.takeError()?.errno ?? 0;
-      case "reuseaddr":
-      case "reuseport":
-      case "broadcast":
-        return this.#options[name];
-      default:
-        return 0;
-    }
+    const state = this.stateOption(name, false, () => this.#multicast.takeError());
+    if (state !== null) return state;
+    return name === "reuseaddr" || name === "reuseport" || name === "broadcast"
+      ? this.#options[name]
+      : 0;
   }
 
   /** Waits for the multicast changes Deno is making; rejects with how one failed. */

@@ -202,8 +202,90 @@ export async function runWithInput(
   return await child.output();
 }
 
-/** Runs `python3 -c code` with arguments; resolves its stdout (throws on failure). */
-export async function python(code: string, ...args: string[]): Promise<string> {
+/**
+ * The harmless call that tells whether a tool is usable: it must exit 0.
+ * A tool not listed here is probed with `TOOL --version`.
+ */
+const PROBES: Record<string, readonly [string, ...string[]]> = {
+  python3: ["python3", "--version"],
+  openssl: ["openssl", "version"],
+  "ip netns": ["ip", "netns", "list"],
+};
+
+const probed = new Map<string, string | null>();
+
+/**
+ * Why `tool` cannot be used here (a short phrase), or `null` when it can.
+ * Probed once per test module, which prints one `SKIPPED:` line for a
+ * missing tool. A tool that the test task does not allow to run is a fault
+ * in the task, not a missing tool: that throws.
+ */
+export function missing(tool: string): string | null {
+  const known = probed.get(tool);
+  if (known !== undefined) return known;
+  const [command, ...args] = PROBES[tool] ?? [tool, "--version"];
+  let reason: string | null = null;
+  try {
+    const out = new Deno.Command(command, { args, stdin: "null", stdout: "null", stderr: "null" })
+      .outputSync();
+    if (!out.success) reason = `\`${[command, ...args].join(" ")}\` exited with ${out.code}`;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) {
+      throw new Error(`the test task must grant --allow-run=${command} to run ${tool}`, {
+        cause: e,
+      });
+    }
+    reason = e instanceof Deno.errors.NotFound
+      ? `${command} is not on PATH`
+      : `${command} cannot run (${e instanceof Error ? e.message : String(e)})`;
+  }
+  probed.set(tool, reason);
+  if (reason !== null) console.log(`SKIPPED: tests that need ${tool} are ignored: ${reason}`);
+  return reason;
+}
+
+/**
+ * Test options that ignore a test (or a step) when a tool it runs is
+ * missing, so `deno test` counts it as ignored instead of failing it; the
+ * first time a tool is found missing, one line says which and why
+ * (`SKIPPED: tests that need python3 are ignored: python3 is not on PATH`).
+ *
+ * ```ts ignore
+ * Deno.test({ name: "a TLS peer", ...requires("openssl"), fn: async () => {} });
+ * Deno.test("a CPython peer", requires("python3"), async () => {});
+ * await t.step({ name: "a CPython peer", ...requires("python3"), fn: async () => {} });
+ * ```
+ *
+ * `python.test` and `python.step` are the short forms for `python3`. Tools
+ * with a special probe are listed in `PROBES` (`"ip netns"` runs `ip netns
+ * list`); any other name is probed with `NAME --version`.
+ */
+export function requires(...tools: string[]): { ignore: boolean } {
+  return { ignore: tools.map(missing).some((reason) => reason !== null) };
+}
+
+type TestFn = (t: Deno.TestContext) => void | Promise<void>;
+
+/**
+ * Runs `python3 -c code` with arguments; resolves its stdout (throws on
+ * failure). `python.test(name, fn)` and `python.step(t, name, fn)` are
+ * `Deno.test` and `t.step` for a test that runs python3: ignored, with one
+ * line saying so, where it is missing.
+ */
+export const python: {
+  (code: string, ...args: string[]): Promise<string>;
+  test(name: string, fn: TestFn): void;
+  step(t: Deno.TestContext, name: string, fn: TestFn): Promise<boolean>;
+} = Object.assign(runPython, {
+  test(name: string, fn: TestFn): void {
+    Deno.test({ name, ...requires("python3"), fn });
+  },
+  step(t: Deno.TestContext, name: string, fn: TestFn): Promise<boolean> {
+    return t.step({ name, ...requires("python3"), fn });
+  },
+});
+
+async function runPython(code: string, ...args: string[]): Promise<string> {
   const out = await new Deno.Command("python3", {
     args: ["-c", code, ...args],
     stdout: "piped",

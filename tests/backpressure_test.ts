@@ -15,7 +15,7 @@ import {
   socket,
   TimeoutError,
 } from "@seed/socket";
-import { assert, assertEquals, assertInstanceOf, listening } from "./_util.ts";
+import { assert, assertEquals, assertInstanceOf, listening, python } from "./_util.ts";
 import { PythonPeer } from "./_peer.ts";
 
 const MiB = 1 << 20;
@@ -49,7 +49,7 @@ function rss(): number {
   return Deno.memoryUsage().rss;
 }
 
-Deno.test("a 256 MiB flood at a socket that reads nothing for a while keeps memory bounded", async () => {
+python.test("a 256 MiB flood at a socket that reads nothing for a while keeps memory bounded", async () => {
   const { server, address } = listening();
   await using peer = new PythonPeer(FLOODER, String(address[1]), String(FLOOD));
   const [conn] = await server.accept();
@@ -137,7 +137,7 @@ print("done", count)
 sys.stdin.read()
 `;
 
-Deno.test("a datagram flood at a socket that reads slowly queues nothing in the library", async () => {
+python.test("a datagram flood at a socket that reads slowly queues nothing in the library", async () => {
   const COUNT = 200_000;
   const SIZE = 1400; // 280 MB in all
   using sock = socket(AF_INET, SOCK_DGRAM);

@@ -25,7 +25,14 @@ import {
   SOL_SOCKET,
   TCP_NODELAY,
 } from "@seed/socket";
-import { assert, assertEquals, assertInstanceOf, assertMatch, runWithInput } from "./_util.ts";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertMatch,
+  python,
+  runWithInput,
+} from "./_util.ts";
 
 /** The sockets a row may use, made fresh for each row. */
 interface Context {
@@ -666,7 +673,7 @@ async function withContext<T>(fn: (k: Context) => Promise<T>): Promise<T> {
   }
 }
 
-Deno.test(`bad input: ${rows.length} wrong calls, each with its class, errno and message`, async (t) => {
+python.test(`bad input: ${rows.length} wrong calls, each with its class, errno and message`, async (t) => {
   assert(rows.length >= 40, `only ${rows.length} rows`);
   const withPython = rows.filter((r) => r.py !== undefined);
   const results: [string, number | null][] = JSON.parse(

@@ -89,7 +89,7 @@ Deno.test("OSError carries errno, strerror, Python's message and the cause", () 
   assertEquals(errorcode(123456), undefined);
 });
 
-Deno.test("errno: Linux's table is CPython's errno module; errno is the running platform's", async () => {
+python.test("errno: Linux's table is CPython's errno module; errno is the running platform's", async () => {
   if (Deno.build.os === "linux") {
     const py = JSON.parse(
       await python(
@@ -158,7 +158,7 @@ Deno.test("errno: macOS and Windows tables hold their platforms' numbers", () =>
   }
 });
 
-Deno.test("fromErrno picks the class CPython's OSError(errno, …) picks", async () => {
+python.test("fromErrno picks the class CPython's OSError(errno, …) picks", async () => {
   const ours = new Set([
     "OSError",
     "ConnectionRefusedError",

@@ -2,10 +2,11 @@
  * The examples run as a user runs them: `deno task demo`'s flow under
  * `--allow-net=127.0.0.1`, and the echo server and client as two separate
  * `deno run` processes, each with `--allow-net=127.0.0.1:PORT` and nothing
- * else.
+ * else. And they need no registry: `deno task demo` works offline.
  */
 
 import { assert, assertEquals, assertMatch, listening } from "./_util.ts";
+import config from "../deno.json" with { type: "json" };
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -111,5 +112,40 @@ Deno.test("examples/echo_server.ts and echo_client.ts work with --allow-net=127.
     await lines.cancel().catch(() => {});
     await server.status;
     await serverErr;
+  }
+});
+
+/** Every program in examples/ (the test task may not list the folder). */
+const EXAMPLES = [
+  "echo_client.ts",
+  "echo_server.ts",
+  "flow.ts",
+  "line_chat.ts",
+  "pipe_file.ts",
+  "selectors_echo.ts",
+  "udp_chat.ts",
+  "udp_echo.ts",
+];
+
+Deno.test("deno task demo needs no registry: no npm: or jsr: import in deno.json or any example's graph", async () => {
+  // `deno task` fetches every package that deno.json's imports or lock file
+  // name before it runs anything, used or not: the test-only mappings and the
+  // lock file live in tests/, passed to `deno test` and `deno check` only.
+  const remote = Object.values(config.imports as Record<string, string>)
+    .filter((target) => /^(npm|jsr|https?):/.test(target));
+  assertEquals(remote, []);
+  assertEquals((config as { lock?: unknown }).lock, false);
+  for (const example of EXAMPLES) {
+    const out = await new Deno.Command("deno", {
+      args: ["info", "--json", `examples/${example}`],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert(out.success, `${example}: ${decoder.decode(out.stderr)}`);
+    const graph = JSON.parse(decoder.decode(out.stdout)) as { modules: { specifier: string }[] };
+    const outside = graph.modules.map((m) => m.specifier).filter((s) => !/^(file|node):/.test(s));
+    assertEquals(outside, [], example);
   }
 });

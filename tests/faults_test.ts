@@ -24,6 +24,7 @@ import {
   connectedPair,
   listening,
   pseudoRandomBytes,
+  python,
   text,
   within,
 } from "./_util.ts";
@@ -52,7 +53,7 @@ function port(address: unknown): number {
   return (address as [string, number])[1];
 }
 
-Deno.test("a peer that resets mid-transfer gives ConnectionResetError (ECONNRESET)", async () => {
+python.test("a peer that resets mid-transfer gives ConnectionResetError (ECONNRESET)", async () => {
   const { server, address } = listening();
   await using peer = resettingPeer(address, ["c.sendall(bytes(range(256)) * 1024)", "c.recv(1)"]);
   const [conn] = await server.accept();
@@ -80,7 +81,7 @@ Deno.test("a peer that resets mid-transfer gives ConnectionResetError (ECONNRESE
   conn.close();
 });
 
-Deno.test("a send to a peer that reset gives ConnectionResetError or BrokenPipeError", async () => {
+python.test("a send to a peer that reset gives ConnectionResetError or BrokenPipeError", async () => {
   const { server, address } = listening();
   await using peer = resettingPeer(address, ["c.recv(1)"]);
   const [conn] = await server.accept();
@@ -118,7 +119,7 @@ Deno.test("the peer closing while we sendall 8 MiB rejects (never hangs)", async
       `got ${error.name}: ${error.message}`,
     );
   });
-  await t.step("peer resets (SO_LINGER 0) while the sendall is blocked", async () => {
+  await python.step(t, "peer resets (SO_LINGER 0) while the sendall is blocked", async () => {
     const { server, address } = listening();
     await using peer = resettingPeer(address, ["c.recv(1000)", "sys.stdin.readline()"]);
     const [conn] = await server.accept();
@@ -192,7 +193,7 @@ Deno.test("connect to a closed port: ConnectionRefusedError, connect_ex 111", as
   }
 });
 
-Deno.test("connect with settimeout to a port that never answers: TimeoutError in time", async () => {
+python.test("connect with settimeout to a port that never answers: TimeoutError in time", async () => {
   // A listener with a full backlog drops SYNs: connects neither succeed nor fail.
   await using peer = new PythonPeer(`
 import select, socket, sys
@@ -302,7 +303,7 @@ Deno.test("promises nobody awaits never become unhandled rejections", async (t) 
     assertEquals(seen, []);
   });
 
-  await t.step("a read left in flight by a timeout fails later (peer reset)", async () => {
+  await python.step(t, "a read left in flight by a timeout fails later (peer reset)", async () => {
     const { server, address } = listening();
     await using peer = resettingPeer(address, [`print("connected")`, "sys.stdin.readline()"]);
     const [conn] = await server.accept();

@@ -232,7 +232,7 @@ const EXPECTED_CLASS: Record<string, string> = {
   TypeError: "TypeError",
 };
 
-Deno.test("functions: inet_*, hton*, getaddrinfo, has_dualstack_ipv6 agree with CPython", async () => {
+python.test("functions: inet_*, hton*, getaddrinfo, has_dualstack_ipv6 agree with CPython", async () => {
   const expected = JSON.parse(await python(PYTHON_BATCH, JSON.stringify(CASES))) as Outcome[];
   assertEquals(expected.length, CASES.length);
   const mismatches: string[] = [];
@@ -290,7 +290,7 @@ Deno.test("functions: getaddrinfo honours /etc/hosts and needs net permission fo
   assertEquals(nonum.errno, -2);
 });
 
-Deno.test("functions: gethostname matches CPython, and names --allow-sys=hostname without it", async () => {
+python.test("functions: gethostname matches CPython, and names --allow-sys=hostname without it", async () => {
   const state = Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state;
   if (state === "granted") {
     assertEquals(
@@ -392,7 +392,7 @@ Deno.test("functions: socketpair gives two connected sockets (stream and datagra
   assertEquals(err.errno, errno.EAFNOSUPPORT);
 });
 
-Deno.test("functions: create_server and create_connection interoperate with CPython's", async () => {
+python.test("functions: create_server and create_connection interoperate with CPython's", async () => {
   // CPython's create_connection to our create_server…
   await using server = create_server(["127.0.0.1", 0]);
   const [, port] = server.getsockname() as [string, number];
@@ -439,7 +439,7 @@ with socket.create_server(("127.0.0.1", 0)) as srv:
   assert(status.success, text(status.stderr));
 });
 
-Deno.test("functions: getaddrinfo looks service names up in /etc/services, as CPython", async () => {
+python.test("functions: getaddrinfo looks service names up in /etc/services, as CPython", async () => {
   const cases: Json[][] = [
     ["localhost", "http"],
     ["localhost", "domain"],

@@ -83,7 +83,7 @@ for nl in [None, "", "\\n", "\\r", "\\r\\n"]:
 print(json.dumps(out))
 `;
 
-Deno.test("readline over chunks split at every byte position matches CPython", async () => {
+python.test("readline over chunks split at every byte position matches CPython", async () => {
   const expected = JSON.parse(await python(PY_SPLIT, SAMPLE)) as Record<string, string[][]>;
   const data = encoder.encode(SAMPLE);
   for (const newline of NEWLINES) {
@@ -112,7 +112,7 @@ Deno.test("readline over one-byte chunks on a real socket keeps \\r\\n and \\r r
   assertEquals(await f.readlines(), ["a\r\n", "b\r", "c\n", "\r", "\r\n", "d"]);
 });
 
-Deno.test("readline(limit) matches CPython, binary and text", async () => {
+python.test("readline(limit) matches CPython, binary and text", async () => {
   const sample = "short\nlonger line here\n\u00e9\u00e9\u00e9\u00e9\nend";
   const expected = JSON.parse(
     await python(
@@ -179,7 +179,7 @@ Deno.test("a multibyte character split by a timeout is decoded once complete", a
   assertEquals(await f.readline(), "!\n");
 });
 
-Deno.test("reads on a non-blocking socket reject with BlockingIOError and lose nothing", async () => {
+python.test("reads on a non-blocking socket reject with BlockingIOError and lose nothing", async () => {
   await using pair = await connectedPair();
   pair.server.setblocking(false);
   await using f = pair.server.makefile("rb");
@@ -198,7 +198,7 @@ print(repr(b.makefile("rb").read(10)))`);
   assertEquals(py.trim(), "None");
 });
 
-Deno.test("the socket closes for real only with its last file (CPython's _io_refs)", async () => {
+python.test("the socket closes for real only with its last file (CPython's _io_refs)", async () => {
   await using pair = await connectedPair();
   const r = pair.server.makefile("rb");
   const w = pair.server.makefile("w");
@@ -370,7 +370,7 @@ Deno.test("closing a binary file gives its unread bytes back to the socket, in o
   assertEquals(pair.server.fileno() >= 0, true);
 });
 
-Deno.test("a CPython peer's makefile writes are read line by line, and ours by it", async () => {
+python.test("a CPython peer's makefile writes are read line by line, and ours by it", async () => {
   const server = socket();
   server.bind(["127.0.0.1", 0]);
   server.listen();

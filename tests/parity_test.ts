@@ -1935,7 +1935,7 @@ function same(actual: Result, expected: Result | Deviation["expect"]): boolean {
     (actual.msg ?? "").startsWith(expected.msg);
 }
 
-Deno.test("parity: wrong-state calls, shapes, timeouts and functions agree with CPython", async () => {
+python.test("parity: wrong-state calls, shapes, timeouts and functions agree with CPython", async () => {
   const expected = {
     ...JSON.parse(await python(PY)),
     ...JSON.parse(await python(PY2)),

@@ -186,3 +186,181 @@ Deno.test("permissions: each operation works or names the missing --allow-net en
     await Deno.remove(unixPath).catch(() => {});
   }
 });
+
+/**
+ * One row of README's permission table: the call (a `_perm_child.ts`
+ * operation), the flags it is run with first (`without`: all but the one
+ * the table names) and the entry the `PermissionError` must name, then the
+ * flags with that entry added (`with`), under which it must work.
+ */
+interface Row {
+  op: string;
+  without: string[];
+  /** The entry the denial names; `null` when the call needs nothing. */
+  entry: string | null;
+  with?: string[];
+  /** Under `with`, the call may still fail, but not for a permission. */
+  mayFail?: boolean;
+}
+
+Deno.test("permissions: every call of README's table, without and with the flag it names", async () => {
+  // A peer that reads until the client's EOF, then closes.
+  const { server: sink, address: [, sinkPort] } = listening();
+  const peers: Promise<void>[] = [];
+  const sinking = (async () => {
+    for await (const [conn] of sink) {
+      peers.push((async () => {
+        try {
+          while ((await conn.recv(1024)).length > 0);
+        } catch {
+          // A child that exits at once may reset: what matters is the child's outcome.
+        } finally {
+          conn.close();
+        }
+      })());
+    }
+  })();
+  const [bindPort, acceptPort, udpDest, udpServer] = [
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ];
+  const unix = (name: string) => `${UNIX_DIR}/perm-${name}.sock`;
+  const unixGrants = (path: string) => [
+    `--allow-net=unix:${path}`,
+    `--allow-read=${path}`,
+    `--allow-write=${path}`,
+  ];
+  const sinkGrant = `--allow-net=127.0.0.1:${sinkPort}`;
+  const rows: Row[] = [
+    // TCP servers.
+    { op: `bind:127.0.0.1:${bindPort}`, without: [], entry: `--allow-net=127.0.0.1:${bindPort}` },
+    { op: "bind:127.0.0.1:0", without: [], entry: "--allow-net=127.0.0.1:0" },
+    { op: "create_server:127.0.0.1:0", without: [], entry: "--allow-net=127.0.0.1:0" },
+    // listen() without bind() binds the wildcard: only its denial is run
+    // here, since the tests never listen beyond loopback.
+    { op: "listen", without: [], entry: "--allow-net=0.0.0.0:0", with: undefined },
+    // A server's accept and the accepted socket's calls need nothing more than its bind.
+    {
+      op: `accept:127.0.0.1:${acceptPort}`,
+      without: [],
+      entry: `--allow-net=127.0.0.1:${acceptPort}`,
+    },
+    // TCP clients; once connected, send*, recv*, shutdown and options need nothing more.
+    { op: `connect:127.0.0.1:${sinkPort}`, without: [], entry: sinkGrant },
+    { op: `connect_ex:127.0.0.1:${sinkPort}`, without: [], entry: sinkGrant },
+    { op: `create_connection:127.0.0.1:${sinkPort}`, without: [], entry: sinkGrant },
+    { op: `stream-calls:127.0.0.1:${sinkPort}`, without: [], entry: sinkGrant },
+    // AF_UNIX: three grants for the exact path, for bind and for connect.
+    { op: `unix:${unix("bind")}`, without: [], entry: `--allow-net=unix:${unix("bind")}` },
+    { op: `unix-pair:${unix("pair")}`, without: [], entry: `--allow-net=unix:${unix("pair")}` },
+    {
+      op: `unix-connect:${unix("connect")}`,
+      without: [],
+      entry: `--allow-net=unix:${unix("connect")}`,
+      mayFail: true, // nothing listens there: FileNotFoundError
+    },
+    // Datagrams: a first sendto binds (loopback for a loopback destination),
+    // and every sendto needs its destination, a server's reply included.
+    {
+      op: `udp-sendto:127.0.0.1:${udpDest}`,
+      without: ["--unstable-net"],
+      entry: "--allow-net=127.0.0.1:0",
+      with: ["--unstable-net", `--allow-net=127.0.0.1:0,127.0.0.1:${udpDest}`],
+    },
+    {
+      op: "udp-bind:127.0.0.1:0",
+      without: ["--unstable-net"],
+      entry: "--allow-net=127.0.0.1:0",
+      with: ["--unstable-net", "--allow-net=127.0.0.1:0"],
+    },
+    {
+      op: `udp-sendto-bound:127.0.0.1:${udpDest}`,
+      without: ["--unstable-net", "--allow-net=127.0.0.1:0"],
+      entry: `--allow-net=127.0.0.1:${udpDest}`,
+      with: ["--unstable-net", `--allow-net=127.0.0.1:0,127.0.0.1:${udpDest}`],
+    },
+    {
+      // The reply goes to the client's ephemeral port: the server needs the host.
+      op: `udp-reply:127.0.0.1:${udpServer}`,
+      without: ["--unstable-net", `--allow-net=127.0.0.1:${udpServer},127.0.0.1:0`],
+      entry: "--allow-net=127.0.0.1:",
+      with: ["--unstable-net", "--allow-net=127.0.0.1"],
+    },
+    // Module-level functions.
+    {
+      op: "socketpair",
+      without: [],
+      entry: "--allow-net=127.0.0.1:0",
+      with: [
+        "--allow-net=127.0.0.1",
+      ],
+    },
+    { op: "getaddrinfo:localhost:80", without: [], entry: "--allow-net=localhost" },
+    { op: "getaddrinfo:127.0.0.1:80", without: [], entry: null },
+    {
+      op: "getaddrinfo:localhost:http",
+      without: ["--allow-net=localhost"],
+      entry: "--allow-read=/etc/services",
+      with: ["--allow-net=localhost", "--allow-read=/etc/services"],
+      mayFail: true, // a machine without /etc/services: gaierror
+    },
+    { op: "gethostname", without: [], entry: "--allow-sys=hostname" },
+  ];
+  // Where `with` is not given, it is `without` plus the named entry (all
+  // three grants for a Unix path).
+  const withFlags = (row: Row): string[] | undefined => {
+    if ("with" in row) return row.with;
+    if (row.entry === null) return undefined;
+    const unixPath = /^--allow-net=unix:(.*)$/.exec(row.entry);
+    return [...row.without, ...(unixPath ? unixGrants(unixPath[1]) : [row.entry])];
+  };
+  // One child per set of flags.
+  const runs = new Map<string, { flags: string[]; ops: string[] }>();
+  const plan = (flags: string[], op: string) => {
+    const key = JSON.stringify(flags);
+    const run = runs.get(key) ?? { flags, ops: [] };
+    run.ops.push(op);
+    runs.set(key, run);
+  };
+  for (const row of rows) {
+    plan(row.without, row.op);
+    const flags = withFlags(row);
+    if (flags) plan(flags, row.op);
+  }
+  const paths = ["bind", "pair", "connect"].map(unix);
+  await Deno.mkdir(UNIX_DIR, { recursive: true });
+  for (const path of paths) await Deno.remove(path).catch(() => {});
+  try {
+    const outcomes = new Map<string, Outcome>();
+    for (const { flags, ops } of runs.values()) {
+      for (const [op, o] of await child(flags, ops)) {
+        outcomes.set(`${JSON.stringify(flags)} ${op}`, o);
+      }
+    }
+    const outcome = (flags: string[], op: string) => outcomes.get(`${JSON.stringify(flags)} ${op}`);
+    for (const row of rows) {
+      const without = outcome(row.without, row.op);
+      if (row.entry === null) works(without);
+      else {
+        denied(without, row.entry);
+        const unixPath = /^--allow-net=unix:(.*)$/.exec(row.entry);
+        if (unixPath) {
+          for (const grant of unixGrants(unixPath[1]).slice(1)) {
+            assert(without!.message!.includes(grant), `${row.op}: does not name ${grant}`);
+          }
+        }
+      }
+      const flags = withFlags(row);
+      if (!flags) continue;
+      if (row.mayFail) notDenied(outcome(flags, row.op));
+      else works(outcome(flags, row.op));
+    }
+  } finally {
+    sink.close();
+    await sinking;
+    await Promise.all(peers);
+    for (const path of paths) await Deno.remove(path).catch(() => {});
+  }
+});

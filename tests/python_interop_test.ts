@@ -6,7 +6,7 @@
  */
 
 import { SHUT_WR, type Socket, socket } from "@seed/socket";
-import { assertEquals, concat, listening, pseudoRandomBytes, sha256 } from "./_util.ts";
+import { assertEquals, concat, listening, pseudoRandomBytes, python, sha256 } from "./_util.ts";
 
 const SIZE = 4 << 20;
 
@@ -67,7 +67,7 @@ async function recvToEnd(sock: Socket): Promise<Uint8Array> {
   return concat(parts);
 }
 
-Deno.test("a python3 client and this library's server agree on sha256 of 4 MiB each way", async () => {
+python.test("a python3 client and this library's server agree on sha256 of 4 MiB each way", async () => {
   const { server, address } = listening();
   using _server = server;
   server.settimeout(30);
@@ -94,7 +94,7 @@ Deno.test("a python3 client and this library's server agree on sha256 of 4 MiB e
   assertEquals(peer, report.sockname);
 });
 
-Deno.test("this library's client and a python3 server agree on sha256 of 4 MiB each way", async () => {
+python.test("this library's client and a python3 server agree on sha256 of 4 MiB each way", async () => {
   const child = new Deno.Command("python3", {
     args: ["-c", PY_SERVER],
     stdin: "null",

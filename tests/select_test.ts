@@ -59,7 +59,7 @@ Deno.test("select: a listening socket is readable with a pending connection; acc
   }
 });
 
-Deno.test("select: each list with timeout 0, as CPython reports it (fresh, idle, at the end)", async () => {
+python.test("select: each list with timeout 0, as CPython reports it (fresh, idle, at the end)", async () => {
   const expected = await python(`
 import socket, select
 def lists(s):
@@ -189,7 +189,7 @@ Deno.test("DefaultSelector: 200 registered sockets, only the ones written to are
   }
 });
 
-Deno.test("DefaultSelector: register, modify, unregister, get_key, get_map, close, as CPython", async () => {
+python.test("DefaultSelector: register, modify, unregister, get_key, get_map, close, as CPython", async () => {
   const py = await python(`
 import selectors, socket
 sel = selectors.DefaultSelector()

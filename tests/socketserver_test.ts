@@ -52,7 +52,7 @@ async function talk(address: [string, number], lines: string[]): Promise<string>
   return await f.read();
 }
 
-Deno.test("a CPython client talks to a TCPServer with a StreamRequestHandler", async () => {
+python.test("a CPython client talks to a TCPServer with a StreamRequestHandler", async () => {
   await using server = new TCPServer(["127.0.0.1", 0], UpperLines);
   const serving = server.serve_forever(0.05);
   const [, port] = server.server_address as [string, number];

@@ -417,7 +417,7 @@ Deno.test("udp: 10,000 datagrams over loopback, each one that arrives verified, 
   await t.step("one burst (the kernel's receive buffer overflows)", () => flood(0));
 });
 
-Deno.test("udp: a CPython peer exchanges datagrams with the library", async () => {
+python.test("udp: a CPython peer exchanges datagrams with the library", async () => {
   const code = `
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -556,7 +556,7 @@ Deno.test("udp: bad arguments are TypeError/RangeError before any I/O", async ()
   assertEquals(s6.proto, 17);
 });
 
-Deno.test("udp: a CPython client talks to a library server (empty and 65,507-byte datagrams too)", async () => {
+python.test("udp: a CPython client talks to a library server (empty and 65,507-byte datagrams too)", async () => {
   using server = udp();
   const [, port] = server.getsockname() as [string, number];
   server.settimeout(10);
