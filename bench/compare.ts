@@ -110,6 +110,8 @@ const SECTION_TITLE: Record<Section, string> = {
 /** What the client side reports. */
 interface ClientResult {
   seconds: number;
+  /** CPU seconds (user + system) the client used. */
+  cpu?: number;
   requests?: number;
   /** Requests per second as the load generator itself reports it. */
   rate?: number;
@@ -154,6 +156,7 @@ const wrkSeconds = quick ? 1 : 4;
 const tlsRrCount = quick ? 2000 : 10000;
 const tlsBulkTotal = quick ? 32 * MiB : 256 * MiB;
 const tlsHandshakes = quick ? 100 : 500;
+const tlsConnectRr = quick ? 20 : 50;
 
 const SOCKET_COLUMNS = ["lib", "deno", "node", "python"];
 
@@ -356,12 +359,25 @@ function buildRows(): Row[] {
   out.push({
     id: "tls_handshake",
     section: "tls",
-    title: `tls_handshake ${tlsHandshakes} × connect, handshake, 1 B echo, close`,
+    title: `tls_handshake ${tlsHandshakes} × connect, handshake, close`,
     workload: "tls_handshake",
-    params: { count: tlsHandshakes },
+    params: { count: tlsHandshakes, size: 0 },
     columns: tlsColumns,
     unit: "connections/s",
     score: (r) => tlsHandshakes / r.seconds,
+  });
+  // The same with one byte each way before the close: Deno.listenTls gives
+  // no way to set TCP_NODELAY, and its first small reply waits for the ACK
+  // of the session tickets (Nagle against delayed ACK, ~40 ms).
+  out.push({
+    id: "tls_connect_rr",
+    section: "tls",
+    title: `tls_connect_rr ${tlsConnectRr} × connect, handshake, 1 B echo, close`,
+    workload: "tls_handshake",
+    params: { count: tlsConnectRr, size: 1 },
+    columns: tlsColumns,
+    unit: "connections/s",
+    score: (r) => tlsConnectRr / r.seconds,
   });
 
   let rows = out.filter((row) => !only || only.some((o) => row.id.includes(o)));
@@ -556,6 +572,8 @@ function kill(child: Deno.ChildProcess): void {
 interface Sample {
   value: number | null;
   memoryMiB?: number | null;
+  /** CPU seconds of server and client together (null where a peer does not report it). */
+  cpu?: number | null;
   error?: string;
   skipped?: string;
 }
@@ -653,7 +671,11 @@ async function runOnce(column: Column, row: Row, env: Env): Promise<Sample> {
         `server failed: ${(await srv.stderr).trim().split("\n").slice(0, 3).join(" | ")}`,
       );
     }
-    const sample: Sample = { value: row.score(result) };
+    const serverCpu = srv.lines.find((l) => l.startsWith("CPU "));
+    const sample: Sample = {
+      value: row.score(result),
+      cpu: serverCpu && result.cpu !== undefined ? Number(serverCpu.slice(4)) + result.cpu : null,
+    };
     if (row.memoryTitle) {
       const line = srv.lines.find((l) => l.startsWith("MAXRSS "));
       sample.memoryMiB = line ? Number(line.slice(7)) / 1024 : null;
@@ -760,6 +782,8 @@ interface Figure {
   median: Record<string, number | null>;
   ratio: Record<string, number | null>;
   skipped: Record<string, string>;
+  /** CPU seconds of both processes: only in the JSON and the targets table. */
+  cpu?: boolean;
 }
 const figures: Figure[] = [];
 for (const row of table) {
@@ -767,6 +791,7 @@ for (const row of table) {
     ? []
     : [[row.title, row.unit, (s) => s.value]];
   if (row.memoryTitle) kinds.push([row.memoryTitle, "MiB", (s) => s.memoryMiB]);
+  if (!row.memoryOnly) kinds.push([`${row.title}: CPU`, "CPU s", (s) => s.cpu]);
   const base = row.columns.find((c) => BASELINE.has(c));
   for (const [title, unit, pick] of kinds) {
     const med: Record<string, number | null> = {};
@@ -784,17 +809,18 @@ for (const row of table) {
       section: row.section,
       title,
       unit,
-      lowerIsBetter: row.lowerIsBetter || unit === "MiB",
+      lowerIsBetter: row.lowerIsBetter || unit === "MiB" || unit === "CPU s",
       median: med,
       ratio,
       skipped,
+      ...(unit === "CPU s" ? { cpu: true } : {}),
     });
   }
 }
 
 /** A Markdown table of the figures of one section. */
 function sectionTable(section: Section): string | null {
-  const fs = figures.filter((f) => f.section === section);
+  const fs = figures.filter((f) => f.section === section && !f.cpu);
   if (fs.length === 0) return null;
   const used = new Set(table.filter((r) => r.section === section).flatMap((r) => r.columns));
   const cols = Object.keys(COLUMNS).filter((c) => used.has(c));
@@ -823,6 +849,9 @@ interface TargetLine {
   lowerIsBetter: boolean;
   unpinned: number | null;
   pinned: number | null;
+  /** library / raw Deno CPU seconds (both processes), where this line has its own runs. */
+  cpuUnpinned?: number | null;
+  cpuPinned?: number | null;
 }
 const targets: TargetLine[] = [];
 for (const row of table.filter((r) => r.target !== undefined || r.memoryTarget !== undefined)) {
@@ -841,19 +870,26 @@ for (const row of table.filter((r) => r.target !== undefined || r.memoryTarget !
       targets.push(line);
     }
     line[row.pinned ? "pinned" : "unpinned"] = ratio;
+    if (title === row.title) {
+      const cpu = figures.find((f) => f.row === row.id && f.cpu)?.ratio.lib ?? null;
+      line[row.pinned ? "cpuPinned" : "cpuUnpinned"] = cpu;
+    }
   }
 }
+const cpuCell = (v: number | null | undefined) => v == null ? "—" : v.toFixed(2);
 const met = (t: TargetLine, v: number | null) =>
   v === null
     ? "—"
     : `${v.toFixed(2)} ${(t.lowerIsBetter ? v <= t.target : v >= t.target) ? "✓" : "✗"}`;
 const targetTable = targets.length
   ? [
-    "| workload | target (library / raw Deno) | unpinned | pinned to one CPU |",
-    "|---|---|---:|---:|",
+    "| workload | target (library / raw Deno) | unpinned | pinned to one CPU | CPU time, unpinned | CPU time, pinned |",
+    "|---|---|---:|---:|---:|---:|",
     ...targets.map((t) =>
       `| ${t.name} | ${t.lowerIsBetter ? "≤" : "≥"} ${t.target} | ${met(t, t.unpinned)} | ${
         met(t, t.pinned)
+      } | ${
+        t.name.endsWith("memory") ? "" : `${cpuCell(t.cpuUnpinned)} | ${cpuCell(t.cpuPinned)}`
       } |`
     ),
   ].join("\n")

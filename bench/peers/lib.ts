@@ -27,6 +27,7 @@ import {
 import { heads, response } from "./_http.ts";
 import { recvExact } from "./_io.ts";
 import type { Params } from "./_params.ts";
+import process from "node:process";
 
 const datagram = () => socket(AF_INET, SOCK_DGRAM);
 
@@ -190,8 +191,10 @@ async function tlsServer(p: Params): Promise<void> {
     const buf = new Uint8Array(1);
     for (let i = 0; i < p.count!; i++) {
       const conn = await accept();
-      await recvExact(conn, buf);
-      await conn.sendall(buf);
+      if (p.size) {
+        await recvExact(conn, buf);
+        await conn.sendall(buf);
+      }
       await conn.recv_into(buf).catch(() => 0);
       conn.close();
     }
@@ -215,8 +218,10 @@ async function tlsClient(port: number, p: Params): Promise<number> {
     const t0 = performance.now();
     for (let i = 0; i < p.count!; i++) {
       const sock = await connect();
-      await sock.sendall(buf);
-      await recvExact(sock, buf);
+      if (p.size) {
+        await sock.sendall(buf);
+        await recvExact(sock, buf);
+      }
       sock.close();
     }
     return performance.now() - t0;
@@ -408,9 +413,17 @@ async function client(port: number, p: Params): Promise<number> {
   return performance.now() - t0;
 }
 
+// CPU time (user + system, every thread) of the whole role: the measure
+// that other load on the machine disturbs least.
+const cpu0 = process.cpuUsage();
+const cpu = () => {
+  const { user, system } = process.cpuUsage(cpu0);
+  return (user + system) / 1e6;
+};
 if (role === "server") {
   await server(JSON.parse(rest[0]));
+  console.log(`CPU ${cpu()}`);
 } else {
   const ms = await client(Number(rest[0]), JSON.parse(rest[1]));
-  console.log(JSON.stringify({ seconds: ms / 1000 }));
+  console.log(JSON.stringify({ seconds: ms / 1000, cpu: cpu() }));
 }

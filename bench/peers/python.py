@@ -14,6 +14,7 @@ import threading
 import time
 
 role, workload, *rest = sys.argv[1:]
+CPU0 = time.process_time()
 
 
 def announce(sock):
@@ -113,8 +114,9 @@ def tls_server(p):
         view = memoryview(buf)
         for _ in range(p["count"]):
             conn = accept()
-            recv_exact(conn, view, 1)
-            conn.sendall(buf)
+            if p["size"]:
+                recv_exact(conn, view, 1)
+                conn.sendall(buf)
             try:
                 conn.recv_into(buf)
             except OSError:
@@ -137,8 +139,9 @@ def tls_client(port, p):
         t0 = time.perf_counter()
         for _ in range(p["count"]):
             sock = connect()
-            sock.sendall(msg)
-            recv_exact(sock, view, 1)
+            if p["size"]:
+                sock.sendall(msg)
+                recv_exact(sock, view, 1)
             sock.close()
         return time.perf_counter() - t0
     sock = connect()
@@ -320,8 +323,10 @@ def client(port, p):
     return time.perf_counter() - t0
 
 
+# CPU time (user + system, every thread) of the whole role.
 if role == "server":
     server(json.loads(rest[0]))
+    print(f"CPU {time.process_time() - CPU0}", flush=True)
 else:
     seconds = client(int(rest[0]), json.loads(rest[1]))
-    print(json.dumps({"seconds": seconds}), flush=True)
+    print(json.dumps({"seconds": seconds, "cpu": time.process_time() - CPU0}), flush=True)
