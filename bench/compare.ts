@@ -151,11 +151,11 @@ const connectCount = quick ? 400 : 2000;
 const echoes = quick ? 3 : 10;
 const scaleClients = [100, 1000, 10000];
 const lineCount = quick ? 2000 : 10000;
-const httpRequests = quick ? 5000 : 50000;
-const wrkSeconds = quick ? 1 : 4;
+const httpRequests = quick ? 5000 : 30000;
+const wrkSeconds = quick ? 1 : 3;
 const tlsRrCount = quick ? 2000 : 10000;
 const tlsBulkTotal = quick ? 32 * MiB : 256 * MiB;
-const tlsHandshakes = quick ? 100 : 500;
+const tlsHandshakes = quick ? 100 : 200;
 const tlsConnectRr = quick ? 20 : 50;
 
 const SOCKET_COLUMNS = ["lib", "deno", "node", "python"];
@@ -752,6 +752,7 @@ console.error(`${quick ? "quick" : "full"} run: ${table.length} rows, ${runs} ru
 
 const results: Record<string, Record<string, Sample[]>> = {};
 for (const row of table) {
+  const rowStarted = performance.now();
   results[row.id] = Object.fromEntries(row.columns.map((c) => [c, []]));
   for (let round = 0; round < rounds; round++) {
     // Interleaved: every implementation once per round, rotating who goes first.
@@ -771,6 +772,7 @@ for (const row of table) {
       console.error(`  ${row.id} round ${round + 1} ${id}: ${shown}`);
     }
   }
+  console.error(`  ${row.id}: ${((performance.now() - rowStarted) / 1000).toFixed(1)} s`);
 }
 
 interface Figure {

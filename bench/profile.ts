@@ -51,7 +51,22 @@ while (!head.includes("\n")) {
   head += value;
 }
 const port = head.match(/PORT (\d+)/)![1];
-const client = await command("client", [port, params]).output();
+// http: the Deno load generator drives the server, which exits after
+// `requests` responses (give it that parameter).
+const client = workload === "http"
+  ? await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-config",
+      "--allow-net=127.0.0.1",
+      here("loadgen.ts"),
+      port,
+      "20",
+      String(JSON.parse(params).requests),
+    ],
+    stdout: "piped",
+  }).output()
+  : await command("client", [port, params]).output();
 console.log(`client: ${new TextDecoder().decode(client.stdout).trim()}`);
 (async () => {
   for (;;) if ((await reader.read()).done) break;
@@ -112,6 +127,6 @@ function summarise(file: string): void {
   );
 }
 
-for (const role of ["server", "client"]) {
+for (const role of workload === "http" ? ["server"] : ["server", "client"]) {
   summarise(`${dir}/${stamp}-${workload}-${peer}-${role}.cpuprofile`);
 }

@@ -38,6 +38,8 @@ export interface Params {
   style?: "loop" | "makefile" | "socketserver" | "serve";
   /** http: response body size in bytes. */
   body?: number;
+  /** http: exit after this many responses (bench/profile.ts; the harness stops the server). */
+  requests?: number;
   /** tls_*: directory holding `ca.pem`, `cert.pem` and `key.pem`. */
   certs?: string;
 }

@@ -36,6 +36,13 @@ async function echo(conn: Deno.Conn, bufsize: number, alloc = false): Promise<vo
   conn.close();
 }
 
+let served = 0;
+let serveLimit = Infinity;
+/** Counts a response; exits once `requests` have been served (for profiling). */
+function tally(): void {
+  if (++served >= serveLimit) Deno.exit(0);
+}
+
 /** One keep-alive HTTP connection: a reused buffer, a response per request head. */
 async function httpConn(conn: Deno.Conn, reply: Uint8Array): Promise<void> {
   const buf = new Uint8Array(65536);
@@ -47,7 +54,10 @@ async function httpConn(conn: Deno.Conn, reply: Uint8Array): Promise<void> {
       const from = len;
       len += n;
       const [count, used] = heads(buf, from, len);
-      for (let k = 0; k < count; k++) await writeAll(conn, reply);
+      for (let k = 0; k < count; k++) {
+        await writeAll(conn, reply);
+        tally();
+      }
       if (used > 0) {
         buf.copyWithin(0, used, len);
         len -= used;
@@ -62,6 +72,7 @@ async function httpConn(conn: Deno.Conn, reply: Uint8Array): Promise<void> {
 }
 
 async function httpServer(p: Params): Promise<void> {
+  serveLimit = p.requests ?? Infinity;
   if (p.style === "serve") {
     const body = "x".repeat(p.body!);
     const server = Deno.serve({

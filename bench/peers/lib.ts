@@ -61,6 +61,13 @@ async function echo(conn: Socket, p: Params): Promise<void> {
 
 // ---- HTTP: the same keep-alive server written three ways --------------------
 
+let served = 0;
+let serveLimit = Infinity;
+/** Counts a response; exits once `requests` have been served (for profiling). */
+function tally(): void {
+  if (++served >= serveLimit) Deno.exit(0);
+}
+
 /** An accept loop, `recv_into` one buffer per connection. */
 async function httpLoopConn(conn: Socket, reply: Uint8Array): Promise<void> {
   const buf = new Uint8Array(65536);
@@ -74,7 +81,10 @@ async function httpLoopConn(conn: Socket, reply: Uint8Array): Promise<void> {
       const from = len;
       len += n;
       const [count, used] = heads(buf, from, len);
-      for (let k = 0; k < count; k++) await conn.sendall(reply);
+      for (let k = 0; k < count; k++) {
+        await conn.sendall(reply);
+        tally();
+      }
       if (used > 0) {
         buf.copyWithin(0, used, len);
         len -= used;
@@ -97,6 +107,7 @@ async function httpMakefileConn(conn: Socket, reply: Uint8Array): Promise<void> 
       while ((line = await rfile.readline()).length > 2);
       if (line.length === 0) break;
       await conn.sendall(reply);
+      tally();
     }
   } catch {
     // The load generator resets connections when it stops.
@@ -108,6 +119,7 @@ async function httpMakefileConn(conn: Socket, reply: Uint8Array): Promise<void> 
 
 async function httpServer(p: Params): Promise<void> {
   const reply = response(p.body!);
+  serveLimit = p.requests ?? Infinity;
   if (p.style === "socketserver") {
     class Handler extends StreamRequestHandler {
       override async handle() {
@@ -116,6 +128,7 @@ async function httpServer(p: Params): Promise<void> {
           while ((line = await this.rfile.readline()).length > 2);
           if (line.length === 0) return;
           await this.wfile.write(reply);
+          tally();
         }
       }
     }
