@@ -148,7 +148,8 @@ interface Row {
 const bulkTotal = quick ? 64 * MiB : 512 * MiB;
 const rrCount = quick ? 4000 : 20000;
 const connectCount = quick ? 400 : 2000;
-const echoes = quick ? 3 : 10;
+const echoes = quick ? 3 : 5;
+const connecting = 256;
 const scaleClients = [100, 1000, 10000];
 const lineCount = quick ? 2000 : 10000;
 const httpRequests = quick ? 5000 : 30000;
@@ -251,7 +252,7 @@ function buildRows(): Row[] {
       title: `tcp_fanin 1,000×${echoes}×1 KiB, recv_into(64 KiB)${where}`,
       memoryTitle: `tcp_fanin 1,000 server peak memory${where}`,
       workload: "tcp_fanin",
-      params: { clients: 1000, echoes, size: 1024, read: "recv_into", bufsize: 65536 },
+      params: { clients: 1000, echoes, size: 1024, read: "recv_into", bufsize: 65536, connecting },
       columns: SOCKET_COLUMNS,
       pinned,
       unit: "s",
@@ -271,7 +272,7 @@ function buildRows(): Row[] {
     memoryTitle: "tcp_fanin server peak memory at rest, no connection",
     memoryOnly: true,
     workload: "tcp_fanin",
-    params: { clients: 0, echoes, size: 1024, read: "recv_into", bufsize: 65536 },
+    params: { clients: 0, echoes, size: 1024, read: "recv_into", bufsize: 65536, connecting },
     columns: SOCKET_COLUMNS,
     unit: "s",
     score: (r) => r.seconds,
@@ -285,7 +286,7 @@ function buildRows(): Row[] {
       title: `tcp_fanin ${n}×${echoes}×1 KiB, recv_into(64 KiB)`,
       memoryTitle: `tcp_fanin ${n} server peak memory`,
       workload: "tcp_fanin",
-      params: { clients, echoes, size: 1024, read: "recv_into", bufsize: 65536 },
+      params: { clients, echoes, size: 1024, read: "recv_into", bufsize: 65536, connecting },
       columns: SOCKET_COLUMNS,
       unit: "s",
       score: (r) => r.seconds,

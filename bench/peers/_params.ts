@@ -30,6 +30,15 @@ export interface Params {
   /** tcp_fanin: echoes per client. */
   echoes?: number;
   /**
+   * tcp_fanin: connections being opened at most. The client first opens
+   * every connection, this many at a time, each open being a connect and
+   * the first echo (so the server has accepted it: connects alone would
+   * overflow the accept queue, Deno's backlog being 511, and the dropped
+   * SYNs wait 1 s, 3 s... to be sent again, which the row would then
+   * measure); then all of them run the other echoes at once; then all close.
+   */
+  connecting?: number;
+  /**
    * http: how the server is written. Library: `loop` (accept loop,
    * `recv_into`), `makefile` (`makefile("rb")` + `readline`), `socketserver`
    * (`TCPServer` + `StreamRequestHandler`). Raw Deno: `loop` or `serve`

@@ -19,7 +19,7 @@
 // deno-lint-ignore no-import-prefix
 import { TextLineStream } from "npm:deno-std@1.4.0/streams/text_line_stream.js";
 import { heads, response } from "./_http.ts";
-import { readExact, writeAll } from "./_io.ts";
+import { openAll, readExact, writeAll } from "./_io.ts";
 import type { Params } from "./_params.ts";
 import process from "node:process";
 
@@ -313,19 +313,25 @@ async function client(port: number, p: Params): Promise<number> {
     }
     return performance.now() - t0;
   }
-  // tcp_fanin
-  const one = async () => {
-    const conn = await Deno.connect(address);
-    const msg = new Uint8Array(p.size!);
+  // tcp_fanin: open every connection (connect and a first echo), then all
+  // run the other echoes at once, then all close.
+  const msg = new Uint8Array(p.size!);
+  const echo = async (conn: Deno.Conn, times: number) => {
     const buf = new Uint8Array(p.size!);
-    for (let i = 0; i < p.echoes!; i++) {
+    for (let i = 0; i < times; i++) {
       await writeAll(conn, msg);
       await readExact(conn, buf);
     }
-    conn.close();
+    return conn;
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: p.clients! }, one));
+  const conns = await openAll(
+    p.clients!,
+    p.connecting ?? 256,
+    async () => echo(await Deno.connect(address), 1),
+  );
+  await Promise.all(conns.map((conn) => echo(conn, p.echoes! - 1)));
+  for (const conn of conns) conn.close();
   return performance.now() - t0;
 }
 

@@ -25,7 +25,7 @@ import {
   TCPServer,
 } from "../../mod.ts";
 import { heads, response } from "./_http.ts";
-import { recvExact } from "./_io.ts";
+import { openAll, recvExact } from "./_io.ts";
 import type { Params } from "./_params.ts";
 import process from "node:process";
 
@@ -409,20 +409,25 @@ async function client(port: number, p: Params): Promise<number> {
     }
     return performance.now() - t0;
   }
-  // tcp_fanin
-  const one = async () => {
-    const sock = socket();
-    await sock.connect(address);
-    const msg = new Uint8Array(p.size!);
+  // tcp_fanin: open every connection (connect and a first echo), then all
+  // run the other echoes at once, then all close.
+  const msg = new Uint8Array(p.size!);
+  const echo = async (sock: Socket, times: number) => {
     const buf = new Uint8Array(p.size!);
-    for (let i = 0; i < p.echoes!; i++) {
+    for (let i = 0; i < times; i++) {
       await sock.sendall(msg);
       await recvExact(sock, buf);
     }
-    sock.close();
+    return sock;
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: p.clients! }, one));
+  const socks = await openAll(p.clients!, p.connecting ?? 256, async () => {
+    const sock = socket();
+    await sock.connect(address);
+    return echo(sock, 1);
+  });
+  await Promise.all(socks.map((sock) => echo(sock, p.echoes! - 1)));
+  for (const sock of socks) sock.close();
   return performance.now() - t0;
 }
 

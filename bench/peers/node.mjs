@@ -232,19 +232,33 @@ async function client(port, p) {
     }
     return performance.now() - t0;
   }
-  // tcp_fanin
-  const one = async () => {
-    const sock = await connect();
-    const read = reader(sock);
-    const msg = Buffer.alloc(p.size);
-    for (let i = 0; i < p.echoes; i++) {
+  // tcp_fanin: open every connection (connect and a first echo, at most
+  // `connecting` at a time), then all run the other echoes at once, then
+  // all close.
+  const msg = Buffer.alloc(p.size);
+  const readers = new Map();
+  const echo = async (sock, times) => {
+    const read = readers.get(sock);
+    for (let i = 0; i < times; i++) {
       sock.write(msg);
       await read(p.size);
     }
-    sock.end();
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: p.clients }, one));
+  const socks = new Array(p.clients);
+  let next = 0;
+  const lane = async () => {
+    while (next < p.clients) {
+      const i = next++;
+      const sock = await connect();
+      readers.set(sock, reader(sock));
+      await echo(sock, 1);
+      socks[i] = sock;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(p.connecting ?? 256, p.clients) }, lane));
+  await Promise.all(socks.map((sock) => echo(sock, p.echoes - 1)));
+  for (const sock of socks) sock.end();
   return performance.now() - t0;
 }
 
