@@ -31,7 +31,7 @@ function esc(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten, at least `max`. */
+/** A "nice" number at least `max`: 1, 2, 2.5 or 5 times a power of ten. */
 function niceMax(max: number): number {
   if (!(max > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(max));
@@ -65,7 +65,9 @@ function panel(
   const values = series.flatMap((s) => s.points.map(([, v]) => v)).filter((v): v is number =>
     v !== null && Number.isFinite(v)
   );
-  const yMax = niceMax(Math.max(0, ...values));
+  const step = niceMax(Math.max(0, ...values) / 4);
+  const ticks = Math.max(1, Math.ceil(Math.max(0, ...values) / step));
+  const yMax = step * ticks;
   const yAt = (v: number) => y0 + top + ph - (v / yMax) * ph;
   const out: string[] = [];
   out.push(
@@ -73,8 +75,8 @@ function panel(
       esc(title)
     }</text>`,
   );
-  for (let i = 0; i <= 4; i++) {
-    const v = yMax * i / 4;
+  for (let i = 0; i <= ticks; i++) {
+    const v = step * i;
     const y = yAt(v);
     out.push(
       `<line x1="${x0 + left}" x2="${x0 + left + pw}" y1="${y}" y2="${y}" stroke="#ddd"/>`,
@@ -188,9 +190,9 @@ export function ratioChart(title: string, bars: RatioBar[], note: string): strin
         `<rect x="${labelW}" y="${by}" width="${
           (xAt(v) - labelW).toFixed(1)
         }" height="11" fill="${colour}"/>`,
-        `<text x="${xAt(v) + 4}" y="${by + 10}" font-size="10" fill="${good ? "#222" : "#c00"}">${
-          v.toFixed(2)
-        }${good ? "" : " ✗"}</text>`,
+        `<text x="${xAt(v) + 4}" y="${by + 10}" font-size="10" paint-order="stroke" ` +
+          `stroke="#fff" stroke-width="3" fill="${good ? "#222" : "#c00"}">` +
+          `${v.toFixed(2)}${good ? "" : " ✗"}</text>`,
       );
     }
     if (b.target !== undefined) {
