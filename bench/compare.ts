@@ -879,11 +879,11 @@ for (const row of table.filter((r) => r.target !== undefined || r.memoryTarget !
     }
   }
 }
-const cpuCell = (v: number | null | undefined) => v == null ? "—" : v.toFixed(2);
+const cpuCell = (v: number | null | undefined) => v == null ? "—" : v.toFixed(3);
 const met = (t: TargetLine, v: number | null) =>
   v === null
     ? "—"
-    : `${v.toFixed(2)} ${(t.lowerIsBetter ? v <= t.target : v >= t.target) ? "✓" : "✗"}`;
+    : `${v.toFixed(3)} ${(t.lowerIsBetter ? v <= t.target : v >= t.target) ? "✓" : "✗"}`;
 const targetTable = targets.length
   ? [
     "| workload | target (library / raw Deno) | unpinned | pinned to one CPU | CPU time, unpinned | CPU time, pinned |",
