@@ -471,8 +471,8 @@ const fdNotes = new Set<string>();
 async function raiseFds(fds: Fds, need: number): Promise<string[]> {
   if (fds.soft >= need) return [];
   if (!fds.prlimit) {
-    const text = `prlimit is not available: rows that need ${need} open files run with the ` +
-      `inherited limit`;
+    const text = `prlimit is not available: the open-file limit could not be read or raised, ` +
+      `and rows that need ${need} open files run with the inherited one`;
     if (!fdNotes.has(text)) fdNotes.add(text), note(text);
     return [];
   }
@@ -745,8 +745,8 @@ const pinnable = table.some((r) => r.pinned)
   ? (await output(["taskset", "-c", "0", "true"]))?.code === 0
   : true;
 if (!pinnable) {
-  note("taskset is not available (or not in --allow-run): the pinned rows ran unpinned");
-  for (const row of table) row.pinned = false;
+  note("taskset is not available (or not in --allow-run): the pinned rows were left out");
+  table.splice(0, table.length, ...table.filter((r) => !r.pinned));
 }
 const runs = table.reduce((n, r) => n + r.columns.length, 0) * rounds;
 console.error(`${quick ? "quick" : "full"} run: ${table.length} rows, ${runs} runs`);
