@@ -18,7 +18,8 @@ export interface Series {
 export interface RatioBar {
   label: string;
   unpinned: number | null;
-  pinned: number | null;
+  /** Null: the run failed; undefined: the row has no pinned run. */
+  pinned?: number | null;
   /** The target ratio, with the side it must be on. */
   target?: number;
   lowerIsBetter?: boolean;
@@ -26,6 +27,11 @@ export interface RatioBar {
 
 const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
+
+/** `text`, cut to `max` characters with an ellipsis (a subtitle must fit the chart). */
+function fit(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
 
 function esc(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -135,7 +141,9 @@ export function scaleChart(
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT}>
 <rect width="${w}" height="${h}" fill="#fff"/>
 <text x="${w / 2}" y="18" text-anchor="middle" font-size="15" font-weight="700">${esc(title)}</text>
-<text x="${w / 2}" y="34" text-anchor="middle" font-size="11" fill="#555">${esc(note)}</text>
+<text x="${w / 2}" y="34" text-anchor="middle" font-size="11" fill="#555">${
+    esc(fit(note, 140))
+  }</text>
 ${panel(0, 34, pw, ph, time.title, time.series, xs)}
 ${panel(pw + 10, 34, pw, ph, memory.title, memory.series, xs)}
 ${legend}
@@ -150,7 +158,7 @@ ${legend}
 export function ratioChart(title: string, bars: RatioBar[], note: string): string {
   const labelW = 280, barW = 460, rowH = 36, top = 52, w = labelW + barW + 70;
   const h = top + bars.length * rowH + 44;
-  const values = bars.flatMap((b) => [b.unpinned, b.pinned, b.target ?? null]).filter((
+  const values = bars.flatMap((b) => [b.unpinned, b.pinned ?? null, b.target ?? null]).filter((
     v,
   ): v is number => v !== null && Number.isFinite(v));
   const xMax = Math.max(1.25, Math.ceil(Math.max(...values, 1) * 10) / 10);
@@ -178,6 +186,7 @@ export function ratioChart(title: string, bars: RatioBar[], note: string): strin
       );
     }
     for (const [k, v, colour] of [[0, b.unpinned, "#1f77b4"], [1, b.pinned, "#9ecae1"]] as const) {
+      if (v === undefined) continue;
       const by = y + 2 + k * 13;
       if (v === null) {
         out.push(
@@ -219,7 +228,9 @@ export function ratioChart(title: string, bars: RatioBar[], note: string): strin
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT}>
 <rect width="${w}" height="${h}" fill="#fff"/>
 <text x="${w / 2}" y="18" text-anchor="middle" font-size="15" font-weight="700">${esc(title)}</text>
-<text x="${w / 2}" y="36" text-anchor="middle" font-size="11" fill="#555">${esc(note)}</text>
+<text x="${w / 2}" y="36" text-anchor="middle" font-size="11" fill="#555">${
+    esc(fit(note, 125))
+  }</text>
 ${out.join("\n")}
 </svg>
 `;
