@@ -7,7 +7,8 @@
 #   server-chain.pem              server.pem followed by ca.pem
 #   server-encrypted.key          server.key encrypted with the password "secret"
 #   expired.pem/expired.key       as server, but valid only in 2000-2001
-#   selfsigned.pem/selfsigned.key CN=localhost with the same SANs, signed by itself
+#   selfsigned.pem/selfsigned.key CN=localhost with the same SANs, signed by itself (CA:TRUE, as
+#                                 openssl req -x509 makes them)
 #   wrongname.pem/wrongname.key   CN=wrong.example, SAN wrong.example only (signed by the CA)
 #   client.pem/client.key         CN=test client, clientAuth (signed by the CA)
 set -euo pipefail
@@ -72,5 +73,5 @@ openssl ca -batch -config "$work/ca.cnf" -cert ca.pem -keyfile ca.key -notext \
 openssl req -x509 -newkey rsa:2048 -nodes -keyout selfsigned.key -out selfsigned.pem \
   -days "$days" -subj "/C=US/O=Socket Tests/CN=localhost" \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
-  -addext "basicConstraints=CA:FALSE" -addext "extendedKeyUsage=serverAuth"
+  -addext "extendedKeyUsage=serverAuth"
 rm -f ca.srl
