@@ -420,7 +420,8 @@ class NodeTls implements TlsConn {
   cipher(): [string, string, number] | null {
     const c = this.#socket.getCipher();
     if (!c) return null;
-    const name = c.standardName && c.standardName.startsWith("TLS_") ? c.standardName : c.name;
+    // OpenSSL's names, as CPython reports them (TLS 1.3 suites have one name).
+    const name = c.name;
     return [name, this.version() ?? c.version, cipherBits(name)];
   }
 
@@ -465,7 +466,9 @@ export function nodeClient(
     cert: options.cert,
     key: options.key,
     rejectUnauthorized: options.verify,
-    checkServerIdentity: options.checkHostname && name !== null ? undefined : () => undefined,
+    checkServerIdentity: options.checkHostname && name !== null
+      ? tls.checkServerIdentity
+      : () => undefined,
     ALPNProtocols: options.alpnProtocols,
     minVersion: options.minVersion,
     maxVersion: options.maxVersion,

@@ -1,0 +1,291 @@
+/**
+ * TLS clients of this library against a CPython `ssl` server (tests/_ssl_peer.py):
+ * data both ways, the certificate dictionary, version/cipher/ALPN, and
+ * verification failures with CPython's codes (the same server checked by a
+ * CPython client for the expected values).
+ */
+
+import { type Socket, socket } from "@seed/socket";
+import * as ssl from "@seed/socket/ssl";
+import { pemCertificates } from "../_x509.ts";
+import { assert, assertEquals, assertInstanceOf, assertRejects, concat, python } from "./_util.ts";
+import {
+  CA,
+  CERTS,
+  CLIENT_CERT,
+  CLIENT_KEY,
+  HAS_PYTHON,
+  pattern,
+  peer,
+  SERVER_CERT,
+  SERVER_KEY,
+  sha256hex,
+} from "./_ssl_util.ts";
+
+const MiB = 1 << 20;
+
+async function connected(port: number): Promise<Socket> {
+  const sock = socket();
+  await sock.connect(["127.0.0.1", port]);
+  return sock;
+}
+
+async function recvExactly(tls: ssl.SSLSocket, size: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  while (got < size) {
+    const part = await tls.recv(Math.min(65536, size - got));
+    if (part.length === 0) break;
+    parts.push(part);
+    got += part.length;
+  }
+  return concat(parts);
+}
+
+Deno.test({
+  name: "client: 1 MiB each way with a CPython server; getpeercert equals CPython's; ALPN",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    await using p = await peer({
+      role: "server",
+      cert: SERVER_CERT,
+      key: SERVER_KEY,
+      alpn: ["h2", "http/1.1"],
+      steps: [["report", null], ["recv_n", MiB], ["send_n", MiB]],
+    });
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    ctx.set_alpn_protocols(["h2"]);
+    const sock = await connected(p.port);
+    await using tls = await ctx.wrap_socket(sock, { server_hostname: "localhost" });
+    assertEquals(sock.fileno(), -1); // detached, as CPython
+    assert(tls instanceof ssl.SSLSocket && tls.fileno() >= 0);
+    assertEquals([tls.server_side, tls.server_hostname, tls.session_reused], [
+      false,
+      "localhost",
+      false,
+    ]);
+    const report = await p.next();
+    assertEquals(tls.selected_alpn_protocol(), "h2");
+    assertEquals(report.alpn, "h2");
+    const expected = JSON.parse(
+      await python(
+        "import ssl, json, sys; print(json.dumps(ssl._ssl._test_decode_cert(sys.argv[1])))",
+        SERVER_CERT,
+      ),
+    );
+    assertEquals(JSON.parse(JSON.stringify(tls.getpeercert())), expected);
+    assertEquals(tls.getpeercert(true), pemCertificates(Deno.readTextFileSync(SERVER_CERT))[0]);
+    const data = pattern(MiB);
+    await tls.sendall(data);
+    assertEquals(await p.next(), { recv: MiB, sha256: await sha256hex(data) });
+    assertEquals(await sha256hex(await recvExactly(tls, MiB)), await sha256hex(data));
+    assertEquals((await tls.recv(10)).length, 0); // CPython closed without close_notify
+    assertEquals((await p.done()).success, true);
+  },
+});
+
+Deno.test({
+  name: "client: maximum_version = TLSv1_2 negotiates TLS 1.2; version() and cipher() as CPython's",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    await using p = await peer({
+      role: "server",
+      cert: SERVER_CERT,
+      key: SERVER_KEY,
+      steps: [["report", null], ["echo", null]],
+    });
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2;
+    await using tls = await ctx.wrap_socket(await connected(p.port), {
+      server_hostname: "localhost",
+    });
+    const report = await p.next();
+    assertEquals(tls.version(), "TLSv1.2");
+    assertEquals(report.version, "TLSv1.2");
+    assertEquals(tls.cipher(), report.cipher as [string, string, number]);
+    await tls.sendall("ping");
+    assertEquals(new TextDecoder().decode(await tls.recv(10)), "ping");
+  },
+});
+
+Deno.test({
+  name: "client: version() and cipher() over node:tls (TLS 1.3) equal the CPython server's",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    await using p = await peer({
+      role: "server",
+      cert: SERVER_CERT,
+      key: SERVER_KEY,
+      steps: [["report", null]],
+    });
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3; // a version limit takes node:tls
+    await using tls = await ctx.wrap_socket(await connected(p.port), {
+      server_hostname: "localhost",
+    });
+    const report = await p.next();
+    assertEquals(tls.version(), "TLSv1.3");
+    assertEquals(tls.cipher(), report.cipher as [string, string, number]);
+  },
+});
+
+// Each case: the certificate the CPython server presents, the name the client
+// checks, and whether the client trusts the test CA.
+const FAILURES: [string, string, string, boolean][] = [
+  ["hostname mismatch", "wrongname", "localhost", true],
+  ["expired", "expired", "localhost", true],
+  ["self-signed", "selfsigned", "localhost", true],
+  ["unknown issuer", "server", "localhost", false],
+  ["IP mismatch", "wrongname", "127.0.0.1", true],
+];
+
+for (const [what, cert, name, trustCa] of FAILURES) {
+  Deno.test({
+    name:
+      `client: ${what} → SSLCertVerificationError with CPython's verify_code and verify_message`,
+    ignore: !HAS_PYTHON,
+    async fn() {
+      const certfile = `${CERTS}${cert}.pem`;
+      const keyfile = `${CERTS}${cert}.key`;
+      await using cpythonServer = await peer({ role: "server", cert: certfile, key: keyfile });
+      await using cpython = await peer({
+        role: "client",
+        port: cpythonServer.port,
+        ca: trustCa ? CA : undefined,
+        server_hostname: name,
+      });
+      const expected = await cpython.next();
+      assertEquals(expected.error, "SSLCertVerificationError");
+
+      await using p = await peer({ role: "server", cert: certfile, key: keyfile });
+      const ctx = trustCa
+        ? ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA })
+        : ssl.create_default_context();
+      const sock = await connected(p.port);
+      const err = await assertRejects(
+        ctx.wrap_socket(sock, { server_hostname: name }),
+        ssl.SSLCertVerificationError,
+      );
+      assertInstanceOf(err, ssl.SSLError);
+      assertEquals(
+        [err.verify_code, err.verify_message, err.reason, err.library, err.errno],
+        [expected.verify_code, expected.verify_message, expected.reason, "SSL", 1],
+      );
+      assertEquals(
+        err.message,
+        `[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ${expected.verify_message} (_ssl.c:1006)`,
+      );
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "client: check_hostname = false with CERT_NONE connects to a self-signed server; getpeercert() is {}",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    await using p = await peer({
+      role: "server",
+      cert: `${CERTS}selfsigned.pem`,
+      key: `${CERTS}selfsigned.key`,
+      steps: [["echo", null]],
+    });
+    const ctx = ssl.create_default_context();
+    ctx.check_hostname = false;
+    ctx.verify_mode = ssl.CERT_NONE;
+    await using tls = await ctx.wrap_socket(await connected(p.port));
+    assertEquals(tls.getpeercert(), {});
+    assertEquals(
+      tls.getpeercert(true),
+      pemCertificates(Deno.readTextFileSync(`${CERTS}selfsigned.pem`))[0],
+    );
+    await tls.sendall("hi");
+    assertEquals(new TextDecoder().decode(await tls.recv(10)), "hi");
+  },
+});
+
+Deno.test({
+  name:
+    "client: check_hostname = false still verifies the chain (wrong name connects, unknown CA does not)",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    ctx.check_hostname = false;
+    {
+      await using p = await peer({
+        role: "server",
+        cert: `${CERTS}wrongname.pem`,
+        key: `${CERTS}wrongname.key`,
+        steps: [["echo", null]],
+      });
+      await using tls = await ctx.wrap_socket(await connected(p.port), {
+        server_hostname: "localhost",
+      });
+      assertEquals(tls.getpeercert()!.subject, [[["countryName", "US"]], [[
+        "organizationName",
+        "Socket Tests",
+      ]], [["commonName", "wrong.example"]]]);
+    }
+    {
+      await using p = await peer({
+        role: "server",
+        cert: `${CERTS}selfsigned.pem`,
+        key: `${CERTS}selfsigned.key`,
+      });
+      await assertRejects(ctx.wrap_socket(await connected(p.port)), ssl.SSLCertVerificationError);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "client: an unconnected socket wrapped, then connect() handshakes; a client certificate is sent",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    await using p = await peer({
+      role: "server",
+      cert: SERVER_CERT,
+      key: SERVER_KEY,
+      ca: CA,
+      verify: "required",
+      steps: [["report", null], ["echo", null]],
+    });
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    ctx.load_cert_chain(CLIENT_CERT, CLIENT_KEY);
+    const plain = socket();
+    await using tls = await ctx.wrap_socket(plain, { server_hostname: "localhost" });
+    assertEquals(plain.fileno(), -1);
+    await tls.connect(["127.0.0.1", p.port]);
+    const report = await p.next();
+    const peercert = report.peercert as { subject: string[][][] };
+    assertEquals(peercert.subject[2], [["commonName", "test client"]]);
+    assertEquals(tls.getpeername(), ["127.0.0.1", p.port]);
+    await tls.sendall("abc");
+    assertEquals(new TextDecoder().decode(await tls.recv(10)), "abc");
+  },
+});
+
+Deno.test({
+  name: "client: a plaintext server → SSLError WRONG_VERSION_NUMBER, as CPython",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    const server = socket();
+    server.bind(["127.0.0.1", 0]);
+    server.listen();
+    const port = (server.getsockname() as [string, number])[1];
+    const serving = (async () => {
+      const [conn] = await server.accept();
+      await conn.sendall("HTTP/1.0 400 Bad Request\r\n\r\n".repeat(4));
+      await conn.recv(4096);
+      conn.close();
+    })();
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const err = await assertRejects(
+      ctx.wrap_socket(await connected(port), { server_hostname: "localhost" }),
+      ssl.SSLError,
+    );
+    assertEquals(err.reason, "WRONG_VERSION_NUMBER");
+    await serving;
+    server.close();
+  },
+});
