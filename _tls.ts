@@ -21,7 +21,9 @@ import { Buffer } from "node:buffer";
 import { Duplex } from "node:stream";
 import * as tls from "node:tls";
 import type { StreamConn } from "./_transport.ts";
-import { isRaggedEof, raggedEof, toSSLError } from "./_ssl_errors.ts";
+import { isRaggedEof, raggedEof, sslError, toSSLError, verifyError } from "./_ssl_errors.ts";
+import { decodeCertificate } from "./_x509.ts";
+import type { OSError } from "./errors.ts";
 
 /** What a TLS connection reports after its handshake. */
 export interface TlsConn extends StreamConn {
@@ -494,13 +496,22 @@ export function nodeServer(raw: StreamConn, buffered: Uint8Array, options: Serve
     key: options.key,
     ca: options.caCerts.length > 0 ? options.caCerts : undefined,
     requestCert: options.verifyMode !== 0,
-    rejectUnauthorized: options.verifyMode === 2,
+    // The verdict is checked below, to report it as CPython does (node
+    // reports a refused certificate as a bare "socket hang up").
+    rejectUnauthorized: false,
     ALPNProtocols: options.alpnProtocols,
     minVersion: options.minVersion,
     maxVersion: options.maxVersion,
   });
   const secure = new Promise<tls.TLSSocket>((resolve, reject) => {
-    server.once("secureConnection", resolve);
+    server.once("secureConnection", (s: tls.TLSSocket) => {
+      const refused = options.verifyMode === 0 || s.authorized
+        ? null
+        : clientRefused(s, options.verifyMode);
+      if (refused === null) return resolve(s);
+      s.destroy();
+      reject(refused);
+    });
     server.once("tlsClientError", reject);
   });
   server.emit("connection", duplex);
@@ -512,6 +523,30 @@ export function nodeServer(raw: StreamConn, buffered: Uint8Array, options: Serve
     throw toSSLError(e, null);
   });
   return new PendingServer(done, () => socket, raw);
+}
+
+/**
+ * Why a client's certificate is refused, as a CPython server says it, or
+ * null when it is not (none sent under CERT_OPTIONAL).
+ */
+function clientRefused(s: tls.TLSSocket, verifyMode: number): OSError | null {
+  const raw = (s.getPeerCertificate(false) as { raw?: Uint8Array } | null)?.raw;
+  if (!raw || raw.length === 0) {
+    return verifyMode === 2 ? sslError("PEER_DID_NOT_RETURN_A_CERTIFICATE") : null;
+  }
+  const reason = String(s.authorizationError ?? "");
+  if (/EXPIRED/.test(reason)) return verifyError(10, "certificate has expired");
+  try {
+    const cert = decodeCertificate(new Uint8Array(raw));
+    if (JSON.stringify(cert.subject) === JSON.stringify(cert.issuer)) {
+      return verifyError(18, "self-signed certificate");
+    }
+    const now = Date.now();
+    if (Date.parse(cert.notAfter) < now) return verifyError(10, "certificate has expired");
+  } catch {
+    // Unreadable: the generic verdict below.
+  }
+  return verifyError(20, "unable to get local issuer certificate");
 }
 
 /** A server connection whose TLSSocket node hands over after the handshake. */
