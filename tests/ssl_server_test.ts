@@ -113,7 +113,7 @@ Deno.test({
         await assertRejects(server.accept(), ssl.SSLError);
         plain.close();
       }
-      await using good = await peer({
+      await using _good = await peer({
         role: "client",
         port,
         ca: CA,
@@ -204,7 +204,7 @@ Deno.test({
       server.bind(["127.0.0.1", 0]);
       server.listen();
       const port = (server.getsockname() as [string, number])[1];
-      await using p = await peer({
+      await using _client = await peer({
         role: "client",
         port,
         ca: CA,
