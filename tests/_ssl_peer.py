@@ -2,7 +2,8 @@
 
 Plan keys: role ("server" | "client"), port (client), cert, key, ca,
 verify ("none" | "optional" | "required"), server_hostname, alpn (list),
-max_version ("TLSv1_2"), starttls (a plain line exchanged first), and
+max_version ("TLSv1_2"), starttls (server: a plain greeting and line
+exchanged first; client: "STARTTLS\n" sent right before the handshake), and
 steps: a list of [op, arg] run in order on the TLS socket:
   ["send", text]          sendall text (UTF-8)
   ["send_n", n]           sendall n bytes of the test pattern
@@ -133,6 +134,9 @@ def main():
         listener.close()
     else:
         sock = socket.create_connection((plan.get("host", "127.0.0.1"), plan["port"]))
+        if plan.get("starttls"):
+            # The ClientHello follows the line at once, as a careless client's would.
+            sock.sendall(b"STARTTLS\n")
         try:
             tls = ctx.wrap_socket(sock, server_hostname=plan.get("server_hostname"))
         except (OSError, ValueError) as e:
