@@ -15,15 +15,25 @@ export type DistinguishedName = NameAttribute[][];
 
 /** The dictionary `getpeercert()` returns, as CPython builds it. */
 export interface PeerCertificate {
+  /** Whom the certificate is for. */
   subject: DistinguishedName;
+  /** Who signed it. */
   issuer: DistinguishedName;
+  /** The X.509 version (3). */
   version: number;
+  /** The serial number, upper-case hex. */
   serialNumber: string;
+  /** Start of validity, as `"Dec  6 02:03:15 2026 GMT"`. */
   notBefore: string;
+  /** End of validity, in the same form. */
   notAfter: string;
+  /** Alternative names: `["DNS", "localhost"]`, `["IP Address", "127.0.0.1"]`, … */
   subjectAltName?: [string, string | DistinguishedName][];
+  /** OCSP responder URLs (Authority Information Access). */
   OCSP?: string[];
+  /** Issuer certificate URLs (Authority Information Access). */
   caIssuers?: string[];
+  /** CRL distribution point URLs. */
   crlDistributionPoints?: string[];
 }
 

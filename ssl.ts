@@ -68,6 +68,7 @@ export {
   ValueError,
 } from "./_ssl_errors.ts";
 export type { DistinguishedName, NameAttribute, PeerCertificate } from "./_x509.ts";
+export type { OSErrorOptions } from "./errors.ts";
 
 // ---- constants ---------------------------------------------------------------
 
@@ -168,7 +169,15 @@ export const VERIFY_X509_PARTIAL_CHAIN = 0x80000;
  * ctx.maximum_version = TLSVersion.TLSv1_2;
  * ```
  */
-export const TLSVersion = Object.freeze(
+export const TLSVersion: {
+  readonly MINIMUM_SUPPORTED: -2;
+  readonly SSLv3: 768;
+  readonly TLSv1: 769;
+  readonly TLSv1_1: 770;
+  readonly TLSv1_2: 771;
+  readonly TLSv1_3: 772;
+  readonly MAXIMUM_SUPPORTED: -1;
+} = Object.freeze(
   {
     MINIMUM_SUPPORTED: -2,
     SSLv3: 768,
@@ -184,10 +193,15 @@ export type TLSVersion = typeof TLSVersion[keyof typeof TLSVersion];
 
 /** What a context is for, as CPython's `ssl.Purpose` members. */
 export interface PurposeValue {
+  /** The member's name. */
   readonly name: "SERVER_AUTH" | "CLIENT_AUTH";
+  /** OpenSSL's numeric id of the extended key usage. */
   readonly nid: number;
+  /** Its short name (`"serverAuth"`). */
   readonly shortname: string;
+  /** Its long name (`"TLS Web Server Authentication"`). */
   readonly longname: string;
+  /** Its object identifier (`"1.3.6.1.5.5.7.3.1"`). */
   readonly oid: string;
 }
 
@@ -273,6 +287,17 @@ const HONOURED = new Set([
   "!SHA1",
   "@STRENGTH",
 ]);
+
+// SSLSocket reaches into its context through these (set by SSLContext's
+// static block), so that they stay out of the public API.
+let startTls: (
+  ctx: SSLContext,
+  raw: StreamConn,
+  buffered: Uint8Array,
+  settings: Settings,
+) => TlsConn;
+let verifies: (ctx: SSLContext) => boolean;
+const CREATE = Symbol("create");
 
 // ---- files --------------------------------------------------------------------
 
@@ -791,8 +816,13 @@ export class SSLContext {
     };
   }
 
-  /** Starts TLS over `raw` for a socket made with `settings`. @ignore */
-  _start(raw: StreamConn, buffered: Uint8Array, settings: Settings): TlsConn {
+  static {
+    startTls = (ctx, raw, buffered, settings) => ctx.#start(raw, buffered, settings);
+    verifies = (ctx) => ctx.#verifyMode !== CERT_NONE;
+  }
+
+  /** Starts TLS over `raw` for a socket made with `settings`. */
+  #start(raw: StreamConn, buffered: Uint8Array, settings: Settings): TlsConn {
     const [minVersion, maxVersion] = this.#versions();
     if (settings.serverSide) {
       return nodeServer(raw, buffered, {
@@ -841,11 +871,6 @@ export class SSLContext {
       min === 3 ? "TLSv1.3" : undefined,
       max === 2 ? "TLSv1.2" : undefined,
     ];
-  }
-
-  /** The verify mode a socket of this context reports. @ignore */
-  get _verifies(): boolean {
-    return this.#verifyMode !== CERT_NONE;
   }
 }
 
@@ -896,15 +921,14 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** How one SSLSocket behaves (from wrap_socket's options). @ignore */
-export interface Settings {
+/** How one SSLSocket behaves (from wrap_socket's options). */
+interface Settings {
   serverSide: boolean;
   hostname: string | null;
   handshakeOnConnect: boolean;
   suppressRaggedEofs: boolean;
 }
 
-const CREATE = Symbol("create");
 const MAKE = Symbol("make");
 
 // ---- SSLSocket ----------------------------------------------------------------
@@ -979,7 +1003,7 @@ export class SSLSocket extends Socket {
     const { conn, buffered } = await sock._detach();
     let tls: TlsConn;
     try {
-      tls = await settle(context._start(conn, buffered, settings));
+      tls = await settle(startTls(context, conn, buffered, settings));
     } catch (e) {
       ssock.close();
       throw toSSLError(e, settings.hostname);
@@ -1085,7 +1109,7 @@ export class SSLSocket extends Socket {
     if (this.#tls !== null) throw new ValueError("attempt to connect already-connected SSLSocket!");
     await super.connect(address, options);
     await this._upgrade(async (raw, buffered) => {
-      this.#tls = await settle(this.#context._start(raw, buffered, this.#settings));
+      this.#tls = await settle(startTls(this.#context, raw, buffered, this.#settings));
       return this.#tls;
     });
     if (this.#settings.handshakeOnConnect) await this.#handshakeOrClose(options);
@@ -1115,7 +1139,7 @@ export class SSLSocket extends Socket {
     const [plain, address] = accepted;
     const child = new SSLSocket(this.family, MAKE, this.#context, this.#settings);
     const { conn, buffered } = await plain._detach();
-    const tls = this.#context._start(conn, buffered, this.#settings);
+    const tls = startTls(this.#context, conn, buffered, this.#settings);
     child.#tls = tls;
     child._attach(tls);
     if (this.#settings.handshakeOnConnect) await child.#handshakeOrClose();
@@ -1257,7 +1281,7 @@ export class SSLSocket extends Socket {
     const der = this.#requireHandshake().peerCertificate();
     if (binary_form) return der;
     if (der === null) return null;
-    if (!this.#context._verifies) return {};
+    if (!verifies(this.#context)) return {};
     return decodeCertificate(der);
   }
 
