@@ -259,6 +259,7 @@ const READ_SIZE = 65536;
 function duplexOver(raw: StreamConn, buffered: Uint8Array): Duplex {
   let reading = false;
   let first: Uint8Array = buffered;
+  const scratch = new Uint8Array(READ_SIZE);
   const duplex: Duplex = new Duplex({
     read() {
       if (first.length > 0) {
@@ -269,11 +270,13 @@ function duplexOver(raw: StreamConn, buffered: Uint8Array): Duplex {
       }
       if (reading) return;
       reading = true;
-      const buffer = new Uint8Array(READ_SIZE);
-      raw.read(buffer).then((n) => {
+      raw.read(scratch).then((n) => {
         reading = false;
+        // node:tls may keep the chunk: push a copy of what was read, and
+        // read again into the same scratch buffer (a fresh 64 KiB per read
+        // costs more than a small copy).
         if (n === null) duplex.push(null);
-        else duplex.push(Buffer.from(buffer.buffer, 0, n));
+        else duplex.push(Buffer.from(scratch.subarray(0, n)));
       }, (e) => {
         reading = false;
         duplex.destroy(e);

@@ -5,7 +5,7 @@
  * CPython client for the expected values).
  */
 
-import { type Socket, socket } from "@seed/socket";
+import { type Socket, socket, TimeoutError } from "@seed/socket";
 import * as ssl from "@seed/socket/ssl";
 import { pemCertificates } from "../_x509.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects, concat, python } from "./_util.ts";
@@ -287,5 +287,130 @@ Deno.test({
     assertEquals(err.reason, "WRONG_VERSION_NUMBER");
     await serving;
     server.close();
+  },
+});
+
+Deno.test({
+  name:
+    "client: do_handshake_on_connect false, then do_handshake(); before it getpeercert is a ValueError",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    await using p = await peer({
+      role: "server",
+      cert: SERVER_CERT,
+      key: SERVER_KEY,
+      steps: [["echo", null]],
+    });
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    await using tls = await ctx.wrap_socket(await connected(p.port), {
+      server_hostname: "localhost",
+      do_handshake_on_connect: false,
+    });
+    assertEquals(tls.do_handshake_on_connect, false);
+    let thrown: unknown = null;
+    try {
+      tls.getpeercert();
+    } catch (e) {
+      thrown = e;
+    }
+    assertInstanceOf(thrown, ssl.ValueError);
+    assertEquals(tls.selected_alpn_protocol(), null);
+    await tls.do_handshake();
+    assertEquals(tls.getpeercert()!.subject[2], [["commonName", "localhost"]]);
+    await tls.do_handshake(); // again: nothing more to do
+    await tls.sendall("after");
+    assertEquals(new TextDecoder().decode(await tls.recv(10)), "after");
+  },
+});
+
+Deno.test({
+  name:
+    "client: flags are a ValueError, as CPython; unwrap() and a session say why they cannot work",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    await using p = await peer({
+      role: "server",
+      cert: SERVER_CERT,
+      key: SERVER_KEY,
+      steps: [["echo", null]],
+    });
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    await assertRejects(
+      ctx.wrap_socket(socket(), { server_hostname: "localhost", session: {} as unknown as null }),
+      ssl.SSLError,
+      /cannot resume sessions/,
+    );
+    await using tls = await ctx.wrap_socket(await connected(p.port), {
+      server_hostname: "localhost",
+    });
+    await assertRejects(
+      tls.recv(10, 2 /* MSG_PEEK */),
+      ssl.ValueError,
+      /non-zero flags not allowed in calls to recv\(\)/,
+    );
+    await assertRejects(tls.recv_into(new Uint8Array(4), 0, 2), ssl.ValueError, /recv_into/);
+    await assertRejects(tls.send("x", 0x40), ssl.ValueError, /send\(\)/);
+    await assertRejects(tls.sendall("x", 0x40), ssl.ValueError, /sendall\(\)/);
+    await assertRejects(tls.unwrap(), ssl.SSLError, /never gives back the plain connection/);
+    assertEquals([tls.pending(), tls.shared_ciphers(), tls.compression(), tls.session], [
+      0,
+      null,
+      null,
+      null,
+    ]);
+    await tls.sendall("still fine");
+    assertEquals(new TextDecoder().decode(await recvExactly(tls, 10)), "still fine");
+  },
+});
+
+Deno.test("client: a server that never answers the handshake → TimeoutError within the socket's timeout; the socket is closed", async () => {
+  const listener = socket();
+  listener.bind(["127.0.0.1", 0]);
+  listener.listen();
+  try {
+    const sock = socket();
+    await sock.connect(listener.getsockname() as [string, number]);
+    const [silent] = await listener.accept();
+    sock.settimeout(0.3);
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    let made: ssl.SSLSocket | null = null;
+    const err = await assertRejects(
+      ctx.wrap_socket(sock, { server_hostname: "localhost" }).then((s) => made = s),
+      TimeoutError,
+      /handshake operation timed out/,
+    );
+    assert(err instanceof TimeoutError && made === null);
+    assertEquals((await silent.recv(5)).length, 5); // the ClientHello was sent
+    // Deno drops a TLS connection whose handshake was abandoned only once the
+    // peer sends something (or closes): then the peer sees the end.
+    await silent.sendall("late");
+    assert((await recvUntilEnd(silent)) >= 0);
+    silent.close();
+  } finally {
+    listener.close();
+  }
+});
+
+async function recvUntilEnd(sock: Socket): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const part = await sock.recv(65536);
+    if (part.length === 0) return total;
+    total += part.length;
+  }
+}
+
+Deno.test({
+  name:
+    "get_server_certificate returns the server's certificate as PEM (unverified, and verified with ca_certs)",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    const expected = Deno.readTextFileSync(SERVER_CERT);
+    for (const options of [{}, { ca_certs: CA }]) {
+      await using p = await peer({ role: "server", cert: SERVER_CERT, key: SERVER_KEY });
+      const pem = await ssl.get_server_certificate(["127.0.0.1", p.port], options);
+      assertEquals(ssl.PEM_cert_to_DER_cert(pem), ssl.PEM_cert_to_DER_cert(expected));
+    }
+    await assertRejects(ssl.get_server_certificate("x" as never), TypeError, /addr/);
   },
 });
