@@ -126,7 +126,10 @@ class NativeTls implements TlsConn {
   }
 
   #readFailed = (e: unknown): null => {
-    if (isRaggedEof(e) && this.#handshake !== null) {
+    // A close without close_notify, or a reset after the handshake: CPython
+    // reads either as end of stream (suppress_ragged_eofs) or SSLEOFError.
+    const ragged = isRaggedEof(e) || e instanceof Deno.errors.ConnectionReset;
+    if (ragged && this.#handshake !== null) {
       if (this.#suppress) return null;
       throw raggedEof(e);
     }
@@ -297,6 +300,9 @@ function duplexOver(raw: StreamConn, buffered: Uint8Array): Duplex {
       callback(error);
     },
   });
+  // Its failures reach the TLS socket over it as the end of its input; an
+  // 'error' event nobody listens to would end the process.
+  duplex.on("error", () => {});
   return duplex;
 }
 

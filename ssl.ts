@@ -52,7 +52,16 @@ import {
   type PeerCertificate,
   pemCertificates,
 } from "./_x509.ts";
-import { SSLError, sslError, toSSLError, ValueError, wantRead, wantWrite } from "./_ssl_errors.ts";
+import {
+  SSLError,
+  sslError,
+  SSLWantReadError,
+  SSLWantWriteError,
+  toSSLError,
+  ValueError,
+  wantRead,
+  wantWrite,
+} from "./_ssl_errors.ts";
 
 export {
   CertificateError,
@@ -956,6 +965,10 @@ export class SSLSocket extends Socket {
   #settings: Settings;
   #tls: TlsConn | null = null;
   #handshaken = false;
+  #handshakeSettled = false;
+  #settle = (): void => {
+    this.#handshakeSettled = true;
+  };
   /** A bound or listening plain socket this one accepts from. */
   #inner: Socket | null = null;
 
@@ -1018,7 +1031,8 @@ export class SSLSocket extends Socket {
     try {
       await this.do_handshake(options);
     } catch (e) {
-      this.close();
+      // Non-blocking: the handshake goes on, call do_handshake() again.
+      if (!(e instanceof SSLWantReadError || e instanceof SSLWantWriteError)) this.close();
       throw e;
     }
   }
@@ -1418,13 +1432,22 @@ export class SSLSocket extends Socket {
       this.checkOpen();
       return this.#inner._ready(events);
     }
-    return super._ready(events);
+    const ready = super._ready(events);
+    // A handshake in progress that has come to an end (either way): the
+    // next do_handshake() call completes, so the socket is ready for it.
+    if (this.#tls !== null && !this.#handshaken && this.#handshakeSettled) {
+      return ready | (events & 3);
+    }
+    return ready;
   }
 
   /** @ignore */
   override _watch(events: number): Promise<void> {
     if (this.#inner && !this.closed) return this.#inner._watch(events);
-    return super._watch(events);
+    const tls = this.#tls;
+    if (tls === null || this.#handshaken || this.closed) return super._watch(events);
+    const settled = tls.handshake().then(this.#settle, this.#settle);
+    return Promise.race([super._watch(events), settled]);
   }
 
   /** @ignore */

@@ -8,6 +8,7 @@
  */
 
 import {
+  BlockingIOError,
   DefaultSelector,
   EVENT_READ,
   MSG_PEEK,
@@ -342,4 +343,42 @@ Deno.test("TLS over a Unix socket (node:tls), both ends this library", async () 
     conn.close();
   }
   await Deno.remove(path).catch(() => {});
+});
+
+Deno.test({
+  name: "non-blocking connect of an SSLSocket, then CPython's do_handshake loop with select",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    await using p = await peer({
+      role: "server",
+      cert: SERVER_CERT,
+      key: SERVER_KEY,
+      steps: [["recv_line", null]],
+    });
+    const ctx = clientContext("native");
+    await using tls = await ctx.wrap_socket(socket(), { server_hostname: "localhost" });
+    tls.setblocking(false);
+    await assertRejects(tls.connect(["127.0.0.1", p.port]), BlockingIOError);
+    const [, w] = await select([], [tls], [], 5);
+    assertEquals(w, [tls]);
+    let rounds = 0;
+    for (;; rounds++) {
+      assert(rounds < 50, "handshake did not finish");
+      try {
+        if (rounds === 0) await tls.connect(["127.0.0.1", p.port]);
+        else await tls.do_handshake();
+        break;
+      } catch (e) {
+        if (!(e instanceof ssl.SSLWantReadError)) throw e;
+        // Ready once the handshake can go on (the server sends nothing else).
+        const [r] = await select([tls], [], [], 5);
+        assertEquals(r, [tls]);
+      }
+    }
+    assert(rounds >= 1, "the handshake never asked to wait"); // it needs a round trip
+    assertEquals(tls.getpeercert()!.subject[2], [["commonName", "localhost"]]);
+    tls.setblocking(true);
+    await tls.sendall("done\n");
+    assertEquals(await p.next(), { line: "done\n" });
+  },
 });
