@@ -793,8 +793,13 @@ export class SSLContext {
   #settings(options: WrapOptions): Settings {
     const serverSide = options.server_side ?? false;
     const hostname = options.server_hostname ?? null;
-    if (typeof serverSide !== "boolean") {
-      throw new TypeError("wrap_socket(): server_side must be a boolean");
+    for (
+      const name of ["server_side", "do_handshake_on_connect", "suppress_ragged_eofs"] as const
+    ) {
+      const value = options[name];
+      if (value !== undefined && typeof value !== "boolean") {
+        throw new TypeError(`wrap_socket(): ${name} must be a boolean, not ${typeof value}`);
+      }
     }
     if (hostname !== null && (typeof hostname !== "string" || hostname === "")) {
       throw new TypeError("wrap_socket(): server_hostname must be a non-empty string or null");

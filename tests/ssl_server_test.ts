@@ -5,7 +5,7 @@
  * CERT_REQUIRED asks for and checks client certificates.
  */
 
-import { type Socket, socket } from "@seed/socket";
+import { AF_INET6, type Socket, socket } from "@seed/socket";
 import * as ssl from "@seed/socket/ssl";
 import { assert, assertEquals, assertRejects, python, text } from "./_util.ts";
 import {
@@ -242,5 +242,30 @@ Deno.test("server and client of this library talk to each other (node:tls server
     conn.close();
   } finally {
     server.close();
+  }
+});
+
+Deno.test("IPv6: a server on ::1 and clients checking the IP SAN ::1 or the name localhost", async () => {
+  const plain = socket(AF_INET6);
+  plain.bind(["::1", 0]);
+  plain.listen();
+  await using server = await serverContext().wrap_socket(plain, { server_side: true });
+  const port = (server.getsockname() as [string, number])[1];
+  const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+  for (const name of ["::1", "localhost"]) {
+    const client = socket(AF_INET6);
+    await client.connect(["::1", port]);
+    const [tls, [conn]] = await Promise.all([
+      ctx.wrap_socket(client, { server_hostname: name }),
+      server.accept(),
+    ]);
+    try {
+      await tls.sendall(name);
+      assertEquals(text(await recvExactly(conn, name.length)), name);
+      assertEquals(tls.getpeername()[0], "::1");
+    } finally {
+      tls.close();
+      conn.close();
+    }
   }
 });

@@ -360,6 +360,13 @@ Deno.test("wrap_socket checks its options before any I/O and rejects (never thro
     /load_cert_chain/,
   );
   await assertRejects(client.wrap_socket({} as never), TypeError, /stream Socket/);
+  for (const name of ["server_side", "do_handshake_on_connect", "suppress_ragged_eofs"]) {
+    await assertRejects(
+      client.wrap_socket(pair.client, { server_hostname: "h", [name]: "yes" }),
+      TypeError,
+      new RegExp(`${name} must be a boolean`),
+    );
+  }
   await assertRejects(
     client.wrap_socket(pair.client, { server_hostname: 5 as unknown as string }),
     TypeError,
