@@ -259,7 +259,11 @@ const READ_SIZE = 65536;
  * A Duplex over `raw` for node:tls: `buffered` (bytes already read off the
  * connection) come first, then a read loop; writes go out whole.
  */
-function duplexOver(raw: StreamConn, buffered: Uint8Array): Duplex {
+function duplexOver(
+  raw: StreamConn,
+  buffered: Uint8Array,
+  inputEnded: (error: unknown) => void,
+): Duplex {
   let reading = false;
   let first: Uint8Array = buffered;
   const scratch = new Uint8Array(READ_SIZE);
@@ -278,10 +282,12 @@ function duplexOver(raw: StreamConn, buffered: Uint8Array): Duplex {
         // node:tls may keep the chunk: push a copy of what was read, and
         // read again into the same scratch buffer (a fresh 64 KiB per read
         // costs more than a small copy).
-        if (n === null) duplex.push(null);
-        else duplex.push(Buffer.from(scratch.subarray(0, n)));
+        if (n !== null) return duplex.push(Buffer.from(scratch.subarray(0, n)));
+        duplex.push(null);
+        inputEnded(null);
       }, (e) => {
         reading = false;
+        inputEnded(e);
         duplex.destroy(e);
       });
     },
@@ -325,6 +331,7 @@ class NodeTls implements TlsConn {
   #wake: (() => void) | null = null;
   #secure: Promise<void>;
   #paused = false;
+  #closed = false;
 
   constructor(
     socket: tls.TLSSocket,
@@ -383,6 +390,8 @@ class NodeTls implements TlsConn {
     while (this.#size === 0 && !this.#ended && this.#error === null) {
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
+    // As Deno's own connections: close() rejects a read in flight.
+    if (this.#closed) throw new Deno.errors.Interrupted("operation canceled");
     if (this.#size > 0) {
       let n = 0;
       while (n < buffer.length && this.#chunks.length > 0) {
@@ -419,6 +428,7 @@ class NodeTls implements TlsConn {
   }
 
   close(): void {
+    this.#closed = true;
     this.#ended = true;
     this.#socket.destroy();
     this.#notify();
@@ -460,13 +470,59 @@ function cipherBits(name: string): number {
   return 0;
 }
 
+// How long node:tls gets to finish a handshake from bytes it already has
+// once the peer's input has ended.
+const END_GRACE_MS = 100;
+
+/**
+ * A handshake promise that also fails when the peer's input ends before it
+ * completes: node:tls in Deno never reports an end of input (or a reset)
+ * during a handshake over a Duplex, so a client that connects and goes away
+ * would leave it pending forever. node gets a moment to finish from what
+ * it already received (a peer may send its last flight and close at once).
+ */
+function handshakeGuard<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (e: unknown) => void;
+  inputEnded: (error: unknown) => void;
+} {
+  const { promise, resolve, reject } = Promise.withResolvers<T>();
+  let settled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const finish = () => {
+    settled = true;
+    if (timer !== undefined) clearTimeout(timer);
+  };
+  return {
+    promise,
+    resolve: (value) => {
+      finish();
+      resolve(value);
+    },
+    reject: (e) => {
+      finish();
+      reject(e);
+    },
+    inputEnded: (error) => {
+      if (settled || timer !== undefined) return;
+      timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        reject(error ?? new Deno.errors.UnexpectedEof("unexpected end of file"));
+      }, END_GRACE_MS);
+    },
+  };
+}
+
 /** Client TLS through node:tls over `raw` (and bytes already read from it). */
 export function nodeClient(
   raw: StreamConn,
   buffered: Uint8Array,
   options: ClientOptions,
 ): TlsConn {
-  const duplex = duplexOver(raw, buffered);
+  const guard = handshakeGuard<void>();
+  const duplex = duplexOver(raw, buffered, guard.inputEnded);
   const name = options.serverName;
   const isIp = name !== null && /^[\d.]+$|:/.test(name);
   const socket = tls.connect({
@@ -484,10 +540,10 @@ export function nodeClient(
     minVersion: options.minVersion,
     maxVersion: options.maxVersion,
   });
-  const secure = new Promise<void>((resolve, reject) => {
-    socket.once("secureConnect", () => resolve());
-    socket.once("error", reject);
-  }).catch((e) => {
+  socket.once("secureConnect", () => guard.resolve());
+  socket.once("error", guard.reject);
+  const secure = guard.promise.catch((e) => {
+    socket.destroy();
     throw toSSLError(e, name);
   });
   return new NodeTls(socket, raw, name, secure);
@@ -499,7 +555,8 @@ export function nodeClient(
  * `TLSSocket({ isServer })` would not.
  */
 export function nodeServer(raw: StreamConn, buffered: Uint8Array, options: ServerOptions): TlsConn {
-  const duplex = duplexOver(raw, buffered);
+  const guard = handshakeGuard<tls.TLSSocket>();
+  const duplex = duplexOver(raw, buffered, guard.inputEnded);
   const server = tls.createServer({
     cert: options.cert,
     key: options.key,
@@ -512,17 +569,16 @@ export function nodeServer(raw: StreamConn, buffered: Uint8Array, options: Serve
     minVersion: options.minVersion,
     maxVersion: options.maxVersion,
   });
-  const secure = new Promise<tls.TLSSocket>((resolve, reject) => {
-    server.once("secureConnection", (s: tls.TLSSocket) => {
-      const refused = options.verifyMode === 0 || s.authorized
-        ? null
-        : clientRefused(s, options.verifyMode);
-      if (refused === null) return resolve(s);
-      s.destroy();
-      reject(refused);
-    });
-    server.once("tlsClientError", reject);
+  server.once("secureConnection", (s: tls.TLSSocket) => {
+    const refused = options.verifyMode === 0 || s.authorized
+      ? null
+      : clientRefused(s, options.verifyMode);
+    if (refused === null) return guard.resolve(s);
+    s.destroy();
+    guard.reject(refused);
   });
+  server.once("tlsClientError", guard.reject);
+  const secure = guard.promise;
   server.emit("connection", duplex);
   let socket: tls.TLSSocket | null = null;
   const done = secure.then((s) => {

@@ -414,3 +414,25 @@ Deno.test({
     await assertRejects(ssl.get_server_certificate("x" as never), TypeError, /addr/);
   },
 });
+
+for (const route of ["native", "node"]) {
+  Deno.test(`client [${route}]: a server that closes during the handshake → SSLEOFError, as CPython`, async () => {
+    const listener = socket();
+    listener.bind(["127.0.0.1", 0]);
+    listener.listen();
+    try {
+      const sock = socket();
+      await sock.connect(listener.getsockname() as [string, number]);
+      const [conn] = await listener.accept();
+      const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+      if (route === "node") ctx.maximum_version = ssl.TLSVersion.TLSv1_2;
+      const wrapping = ctx.wrap_socket(sock, { server_hostname: "localhost" });
+      assert((await conn.recv(5)).length > 0); // the ClientHello
+      conn.close();
+      const err = await assertRejects(wrapping, ssl.SSLEOFError);
+      assertEquals(err.reason, "UNEXPECTED_EOF_WHILE_READING");
+    } finally {
+      listener.close();
+    }
+  });
+}

@@ -5,9 +5,9 @@
  * CERT_REQUIRED asks for and checks client certificates.
  */
 
-import { AF_INET6, type Socket, socket } from "@seed/socket";
+import { AF_INET6, OSError, type Socket, socket } from "@seed/socket";
 import * as ssl from "@seed/socket/ssl";
-import { assert, assertEquals, assertRejects, python, text } from "./_util.ts";
+import { assert, assertEquals, assertRejects, python, text, within } from "./_util.ts";
 import {
   CA,
   CERTS,
@@ -267,5 +267,55 @@ Deno.test("IPv6: a server on ::1 and clients checking the IP SAN ::1 or the name
       tls.close();
       conn.close();
     }
+  }
+});
+
+Deno.test("server: a client that goes away before or during the handshake makes accept reject SSLEOFError, not hang", async () => {
+  const { server, port } = await tlsListener(serverContext());
+  try {
+    for (const bytes of [new Uint8Array(0), new Uint8Array([0x16, 3, 1, 0, 200, 1])]) {
+      const client = socket();
+      await client.connect(["127.0.0.1", port]);
+      if (bytes.length > 0) await client.sendall(bytes);
+      client.close();
+      const err = await assertRejects(within(server.accept(), 5000, "accept"), ssl.SSLEOFError);
+      assertEquals(err.reason, "UNEXPECTED_EOF_WHILE_READING");
+    }
+    // The listener still serves.
+    const client = socket();
+    await client.connect(["127.0.0.1", port]);
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const [tls, [conn]] = await Promise.all([
+      ctx.wrap_socket(client, { server_hostname: "localhost" }),
+      server.accept(),
+    ]);
+    await tls.sendall("ok");
+    assertEquals(text(await recvExactly(conn, 2)), "ok");
+    tls.close();
+    conn.close();
+  } finally {
+    server.close();
+  }
+});
+
+Deno.test("close() makes a pending recv reject with EBADF on both ends (native client, node:tls server)", async () => {
+  const { server, port } = await tlsListener(serverContext());
+  try {
+    const client = socket();
+    await client.connect(["127.0.0.1", port]);
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const [tls, [conn]] = await Promise.all([
+      ctx.wrap_socket(client, { server_hostname: "localhost" }),
+      server.accept(),
+    ]);
+    const pending = [tls.recv(10), conn.recv(10)];
+    tls.close();
+    conn.close();
+    for (const p of pending) {
+      const err = await assertRejects(p, OSError);
+      assertEquals(err.errno, 9);
+    }
+  } finally {
+    server.close();
   }
 });
