@@ -106,6 +106,7 @@ import { socketRepr } from "./_repr.ts";
 import { type SendableFile, sendfile } from "./_sendfile.ts";
 import { dupSocket } from "./_dup.ts";
 import { plainTransport } from "./_transport.ts";
+import type { StreamConn } from "./_transport.ts";
 
 export { getdefaulttimeout, setdefaulttimeout } from "./_base.ts";
 export type { CallOptions } from "./_base.ts";
@@ -146,7 +147,7 @@ interface TimedWrite extends TimedWait {
   readonly listed: boolean;
   /** False once the caller stopped waiting (timeout): the write in flight is tracked. */
   waiting: boolean;
-  conn: Deno.Conn | null;
+  conn: StreamConn | null;
   bytes: Uint8Array;
   off: number;
   current: Promise<number> | null;
@@ -177,7 +178,7 @@ const RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
 export class Socket extends SocketBase {
   #listener: Listener | null = null;
   #listening = false;
-  #conn: Deno.Conn | null = null;
+  #conn: StreamConn | null = null;
   #connecting: Promise<void> | null = null;
   /** Ends the connect Deno has in flight: close() aborts it, as closing the fd does on Linux. */
   #connectAbort: AbortController | null = null;
@@ -204,7 +205,7 @@ export class Socket extends SocketBase {
   // Connections Deno accepted after the caller stopped waiting.
   #accepting: Promise<void> | null = null;
   #acceptError: unknown = null;
-  #ready: Deno.Conn[] = [];
+  #ready: StreamConn[] = [];
 
   #options: Record<StreamOption, number> = { nodelay: 0, keepalive: 0, reuseaddr: 0, reuseport: 0 };
 
@@ -415,13 +416,13 @@ export class Socket extends SocketBase {
         // one to loopback that is about to succeed; then select() for writing
         // and SO_ERROR (or connect again) tell how it ended.
         this.#connectReported = false;
-        throw fromErrno(errno.EINPROGRESS, { detail: formatTarget(target) });
+        throw this._wouldBlock("connect");
       }
     } else if (deadline.timeout === 0) {
       throw fromErrno(errno.EALREADY, { detail: formatTarget(target) });
     }
     try {
-      await this.waitFor(this.#connecting!, deadline, errno.EINPROGRESS);
+      await this.#wait(this.#connecting!, deadline, "connect");
     } catch (e) {
       if (this.closed) throw badf(e);
       throw e;
@@ -492,7 +493,7 @@ export class Socket extends SocketBase {
     });
   }
 
-  #attach(conn: Deno.Conn): void {
+  #attach(conn: StreamConn): void {
     this.#conn = conn;
     const tcp = tcpOf(conn);
     if (this.#options.nodelay) tcp?.setNoDelay(true);
@@ -573,7 +574,7 @@ export class Socket extends SocketBase {
         this.#acceptError = null;
         throw this.#fail(failure);
       }
-      await this.waitFor(this.#startAccept(listener), deadline).catch((e) => {
+      await this.#wait(this.#startAccept(listener), deadline, "accept").catch((e) => {
         throw this.closed ? badf(e) : e;
       });
       this.checkOpen();
@@ -603,7 +604,7 @@ export class Socket extends SocketBase {
     });
   }
 
-  #adopt(conn: Deno.Conn): [Socket, SocketAddress] {
+  #adopt(conn: StreamConn): [Socket, SocketAddress] {
     const sock = new Socket(this.family, SOCK_STREAM, this.proto);
     sock.#options = { ...this.#options };
     sock.#attach(conn);
@@ -797,7 +798,7 @@ export class Socket extends SocketBase {
    * and handlers are made once per socket (#quiet() allows one such read at
    * a time), so a call allocates little more than its promise.
    */
-  #recvIntoTimed(conn: Deno.Conn, buffer: Uint8Array, timeout: number): Promise<number> {
+  #recvIntoTimed(conn: StreamConn, buffer: Uint8Array, timeout: number): Promise<number> {
     const read = this.#timedRead ??= this.#makeTimedRead();
     const size = buffer.length;
     const whole = this.#borrow(size);
@@ -884,12 +885,12 @@ export class Socket extends SocketBase {
    * caller's buffer. The promise returned is also #reading, so that a call
    * made meanwhile waits for it; its handlers are made once per socket.
    */
-  #recvIntoFast(conn: Deno.Conn, buffer: Uint8Array): Promise<number> {
+  #recvIntoFast(conn: StreamConn, buffer: Uint8Array): Promise<number> {
     return this.#reading = conn.read(buffer).then(this.#readCount, this.#readFailed);
   }
 
   /** Blocking recv with nothing buffered: one Deno read into reused memory. */
-  #recvFast(conn: Deno.Conn, bufsize: number): Promise<Uint8Array> {
+  #recvFast(conn: StreamConn, bufsize: number): Promise<Uint8Array> {
     const whole = this.#whole = this.#borrow(bufsize);
     const view = whole.length === bufsize ? whole : whole.subarray(0, bufsize);
     return this.#reading = conn.read(view).then(this.#readBytes, this.#readFailed);
@@ -946,14 +947,14 @@ export class Socket extends SocketBase {
     return whole.slice(0, n);
   }
 
-  #connected(): Deno.Conn {
+  #connected(): StreamConn {
     if (!this.#conn) throw notConnected();
     return this.#conn;
   }
 
   /** One receive: buffered bytes first, else one read from Deno. */
   async #receive(
-    conn: Deno.Conn,
+    conn: StreamConn,
     size: number,
     deadline: Deadline,
     peek: boolean,
@@ -990,7 +991,7 @@ export class Socket extends SocketBase {
       // A peek reads one bounded chunk ahead so that it sees what has arrived.
       this.#reading ??= this.#readAhead(conn, peek ? Math.max(size, PEEK_CHUNK) : size);
       try {
-        await this.waitFor(this.#reading, deadline);
+        await this.#wait(this.#reading, deadline, "read");
       } catch (e) {
         throw this.closed ? badf(e) : e;
       }
@@ -999,11 +1000,11 @@ export class Socket extends SocketBase {
   }
 
   /** MSG_PEEK with MSG_WAITALL: waits until `size` bytes (or the end) are buffered, as Linux. */
-  async #peekAll(conn: Deno.Conn, size: number, deadline: Deadline): Promise<void> {
+  async #peekAll(conn: StreamConn, size: number, deadline: Deadline): Promise<void> {
     while (this.#buffered < size && !this.#eof && !this.#shutRd && this.#readError === null) {
       this.#reading ??= this.#readAhead(conn, Math.max(size - this.#buffered, PEEK_CHUNK));
       try {
-        await this.waitFor(this.#reading, deadline);
+        await this.#wait(this.#reading, deadline, "read");
       } catch (e) {
         if (e instanceof BlockingIOError && this.#buffered > 0 && !this.closed) return;
         throw this.closed ? badf(e) : e;
@@ -1013,7 +1014,7 @@ export class Socket extends SocketBase {
   }
 
   /** Gives bytes that have already arrived one macrotask to land; never blocks. */
-  async #poll(conn: Deno.Conn, size: number): Promise<void> {
+  async #poll(conn: StreamConn, size: number): Promise<void> {
     if (this.#readError) return;
     this.#reading ??= this.#readAhead(conn, Math.max(size, PEEK_CHUNK));
     try {
@@ -1024,7 +1025,7 @@ export class Socket extends SocketBase {
     this.checkOpen();
   }
 
-  async #readDirect(conn: Deno.Conn, buffer: Uint8Array): Promise<Uint8Array> {
+  async #readDirect(conn: StreamConn, buffer: Uint8Array): Promise<Uint8Array> {
     let settle!: () => void;
     this.#reading = new Promise<void>((resolve) => settle = resolve);
     try {
@@ -1042,7 +1043,7 @@ export class Socket extends SocketBase {
     }
   }
 
-  #readAhead(conn: Deno.Conn, size: number): Promise<void> {
+  #readAhead(conn: StreamConn, size: number): Promise<void> {
     const whole = this.#borrow(size);
     return conn.read(whole.length === size ? whole : whole.subarray(0, size)).then((n) => {
       this.#reading = null;
@@ -1057,7 +1058,7 @@ export class Socket extends SocketBase {
   }
 
   /** Fills `target` (MSG_WAITALL); on failure gives back what it took. */
-  async #receiveAll(conn: Deno.Conn, target: Uint8Array, deadline: Deadline): Promise<number> {
+  async #receiveAll(conn: StreamConn, target: Uint8Array, deadline: Deadline): Promise<number> {
     let got = 0;
     try {
       while (got < target.length) {
@@ -1253,7 +1254,7 @@ export class Socket extends SocketBase {
    * the shared timer. A write still in flight when time runs out is kept in
    * #writing, so the next send waits for it.
    */
-  #sendallTimed(conn: Deno.Conn, bytes: Uint8Array, timeout: number): Promise<void> {
+  #sendallTimed(conn: StreamConn, bytes: Uint8Array, timeout: number): Promise<void> {
     // One state per socket, reused; a second sendall made while one is in
     // flight gets its own.
     let write = this.#timedWrite ??= this.#makeTimedWrite(false);
@@ -1330,7 +1331,7 @@ export class Socket extends SocketBase {
    * less. The promise is marked handled only on the way to a rejection
    * (see quiet), not per call.
    */
-  #sendallFast(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  #sendallFast(conn: StreamConn, bytes: Uint8Array): Promise<void> {
     const sent: Promise<void> = conn.write(bytes).then((n) => {
       if (n >= bytes.length) return;
       quiet(sent);
@@ -1342,7 +1343,7 @@ export class Socket extends SocketBase {
     return sent;
   }
 
-  async #sendRest(conn: Deno.Conn, bytes: Uint8Array, off: number): Promise<void> {
+  async #sendRest(conn: StreamConn, bytes: Uint8Array, off: number): Promise<void> {
     try {
       while (off < bytes.length) off += await conn.write(bytes.subarray(off));
     } catch (e) {
@@ -1368,7 +1369,7 @@ export class Socket extends SocketBase {
       const op = conn.write(bytes.subarray(off));
       this.#track(op, { background: false });
       try {
-        off += await this.waitFor(op, deadline);
+        off += await this.#wait(op, deadline, "write");
       } catch (e) {
         if (deadline.signal?.aborted && e === deadline.signal.reason) throw e; // as API.md says
         throw this.closed ? badf(e) : this.#fail(e);
@@ -1380,7 +1381,7 @@ export class Socket extends SocketBase {
     options: CallOptions | undefined,
     flags: number,
     where: string,
-  ): Promise<{ conn: Deno.Conn; deadline: Deadline }> {
+  ): Promise<{ conn: StreamConn; deadline: Deadline }> {
     this.checkOpen();
     const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
     if (!this.#conn || this.#shutWr) {
@@ -1393,7 +1394,7 @@ export class Socket extends SocketBase {
     const conn = this.#conn;
     if (this.#writing) {
       try {
-        await this.waitFor(this.#writing, deadline);
+        await this.#wait(this.#writing, deadline, "write");
       } catch (e) {
         throw this.closed ? badf(e) : e;
       }
@@ -1407,7 +1408,7 @@ export class Socket extends SocketBase {
     return { conn, deadline };
   }
 
-  async #write(conn: Deno.Conn, bytes: Uint8Array): Promise<number> {
+  async #write(conn: StreamConn, bytes: Uint8Array): Promise<number> {
     try {
       return await conn.write(bytes);
     } catch (e) {
@@ -1820,6 +1821,123 @@ export class Socket extends SocketBase {
     return Promise.race(waits).then(() => {}, () => {});
   }
 
+  // ---- transport hooks ---------------------------------------------------
+  // Internal seam for layered transports (TLS): a fresh socket adopts a
+  // connection, a connected one hands its connection over, or goes on over a
+  // connection made from its own. Each waits until no read or write is in
+  // flight, since a Deno read cannot be cancelled and `Deno.startTls` on a
+  // connection with a read pending destroys it.
+
+  /**
+   * A fresh socket becomes connected over `conn`. `OSError` `EISCONN` when
+   * the socket is already connected, connecting or bound.
+   * @ignore
+   */
+  _attach(conn: StreamConn): void {
+    this.checkOpen();
+    if (this.#conn || this.#connecting || this.#listener) {
+      throw new OSError(errno.EISCONN, null, { detail: "_attach() needs a fresh socket" });
+    }
+    this.#attach(conn);
+  }
+
+  /**
+   * Waits until no read or write is in flight (a read in flight completes
+   * into the buffer), then gives up the connection without closing it,
+   * with the bytes received but not yet read. The socket then reads as
+   * closed (`fileno()` is -1), as CPython's `detach()`.
+   * @ignore
+   */
+  async _detach(): Promise<{ conn: StreamConn; buffered: Uint8Array }> {
+    const conn = await this.#quiesce();
+    const buffered = this.#drainBuffer();
+    this.#conn = null;
+    this.close();
+    return { conn, buffered };
+  }
+
+  /**
+   * The same wait as `_detach`, then the socket stays open and reads and
+   * writes through the connection `wrap` makes from the old one and the
+   * bytes received but not yet read. Calls made while `wrap` runs see an
+   * unconnected socket. If `wrap` fails, the socket is closed and the
+   * error passes through.
+   * @ignore
+   */
+  async _upgrade(
+    wrap: (raw: StreamConn, buffered: Uint8Array) => Promise<StreamConn>,
+  ): Promise<void> {
+    const raw = await this.#quiesce();
+    const buffered = this.#drainBuffer();
+    this.#conn = null;
+    let next: StreamConn;
+    try {
+      next = await wrap(raw, buffered);
+    } catch (e) {
+      closeQuietly(raw);
+      this.close();
+      throw e;
+    }
+    if (this.closed) {
+      closeQuietly(next);
+      throw badf();
+    }
+    this.#conn = next;
+    this.#eof = false;
+  }
+
+  /**
+   * The error a non-blocking call gets when nothing is ready:
+   * `BlockingIOError` (`EAGAIN`, or `EINPROGRESS` for a connect). A layered
+   * transport overrides it (TLS raises `SSLWantReadError`).
+   * @ignore
+   */
+  protected _wouldBlock(op: "read" | "write" | "accept" | "connect"): OSError {
+    if (op === "connect") {
+      return fromErrno(errno.EINPROGRESS, {
+        detail: this.#target ? formatTarget(this.#target) : undefined,
+      });
+    }
+    return fromErrno(errno.EAGAIN);
+  }
+
+  /** waitFor, with the would-block error of `_wouldBlock`. */
+  #wait<T>(
+    op: Promise<T>,
+    deadline: Deadline,
+    kind: "read" | "write" | "accept" | "connect",
+  ): Promise<T> {
+    const waiting = this.waitFor(op, deadline);
+    if (deadline.timeout !== 0) return waiting;
+    return waiting.catch((e) => {
+      throw e instanceof BlockingIOError && e.errno === errno.EAGAIN ? this._wouldBlock(kind) : e;
+    });
+  }
+
+  /** Waits until the socket is connected with no read or write in flight. */
+  async #quiesce(): Promise<StreamConn> {
+    this.checkOpen();
+    for (;;) {
+      if (this.#connecting) await this.#connecting;
+      const reading = this.#reading;
+      const writing = this.#writing;
+      if (reading === null && writing === null) break;
+      await Promise.allSettled([reading, writing]);
+      this.checkOpen();
+    }
+    const conn = this.#connected();
+    if (this.#pendingError) throw this.#pendingError;
+    return conn;
+  }
+
+  /** Takes every received byte not yet read. */
+  #drainBuffer(): Uint8Array {
+    const buffered = concat(this.#chunks, this.#buffered);
+    this.#chunks = [];
+    this.#buffered = 0;
+    return buffered.length === 0 ? EMPTY : buffered;
+  }
+
   // ---- closing -----------------------------------------------------------
 
   /** @ignore */
@@ -1958,7 +2076,7 @@ function withNoAddress(data: Uint8Array<ArrayBuffer>): [Uint8Array<ArrayBuffer>,
   return [data, null];
 }
 
-function tcpOf(conn: Deno.Conn): Deno.TcpConn | null {
+function tcpOf(conn: StreamConn): Deno.TcpConn | null {
   return "setNoDelay" in conn ? conn as Deno.TcpConn : null;
 }
 
