@@ -1,56 +1,44 @@
 /**
- * Loopback comparison: this library against raw Deno, Node (`net`/`dgram`)
- * and CPython (`socket`). Every implementation runs as its own server and
- * client processes (bench/peers/); runs are interleaved (each round runs
- * every implementation once, in a rotating order) and the table shows
- * medians with each figure's ratio to raw Deno.
+ * Loopback comparison: this library against the fastest raw Deno code for
+ * each workload, Node (`net`/`dgram`/`tls`) and CPython (`socket`, `ssl`,
+ * `socketserver`). Every implementation runs as its own server and client
+ * processes (bench/peers/); runs are interleaved (each round runs every
+ * implementation once, in a rotating order) and the tables show medians
+ * with each figure's ratio to raw Deno in the same run.
  *
  * ```sh
- * deno task bench:compare            # full run (a few minutes)
- * deno task bench:compare --quick    # under 90 seconds, smaller counts
+ * deno task bench:compare                       # full run
+ * deno task bench:compare --quick               # smaller counts, one round
  * deno task bench:compare --only=tcp_rr,udp --impls=lib,deno --rounds=5
  * ```
  *
- * Permissions: `--allow-run=deno,node,python3,taskset` (peers run with
- * `--allow-net=127.0.0.1` only) and `--allow-write=bench/results` for the
- * JSON results.
+ * Options: `--only=a,b` keeps the rows whose id contains one of the words;
+ * `--impls=a,b` keeps those columns (`lib`, `deno`, `deno_alloc`, `node`,
+ * `python`, `lib_loop`, …); `--rounds=N`; `--timeout=S` per process;
+ * `--out=PREFIX` for the written files.
+ *
+ * Sections: the target rows (bulk, round trips, datagrams, connects,
+ * fan-in time and memory; unpinned and pinned to one CPU with `taskset`),
+ * fan-in at 100, 1,000 and 10,000 concurrent connections (the open-file
+ * limit raised with `prlimit` where needed), makefile line round trips, a
+ * keep-alive HTTP/1.1 server under `wrk`, `ab -k` and `loadgen.ts`, and TLS.
+ *
+ * Writes `PREFIX.json` (every sample), `PREFIX.md` (the tables),
+ * `PREFIX-fanin.svg` (cost per connection against connections) and
+ * `PREFIX-ratios.svg` (library / raw Deno for every target row), PREFIX
+ * being `bench/results/compare-<time>`.
+ *
+ * Permissions: `--allow-run=deno,node,python3,taskset,prlimit,wrk,ab,openssl`
+ * (peers run with `--allow-net=127.0.0.1` only, TLS peers also read the
+ * generated certificates) and `--allow-write=bench/results`.
  *
  * @module
  */
 
 import type { Params } from "./peers/_params.ts";
+import { type RatioBar, ratioChart, scaleChart, type Series } from "./_svg.ts";
 
 const MiB = 1 << 20;
-const IMPLS = ["lib", "deno", "node", "python"] as const;
-type Impl = typeof IMPLS[number];
-const LABEL: Record<Impl, string> = {
-  lib: "@seed/socket",
-  deno: "raw Deno",
-  node: "Node net/dgram",
-  python: "CPython socket",
-};
-
-/** One line of the table: a workload, its parameters and how to score it. */
-interface Row {
-  id: string;
-  title: string;
-  workload: string;
-  params: Params;
-  pinned?: boolean;
-  /** Also measure the server's peak memory (tcp_fanin), under this title. */
-  memory?: boolean;
-  memoryTitle?: string;
-  unit: string;
-  /** The figure from the client's elapsed seconds. */
-  score: (seconds: number) => number;
-  lowerIsBetter?: boolean;
-}
-
-interface Sample {
-  value: number | null;
-  memoryMiB?: number | null;
-  error?: string;
-}
 
 // ---- command line ---------------------------------------------------------
 
@@ -60,109 +48,364 @@ for (const arg of Deno.args) {
   args.set(key, value);
 }
 const quick = args.has("quick");
-const rounds = Number(args.get("rounds") ?? 3);
+const rounds = Number(args.get("rounds") ?? (quick ? 1 : 3));
 const only = args.get("only")?.split(",");
-const impls = (args.get("impls")?.split(",") ?? [...IMPLS]) as Impl[];
-const perRunTimeout = Number(args.get("timeout") ?? (quick ? 30 : 120)) * 1000;
+const onlyImpls = args.get("impls")?.split(",");
+const perRunTimeout = Number(args.get("timeout") ?? (quick ? 60 : 120)) * 1000;
+
+// ---- columns: who serves and who connects ----------------------------------
+
+type Peer = "lib" | "deno" | "node" | "python";
+
+/** One implementation of a workload: a peer program and the parameters it adds. */
+interface Column {
+  label: string;
+  peer: Peer;
+  params?: Partial<Params>;
+}
+
+const COLUMNS: Record<string, Column> = {
+  lib: { label: "@seed/socket", peer: "lib" },
+  deno: { label: "raw Deno", peer: "deno" },
+  deno_alloc: { label: "raw Deno, new buffer per read", peer: "deno", params: { alloc: true } },
+  node: { label: "Node", peer: "node" },
+  python: { label: "CPython", peer: "python" },
+  lib_loop: {
+    label: "@seed/socket accept loop, recv_into",
+    peer: "lib",
+    params: { style: "loop" },
+  },
+  lib_makefile: {
+    label: "@seed/socket makefile + readline",
+    peer: "lib",
+    params: { style: "makefile" },
+  },
+  lib_socketserver: {
+    label: "@seed/socket socketserver",
+    peer: "lib",
+    params: { style: "socketserver" },
+  },
+  deno_loop: { label: "raw Deno", peer: "deno", params: { style: "loop" } },
+  deno_serve: { label: "Deno.serve (for reference)", peer: "deno", params: { style: "serve" } },
+  python_socketserver: {
+    label: "CPython socketserver",
+    peer: "python",
+    params: { style: "socketserver" },
+  },
+};
+/** Each section's baseline column (the denominator of every ratio). */
+const BASELINE = new Set(["deno", "deno_loop"]);
+
+// ---- rows -----------------------------------------------------------------------
+
+type Section = "targets" | "scale" | "line" | "http" | "tls";
+const SECTION_TITLE: Record<Section, string> = {
+  targets: "Target rows: the library against the fastest raw Deno",
+  scale: "Fan-in scale: concurrent connections",
+  line: "makefile().readline() line round trips",
+  http: "Keep-alive HTTP/1.1 server, 1 KiB body, 20 connections",
+  tls: "TLS",
+};
+
+/** What the client side reports. */
+interface ClientResult {
+  seconds: number;
+  /** CPU seconds (user + system) the client used. */
+  cpu?: number;
+  requests?: number;
+  /** Requests per second as the load generator itself reports it. */
+  rate?: number;
+}
+
+/** One line of a table: a workload, its parameters and how to score it. */
+interface Row {
+  id: string;
+  section: Section;
+  title: string;
+  workload: string;
+  params: Params;
+  columns: string[];
+  pinned?: boolean;
+  /** Also measure the server's peak memory, under this title. */
+  memoryTitle?: string;
+  /** Show only the memory figure (the time of a run that serves nobody means nothing). */
+  memoryOnly?: boolean;
+  unit: string;
+  score: (r: ClientResult) => number;
+  lowerIsBetter?: boolean;
+  /** What drives the server: the same peer as client (default), or a load generator. */
+  client?: "peer" | "wrk" | "ab" | "loadgen";
+  /** Open files each process needs. */
+  fds?: number;
+  /** The library/raw Deno ratio the row must reach (targets section). */
+  target?: number;
+  /** The library/raw Deno ratio the memory figure must stay under. */
+  memoryTarget?: number;
+  /** Targets on other columns, or against another column than raw Deno. */
+  otherTargets?: { name: string; column: string; target: number; base?: string }[];
+  /** The row's name in the targets table and chart (pinned and unpinned share it). */
+  group?: string;
+}
 
 const bulkTotal = quick ? 64 * MiB : 512 * MiB;
 const rrCount = quick ? 4000 : 20000;
 const connectCount = quick ? 400 : 2000;
-const fanin = { clients: 500, echoes: quick ? 10 : 20, size: 1024 };
-const lineCount = 10000;
+const echoes = quick ? 3 : 5;
+const connecting = 256;
+const scaleClients = [100, 1000, 10000];
+const lineCount = quick ? 2000 : 10000;
+const httpRequests = quick ? 5000 : 30000;
+const wrkSeconds = quick ? 1 : 3;
+const tlsRrCount = quick ? 2000 : 10000;
+const tlsBulkTotal = quick ? 32 * MiB : 256 * MiB;
+const tlsHandshakes = quick ? 100 : 200;
+const tlsConnectRr = quick ? 20 : 50;
 
-function rows(): Row[] {
+const SOCKET_COLUMNS = ["lib", "deno", "node", "python"];
+
+function buildRows(): Row[] {
   const out: Row[] = [];
-  // Each row gives raw Deno the same job: recv(65536) hands out fresh bytes
-  // per call, so raw Deno reads into a new 64 KiB buffer per read there;
-  // recv_into reuses one buffer on both sides.
-  for (const [write, wname] of [[64 << 10, "64 KiB"], [MiB, "1 MiB"]] as const) {
-    for (const read of ["recv", "recv_into"] as const) {
-      out.push({
-        id: `tcp_bulk_${write === MiB ? "1m" : "64k"}_${read}`,
-        title: `tcp_bulk ${wname} writes, ${read === "recv" ? "recv(65536)" : "recv_into"}`,
-        workload: "tcp_bulk",
-        params: { total: bulkTotal, write, read },
-        unit: "MB/s",
-        score: (s) => bulkTotal / s / 1e6,
-      });
-    }
-  }
+  const rr = (count: number) => (r: ClientResult) => count / r.seconds;
   for (const pinned of [false, true]) {
     const where = pinned ? ", pinned" : "";
-    const rr = (s: number) => rrCount / s;
+    const id = (base: string) => `${base}${pinned ? "_pinned" : ""}`;
+    // Bulk: recv_into reuses one buffer on both sides (the target); recv(65536)
+    // must hand out fresh bytes per call, so the "new buffer per read" raw
+    // Deno column shows what that job costs Deno itself.
+    for (const [write, wname] of [[64 << 10, "64 KiB"], [MiB, "1 MiB"]] as const) {
+      for (const read of ["recv_into", "recv"] as const) {
+        if (pinned && read === "recv") continue;
+        const base = `tcp_bulk_${write === MiB ? "1m" : "64k"}${read === "recv" ? "_recv" : ""}`;
+        out.push({
+          id: id(base),
+          group: `tcp_bulk ${wname} writes, ${read === "recv" ? "recv(65536)" : "recv_into"}`,
+          section: "targets",
+          title: `tcp_bulk ${wname} writes, ${
+            read === "recv" ? "recv(65536)" : "recv_into"
+          }${where}`,
+          workload: "tcp_bulk",
+          params: { total: bulkTotal, write, read },
+          columns: read === "recv"
+            ? ["lib", "deno", "deno_alloc", "node", "python"]
+            : SOCKET_COLUMNS,
+          pinned,
+          unit: "MB/s",
+          score: (r) => bulkTotal / r.seconds / 1e6,
+          target: read === "recv_into" ? 0.97 : undefined,
+        });
+      }
+    }
     out.push({
-      id: `tcp_rr${pinned ? "_pinned" : ""}`,
-      title: `tcp_rr${where}`,
+      id: id("tcp_rr"),
+      group: "tcp_rr",
+      section: "targets",
+      title: `tcp_rr 64 B${where}`,
       workload: "tcp_rr",
       params: { count: rrCount, size: 64, timeout: null },
+      columns: SOCKET_COLUMNS,
       pinned,
       unit: "round trips/s",
-      score: rr,
+      score: rr(rrCount),
+      target: 0.97,
     });
     out.push({
-      id: `tcp_rr_timeout${pinned ? "_pinned" : ""}`,
-      title: `tcp_rr settimeout(5)${where}`,
+      id: id("tcp_rr_timeout"),
+      group: "tcp_rr settimeout(5)",
+      section: "targets",
+      title: `tcp_rr 64 B, settimeout(5)${where}`,
       workload: "tcp_rr",
       params: { count: rrCount, size: 64, timeout: 5 },
+      columns: SOCKET_COLUMNS,
       pinned,
       unit: "round trips/s",
-      score: rr,
+      score: rr(rrCount),
+      target: 0.93,
     });
     out.push({
-      id: `udp_rr${pinned ? "_pinned" : ""}`,
-      title: `udp_rr${where}`,
+      id: id("udp_rr"),
+      group: "udp_rr",
+      section: "targets",
+      title: `udp_rr 64 B, recvfrom_into / receive(buf)${where}`,
       workload: "udp_rr",
       params: { count: rrCount, size: 64 },
+      columns: ["lib", "deno", "deno_alloc", "node", "python"],
       pinned,
       unit: "round trips/s",
-      score: rr,
+      score: rr(rrCount),
+      target: 0.95,
     });
     out.push({
-      id: `tcp_connect${pinned ? "_pinned" : ""}`,
+      id: id("tcp_connect"),
+      group: "tcp_connect",
+      section: "targets",
       title: `tcp_connect${where}`,
       workload: "tcp_connect",
       params: { count: connectCount, size: 64 },
+      columns: SOCKET_COLUMNS,
       pinned,
       unit: "connections/s",
-      score: (s) => connectCount / s,
+      score: (r) => connectCount / r.seconds,
+      target: 0.95,
+    });
+    out.push({
+      id: id("tcp_fanin_1000"),
+      group: "tcp_fanin 1,000 connections",
+      section: "targets",
+      title: `tcp_fanin 1,000×${echoes}×1 KiB, recv_into(64 KiB)${where}`,
+      memoryTitle: `tcp_fanin 1,000 server peak memory${where}`,
+      workload: "tcp_fanin",
+      params: { clients: 1000, echoes, size: 1024, read: "recv_into", bufsize: 65536, connecting },
+      columns: SOCKET_COLUMNS,
+      pinned,
+      unit: "s",
+      score: (r) => r.seconds,
+      lowerIsBetter: true,
+      fds: 1000 + 64,
+      target: 1.02,
+      memoryTarget: 1.05,
     });
   }
+  // The scale section: the idle footprint (subtracted from each peak to give
+  // memory per connection), then 100 and 10,000 (1,000 is the target row).
   out.push({
-    // makefile("rw").readline() on both ends for @seed/socket and CPython;
-    // raw Deno and Node have no makefile: they echo and read 64-byte messages.
-    id: "line_rr",
-    title: `line_rr ${lineCount} × makefile readline (raw: plain echo)`,
-    workload: "line_rr",
-    params: { count: lineCount, size: 64 },
-    unit: "round trips/s",
-    score: (s) => lineCount / s,
+    id: "tcp_fanin_idle",
+    section: "scale",
+    title: "tcp_fanin server at rest, no connection",
+    memoryTitle: "tcp_fanin server peak memory at rest, no connection",
+    memoryOnly: true,
+    workload: "tcp_fanin",
+    params: { clients: 0, echoes, size: 1024, read: "recv_into", bufsize: 65536, connecting },
+    columns: SOCKET_COLUMNS,
+    unit: "s",
+    score: (r) => r.seconds,
+    lowerIsBetter: true,
   });
-  // recv_into with one buffer per connection (raw Deno reuses one too);
-  // recv(65536) is the Python idiom, a new bytes object per call (raw Deno
-  // then takes a new buffer per read); 4 KiB reads show what a smaller
-  // buffer saves.
+  for (const clients of scaleClients.filter((n) => n !== 1000)) {
+    const n = clients.toLocaleString("en-US");
+    out.push({
+      id: `tcp_fanin_${clients}`,
+      section: "scale",
+      title: `tcp_fanin ${n}×${echoes}×1 KiB, recv_into(64 KiB)`,
+      memoryTitle: `tcp_fanin ${n} server peak memory`,
+      workload: "tcp_fanin",
+      params: { clients, echoes, size: 1024, read: "recv_into", bufsize: 65536, connecting },
+      columns: SOCKET_COLUMNS,
+      unit: "s",
+      score: (r) => r.seconds,
+      lowerIsBetter: true,
+      fds: clients + 64,
+    });
+  }
+  for (const pinned of [false, true]) {
+    out.push({
+      // makefile("rw") + readline on both ends for the library and CPython;
+      // raw Deno reads lines with TextDecoderStream + TextLineStream.
+      id: `line_rr${pinned ? "_pinned" : ""}`,
+      section: "line",
+      title: `line_rr ${lineCount.toLocaleString("en-US")} × 64 B lines${pinned ? ", pinned" : ""}`,
+      workload: "line_rr",
+      params: { count: lineCount, size: 64 },
+      columns: ["lib", "deno", "python"],
+      pinned,
+      unit: "round trips/s",
+      score: rr(lineCount),
+      otherTargets: [{
+        name: "line_rr: library / CPython",
+        column: "lib",
+        base: "python",
+        target: 1,
+      }],
+    });
+  }
+  const httpColumns = [
+    "lib_loop",
+    "lib_makefile",
+    "lib_socketserver",
+    "deno_loop",
+    "deno_serve",
+    "python_socketserver",
+  ];
   for (
-    const [read, bufsize, suffix] of [
-      ["recv_into", 65536, ""],
-      ["recv", 65536, "_recv"],
-      ["recv_into", 4096, "_4k"],
+    const [client, how] of [
+      ["wrk", `wrk -t1 -c20 -d${wrkSeconds}s`],
+      ["ab", `ab -k -c 20 -n ${httpRequests}`],
+      ["loadgen", `bench/loadgen.ts, 20 connections, ${httpRequests} requests`],
     ] as const
   ) {
-    const how = read === "recv" ? `recv(${bufsize})` : `recv_into(${bufsize >> 10} KiB)`;
     out.push({
-      id: `tcp_fanin${suffix}`,
-      title: `tcp_fanin ${fanin.clients}×${fanin.echoes}×1 KiB, ${how}`,
-      memoryTitle: `tcp_fanin server peak memory, ${how}`,
-      workload: "tcp_fanin",
-      params: { ...fanin, read, bufsize },
-      memory: true,
-      unit: "s",
-      score: (s) => s,
-      lowerIsBetter: true,
+      id: `http_${client}`,
+      section: "http",
+      title: `http ${how}`,
+      workload: "http",
+      params: { body: 1024 },
+      columns: httpColumns,
+      client,
+      otherTargets: [
+        { name: `http ${client}: accept loop`, column: "lib_loop", target: 0.97 },
+        { name: `http ${client}: makefile + readline`, column: "lib_makefile", target: 0.9 },
+        { name: `http ${client}: socketserver`, column: "lib_socketserver", target: 0.9 },
+      ],
+      unit: "requests/s",
+      score: (r) => r.rate ?? r.requests! / r.seconds,
     });
   }
-  return out.filter((row) => !only || only.some((o) => row.id.includes(o)));
+  const tlsColumns = ["lib", "deno", "node", "python"];
+  out.push({
+    id: "tls_rr",
+    section: "tls",
+    title: `tls_rr ${tlsRrCount.toLocaleString("en-US")} × 1 B`,
+    workload: "tls_rr",
+    params: { count: tlsRrCount, size: 1 },
+    columns: tlsColumns,
+    unit: "round trips/s",
+    score: rr(tlsRrCount),
+  });
+  out.push({
+    id: "tls_bulk",
+    section: "tls",
+    title: `tls_bulk ${tlsBulkTotal / MiB} MiB in 64 KiB writes`,
+    workload: "tls_bulk",
+    params: { total: tlsBulkTotal, write: 64 << 10 },
+    columns: tlsColumns,
+    unit: "MB/s",
+    score: (r) => tlsBulkTotal / r.seconds / 1e6,
+  });
+  out.push({
+    id: "tls_handshake",
+    section: "tls",
+    title: `tls_handshake ${tlsHandshakes} × connect, handshake, close`,
+    workload: "tls_handshake",
+    params: { count: tlsHandshakes, size: 0 },
+    columns: tlsColumns,
+    unit: "connections/s",
+    score: (r) => tlsHandshakes / r.seconds,
+  });
+  // The same with one byte each way before the close: Deno.listenTls gives
+  // no way to set TCP_NODELAY, and its first small reply waits for the ACK
+  // of the session tickets (Nagle against delayed ACK, ~40 ms).
+  out.push({
+    id: "tls_connect_rr",
+    section: "tls",
+    title: `tls_connect_rr ${tlsConnectRr} × connect, handshake, 1 B echo, close`,
+    workload: "tls_handshake",
+    params: { count: tlsConnectRr, size: 1 },
+    columns: tlsColumns,
+    unit: "connections/s",
+    score: (r) => tlsConnectRr / r.seconds,
+  });
+
+  let rows = out.filter((row) => !only || only.some((o) => row.id.includes(o)));
+  // Memory per connection needs the idle footprint.
+  if (
+    rows.some((r) => r.workload === "tcp_fanin") && !rows.some((r) => r.id === "tcp_fanin_idle")
+  ) {
+    rows.unshift(out.find((r) => r.id === "tcp_fanin_idle")!);
+  }
+  if (onlyImpls) {
+    rows = rows.map((r) => ({ ...r, columns: r.columns.filter((c) => onlyImpls.includes(c)) }))
+      .filter((r) => r.columns.length > 0);
+  }
+  return rows;
 }
 
 // ---- processes --------------------------------------------------------------
@@ -178,16 +421,100 @@ async function denoBin(): Promise<string> {
 }
 const DENO = await denoBin();
 
-function peerCommand(impl: Impl): string[] {
+/** Runs a command to completion; null when it cannot be started. */
+async function output(cmd: string[]): Promise<{ code: number; text: string } | null> {
+  try {
+    const out = await new Deno.Command(cmd[0], { args: cmd.slice(1), stdin: "null" }).output();
+    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+    return { code: out.code, text: (decode(out.stdout) + decode(out.stderr)).trim() };
+  } catch {
+    return null;
+  }
+}
+
+const notes: string[] = [];
+function note(text: string): void {
+  notes.push(text);
+  console.error(`note: ${text}`);
+}
+
+/** The directory of TLS test certificates made with openssl, or why there is none. */
+async function makeCerts(): Promise<string | { skip: string }> {
+  const dir = here("results/certs");
+  await Deno.mkdir(dir, { recursive: true });
+  // Valid for two days and made afresh on every run: nothing to keep or expire.
+  await Deno.writeTextFile(
+    `${dir}/server.ext`,
+    "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n" +
+      "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+  );
+  const steps = [
+    `req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench-ca -keyout ${dir}/ca-key.pem ` +
+    `-out ${dir}/ca.pem -addext basicConstraints=critical,CA:TRUE ` +
+    `-addext keyUsage=critical,keyCertSign,cRLSign`,
+    `req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout ${dir}/key.pem -out ${dir}/server.csr`,
+    `x509 -req -days 2 -in ${dir}/server.csr -CA ${dir}/ca.pem -CAkey ${dir}/ca-key.pem ` +
+    `-CAcreateserial -out ${dir}/cert.pem -extfile ${dir}/server.ext`,
+  ];
+  for (const step of steps) {
+    const out = await output(["openssl", ...step.split(" ")]);
+    if (!out) return { skip: "openssl could not be run (not installed, or not in --allow-run)" };
+    if (out.code !== 0) return { skip: `openssl failed: ${out.text.split("\n").at(-1)}` };
+  }
+  return dir;
+}
+
+/** Open-file limits and how to run a process with more. */
+interface Fds {
+  soft: number;
+  hard: number;
+  prlimit: boolean;
+}
+async function fdLimits(): Promise<Fds> {
+  const out = await output(["prlimit", "--nofile", "--noheadings", "--output=SOFT,HARD"]);
+  if (out && out.code === 0) {
+    const [soft, hard] = out.text.split(/\s+/).map((v) => v === "unlimited" ? Infinity : Number(v));
+    return { soft, hard, prlimit: true };
+  }
+  return { soft: NaN, hard: NaN, prlimit: false };
+}
+
+/** The wrapper that gives a process `need` open files, noting what could not be done. */
+const fdNotes = new Set<string>();
+async function raiseFds(fds: Fds, need: number): Promise<string[]> {
+  if (fds.soft >= need) return [];
+  if (!fds.prlimit) {
+    const text = `prlimit is not available: the open-file limit could not be read or raised, ` +
+      `and rows that need ${need} open files run with the inherited one`;
+    if (!fdNotes.has(text)) fdNotes.add(text), note(text);
+    return [];
+  }
+  const want = Math.max(need, Math.min(fds.hard, 1 << 20));
+  if (fds.hard >= need) return ["prlimit", `--nofile=${want}:${fds.hard}`, "--"];
+  // Above the hard limit: only a privileged process may raise it.
+  const probe = await output(["prlimit", `--nofile=${need}:${need}`, "--", "true"]);
+  if (probe?.code === 0) return ["prlimit", `--nofile=${need}:${need}`, "--"];
+  const text = `the open-file limit (hard ${fds.hard}) is below ${need} and cannot be raised ` +
+    `here: rows that need it may fail`;
+  if (!fdNotes.has(text)) fdNotes.add(text), note(text);
+  return [];
+}
+
+function peerCommand(peer: Peer, row: Row, certs: string | null): string[] {
   const deno = (file: string) => [
     DENO,
     "run",
     "--no-config",
     "--unstable-net",
     "--allow-net=127.0.0.1",
+    // TLS: the certificates, and for the library the project (ssl.ts is
+    // imported at run time, so that the row can say when it is missing).
+    ...(certs && row.section === "tls"
+      ? [`--allow-read=${certs}${peer === "lib" ? `,${here("..")}` : ""}`]
+      : []),
     here(file),
   ];
-  switch (impl) {
+  switch (peer) {
     case "lib":
       return deno("peers/lib.ts");
     case "deno":
@@ -205,14 +532,22 @@ function spawn(cmd: string[]): Deno.ChildProcess {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    env: { NO_COLOR: "1" },
   }).spawn();
 }
 
-/** Collects a child's stdout lines; resolves `port` at the "PORT n" line. */
+class Skip extends Error {}
+
+/** Collects a child's stdout lines; resolves `port` at "PORT n", rejects with Skip at "SKIP …". */
 function watch(child: Deno.ChildProcess) {
   const lines: string[] = [];
   let onPort!: (port: number) => void;
-  const port = new Promise<number>((resolve) => onPort = resolve);
+  let onSkip!: (e: Skip) => void;
+  const port = new Promise<number>((resolve, reject) => {
+    onPort = resolve;
+    onSkip = reject;
+  });
+  port.catch(() => {});
   const done = (async () => {
     let rest = "";
     for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
@@ -223,6 +558,7 @@ function watch(child: Deno.ChildProcess) {
         rest = rest.slice(nl + 1);
         lines.push(line);
         if (line.startsWith("PORT ")) onPort(Number(line.slice(5)));
+        if (line.startsWith("SKIP ")) onSkip(new Skip(line.slice(5)));
       }
     }
     if (rest) lines.push(rest);
@@ -247,12 +583,84 @@ function kill(child: Deno.ChildProcess): void {
   }
 }
 
-async function runOnce(impl: Impl, row: Row): Promise<Sample> {
+interface Sample {
+  value: number | null;
+  memoryMiB?: number | null;
+  /** CPU seconds of server and client together (null where a peer does not report it). */
+  cpu?: number | null;
+  error?: string;
+  skipped?: string;
+}
+
+/** The client command for a row: the peer itself or a load generator. */
+function clientCommand(row: Row, peer: string[], port: number, params: string): string[] {
+  const url = `http://127.0.0.1:${port}/`;
+  switch (row.client ?? "peer") {
+    case "wrk":
+      return ["wrk", "-t1", "-c20", `-d${wrkSeconds}s`, url];
+    case "ab":
+      return ["ab", "-k", "-q", "-c", "20", "-n", String(httpRequests), url];
+    case "loadgen":
+      return [
+        DENO,
+        "run",
+        "--no-config",
+        "--allow-net=127.0.0.1",
+        here("loadgen.ts"),
+        String(port),
+        "20",
+        String(httpRequests),
+      ];
+    default:
+      return [...peer, "client", row.workload, String(port), params];
+  }
+}
+
+/** Reads the client's result from its output. */
+function parseClient(row: Row, lines: string[]): ClientResult {
+  const text = lines.join("\n");
+  if (row.client === "wrk") {
+    const rate = text.match(/Requests\/sec:\s+([\d.]+)/);
+    if (!rate) throw new Error(`no rate in wrk's output: ${text.slice(-200)}`);
+    const errors = text.match(/Socket errors:.*|Non-2xx or 3xx responses: \d+/g);
+    if (errors) throw new Error(`wrk: ${errors.join("; ")}`);
+    return { seconds: wrkSeconds, rate: Number(rate[1]) };
+  }
+  if (row.client === "ab") {
+    const rate = text.match(/Requests per second:\s+([\d.]+)/);
+    const failed = Number(text.match(/Failed requests:\s+(\d+)/)?.[1] ?? NaN);
+    const kept = Number(text.match(/Keep-Alive requests:\s+(\d+)/)?.[1] ?? NaN);
+    if (!rate) throw new Error(`no rate in ab's output: ${text.slice(-200)}`);
+    if (failed !== 0) throw new Error(`ab: ${failed} failed requests`);
+    if (kept !== httpRequests) throw new Error(`ab: ${kept} keep-alive requests`);
+    return { seconds: httpRequests / Number(rate[1]), rate: Number(rate[1]) };
+  }
+  return JSON.parse(lines.at(-1)!) as ClientResult;
+}
+
+interface Env {
+  certs: string | { skip: string } | null;
+  fds: Fds;
+  tools: Record<string, string | null>;
+}
+
+async function runOnce(column: Column, row: Row, env: Env): Promise<Sample> {
+  if (row.client && row.client !== "peer" && row.client !== "loadgen" && env.tools[row.client]) {
+    return { value: null, skipped: env.tools[row.client]! };
+  }
+  if (row.section === "tls" && typeof env.certs !== "string") {
+    return { value: null, skipped: env.certs?.skip ?? "no certificates" };
+  }
+  const certs = typeof env.certs === "string" ? env.certs : null;
+  const p: Params = { ...row.params, ...column.params, ...(certs ? { certs } : {}) };
+  const fd = row.fds ? await raiseFds(env.fds, row.fds) : [];
   const pin = row.pinned ? ["taskset", "-c", "0"] : [];
-  const mem = row.memory ? ["python3", here("peers/maxrss.py")] : [];
-  const params = JSON.stringify(row.params);
-  const server = spawn([...pin, ...mem, ...peerCommand(impl), "server", row.workload, params]);
+  const mem = row.memoryTitle ? ["python3", here("peers/maxrss.py")] : [];
+  const params = JSON.stringify(p);
+  const peer = peerCommand(column.peer, row, certs);
+  const server = spawn([...fd, ...pin, ...mem, ...peer, "server", row.workload, params]);
   const srv = watch(server);
+  const endless = row.workload === "http";
   let client: Deno.ChildProcess | undefined;
   try {
     const port = await within(
@@ -260,20 +668,29 @@ async function runOnce(impl: Impl, row: Row): Promise<Sample> {
       perRunTimeout,
       "server start",
     );
-    client = spawn([...pin, ...peerCommand(impl), "client", row.workload, String(port), params]);
+    client = spawn([...fd, ...pin, ...clientCommand(row, peer, port, params)]);
     const cli = watch(client);
-    const [status] = await within(
-      Promise.all([client.status, cli.done]),
-      perRunTimeout,
-      "client",
-    );
-    if (!status.success) throw new Error(`client failed: ${(await cli.stderr).trim()}`);
-    const result = JSON.parse(cli.lines.at(-1)!) as { seconds: number };
+    const [status] = await within(Promise.all([client.status, cli.done]), perRunTimeout, "client");
+    if (!status.success) {
+      throw new Error(
+        `client failed: ${(await cli.stderr).trim().split("\n").slice(-3).join(" | ")}`,
+      );
+    }
+    const result = parseClient(row, cli.lines);
+    if (endless) kill(server);
     const serverStatus = await within(server.status, 20_000, "server exit");
     await srv.done;
-    if (!serverStatus.success) throw new Error(`server failed: ${(await srv.stderr).trim()}`);
-    const sample: Sample = { value: row.score(result.seconds) };
-    if (row.memory) {
+    if (!endless && !serverStatus.success) {
+      throw new Error(
+        `server failed: ${(await srv.stderr).trim().split("\n").slice(0, 3).join(" | ")}`,
+      );
+    }
+    const serverCpu = srv.lines.find((l) => l.startsWith("CPU "));
+    const sample: Sample = {
+      value: row.score(result),
+      cpu: serverCpu && result.cpu !== undefined ? Number(serverCpu.slice(4)) + result.cpu : null,
+    };
+    if (row.memoryTitle) {
       const line = srv.lines.find((l) => l.startsWith("MAXRSS "));
       sample.memoryMiB = line ? Number(line.slice(7)) / 1024 : null;
     }
@@ -283,8 +700,13 @@ async function runOnce(impl: Impl, row: Row): Promise<Sample> {
     kill(server);
     await server.status;
     await client?.status;
+    if (e instanceof Skip) return { value: null, skipped: e.message };
     const detail = (await srv.stderr).trim().split("\n").slice(0, 3).join(" | ");
-    return { value: null, error: `${(e as Error).message}${detail ? ` (${detail})` : ""}` };
+    const message = (e as Error).message;
+    return {
+      value: null,
+      error: message.startsWith("server failed") || !detail ? message : `${message} (${detail})`,
+    };
   } finally {
     await Promise.allSettled([srv.stderr, srv.done]);
   }
@@ -300,119 +722,383 @@ function median(values: (number | null | undefined)[]): number | null {
 }
 
 function fmt(value: number | null, unit: string): string {
-  if (value === null) return "fail";
+  if (value === null) return "—";
   if (unit === "s") return value.toFixed(3);
-  if (unit === "MiB") return value.toFixed(1);
+  if (unit === "MiB" || unit === "KiB") return value.toFixed(1);
+  if (unit === "µs") return value.toFixed(1);
   return value >= 100 ? Math.round(value).toLocaleString("en-US") : value.toFixed(1);
 }
 
 async function version(cmd: string[]): Promise<string> {
-  try {
-    const out = await new Deno.Command(cmd[0], { args: cmd.slice(1) }).output();
-    return new TextDecoder().decode(out.stdout).trim() ||
-      new TextDecoder().decode(out.stderr).trim();
-  } catch (e) {
-    return `unavailable (${(e as Error).message})`;
-  }
+  const out = await output(cmd);
+  return out ? out.text.split("\n")[0] : "unavailable";
 }
 
-const table = rows();
+/** Whether a load generator can run: null if so, else why not. */
+async function tool(cmd: string[], name: string): Promise<string | null> {
+  const out = await output(cmd);
+  return out ? null : `${name} is not installed (or not in --allow-run): row skipped`;
+}
+
+const table = buildRows();
 const started = new Date();
+const env: Env = {
+  certs: table.some((r) => r.section === "tls") ? await makeCerts() : null,
+  fds: await fdLimits(),
+  tools: {
+    wrk: table.some((r) => r.client === "wrk") ? await tool(["wrk", "-v"], "wrk") : null,
+    ab: table.some((r) => r.client === "ab")
+      ? await tool(["ab", "-V"], "ab (apache2-utils)")
+      : null,
+  },
+};
+for (const why of Object.values(env.tools)) if (why) note(why);
+if (env.certs && typeof env.certs !== "string") note(`TLS rows skipped: ${env.certs.skip}`);
+const pinnable = table.some((r) => r.pinned)
+  ? (await output(["taskset", "-c", "0", "true"]))?.code === 0
+  : true;
+if (!pinnable) {
+  note("taskset is not available (or not in --allow-run): the pinned rows were left out");
+  table.splice(0, table.length, ...table.filter((r) => !r.pinned));
+}
+const runs = table.reduce((n, r) => n + r.columns.length, 0) * rounds;
+console.error(`${quick ? "quick" : "full"} run: ${table.length} rows, ${runs} runs`);
+
 const results: Record<string, Record<string, Sample[]>> = {};
-console.error(
-  `${
-    quick ? "quick" : "full"
-  } run: ${table.length} rows × ${impls.length} implementations × ${rounds} rounds`,
-);
 for (const row of table) {
-  results[row.id] = Object.fromEntries(impls.map((i) => [i, []]));
+  const rowStarted = performance.now();
+  results[row.id] = Object.fromEntries(row.columns.map((c) => [c, []]));
   for (let round = 0; round < rounds; round++) {
     // Interleaved: every implementation once per round, rotating who goes first.
-    for (let k = 0; k < impls.length; k++) {
-      const impl = impls[(k + round) % impls.length];
-      const sample = await runOnce(impl, row);
-      results[row.id][impl].push(sample);
-      const shown = sample.value === null ? `fail: ${sample.error}` : fmt(sample.value, row.unit);
-      console.error(`  ${row.id} round ${round + 1} ${impl}: ${shown}`);
+    for (let k = 0; k < row.columns.length; k++) {
+      const id = row.columns[(k + round) % row.columns.length];
+      const done = results[row.id][id];
+      const skipped = done.find((s) => s.skipped);
+      const sample = skipped ? skipped : await runOnce(COLUMNS[id], row, env);
+      done.push(sample);
+      const shown = sample.skipped
+        ? `skipped: ${sample.skipped}`
+        : sample.value === null
+        ? `fail: ${sample.error}`
+        : `${fmt(sample.value, row.unit)}${
+          sample.memoryMiB != null ? `, ${sample.memoryMiB.toFixed(1)} MiB` : ""
+        }`;
+      console.error(`  ${row.id} round ${round + 1} ${id}: ${shown}`);
     }
   }
+  console.error(`  ${row.id}: ${((performance.now() - rowStarted) / 1000).toFixed(1)} s`);
 }
 
 interface Figure {
   row: string;
+  section: Section;
   title: string;
   unit: string;
   lowerIsBetter: boolean;
   median: Record<string, number | null>;
   ratio: Record<string, number | null>;
+  skipped: Record<string, string>;
+  /** CPU seconds of both processes: only in the JSON and the targets table. */
+  cpu?: boolean;
 }
 const figures: Figure[] = [];
 for (const row of table) {
-  const kinds: [string, string, (s: Sample) => number | null | undefined][] = [
-    [row.title, row.unit, (s) => s.value],
-  ];
-  if (row.memory) {
-    kinds.push([row.memoryTitle ?? "server peak memory", "MiB", (s) => s.memoryMiB]);
-  }
+  const kinds: [string, string, (s: Sample) => number | null | undefined][] = row.memoryOnly
+    ? []
+    : [[row.title, row.unit, (s) => s.value]];
+  if (row.memoryTitle) kinds.push([row.memoryTitle, "MiB", (s) => s.memoryMiB]);
+  if (!row.memoryOnly) kinds.push([`${row.title}: CPU`, "CPU s", (s) => s.cpu]);
+  const base = row.columns.find((c) => BASELINE.has(c));
   for (const [title, unit, pick] of kinds) {
     const med: Record<string, number | null> = {};
-    for (const impl of impls) med[impl] = median(results[row.id][impl].map(pick));
-    const base = med.deno;
-    const ratio: Record<string, number | null> = {};
-    for (const impl of impls) {
-      ratio[impl] = base && med[impl] !== null ? med[impl]! / base : null;
+    const skipped: Record<string, string> = {};
+    for (const c of row.columns) {
+      med[c] = median(results[row.id][c].map(pick));
+      const skip = results[row.id][c].find((s) => s.skipped)?.skipped;
+      if (skip) skipped[c] = skip;
     }
+    const b = base ? med[base] : null;
+    const ratio: Record<string, number | null> = {};
+    for (const c of row.columns) ratio[c] = b && med[c] !== null ? med[c]! / b : null;
     figures.push({
       row: row.id,
+      section: row.section,
       title,
       unit,
-      lowerIsBetter: row.lowerIsBetter ?? false,
+      lowerIsBetter: row.lowerIsBetter || unit === "MiB" || unit === "CPU s",
       median: med,
       ratio,
+      skipped,
+      ...(unit === "CPU s" ? { cpu: true } : {}),
     });
   }
 }
 
-const header = `| workload | unit | ${impls.map((i) => LABEL[i]).join(" | ")} |`;
-const lines = [header, `|---|---|${impls.map(() => "---:").join("|")}|`];
-for (const f of figures) {
-  const cells = impls.map((impl) => {
-    const v = fmt(f.median[impl], f.unit);
-    const r = f.ratio[impl];
-    return impl === "deno" || r === null ? v : `${v} (${r.toFixed(2)}×)`;
-  });
-  const unit = f.lowerIsBetter ? `${f.unit} (lower is better)` : f.unit;
-  lines.push(`| ${f.title} | ${unit} | ${cells.join(" | ")} |`);
+/** A Markdown table of the figures of one section. */
+function sectionTable(section: Section): string | null {
+  const fs = figures.filter((f) => f.section === section && !f.cpu);
+  if (fs.length === 0) return null;
+  const used = new Set(table.filter((r) => r.section === section).flatMap((r) => r.columns));
+  const cols = Object.keys(COLUMNS).filter((c) => used.has(c));
+  const lines = [
+    `| workload | unit | ${cols.map((c) => COLUMNS[c].label).join(" | ")} |`,
+    `|---|---|${cols.map(() => "---:").join("|")}|`,
+  ];
+  for (const f of fs) {
+    const cells = cols.map((c) => {
+      if (!(c in f.median)) return "";
+      if (f.skipped[c]) return "skipped";
+      const v = fmt(f.median[c], f.unit);
+      const r = f.ratio[c];
+      return BASELINE.has(c) || r === null ? v : `${v} (${r.toFixed(2)}×)`;
+    });
+    const unit = f.lowerIsBetter ? `${f.unit} (lower is better)` : f.unit;
+    lines.push(`| ${f.title} | ${unit} | ${cells.join(" | ")} |`);
+  }
+  return lines.join("\n");
 }
-console.log(lines.join("\n"));
 
-const failures = Object.entries(results).flatMap(([row, byImpl]) =>
-  Object.entries(byImpl).flatMap(([impl, samples]) =>
-    samples.filter((s) => s.error).map((s) => `${row} ${impl}: ${s.error}`)
+/** library / raw Deno per target row, unpinned and pinned. */
+interface TargetLine {
+  name: string;
+  target: number;
+  lowerIsBetter: boolean;
+  unpinned: number | null;
+  pinned: number | null;
+  /** Whether the line has a pinned row at all. */
+  hasPinned?: boolean;
+  /** library / raw Deno CPU seconds (both processes), where this line has its own runs. */
+  cpuUnpinned?: number | null;
+  cpuPinned?: number | null;
+}
+const targets: TargetLine[] = [];
+for (const row of table) {
+  const specs: {
+    name: string;
+    column: string;
+    target: number;
+    title: string;
+    lowerIsBetter: boolean;
+    base?: string;
+  }[] = [];
+  if (row.target !== undefined) {
+    specs.push({
+      name: row.group!,
+      column: "lib",
+      target: row.target,
+      title: row.title,
+      lowerIsBetter: row.lowerIsBetter ?? false,
+    });
+  }
+  if (row.memoryTarget !== undefined) {
+    specs.push({
+      name: `${row.group} memory`,
+      column: "lib",
+      target: row.memoryTarget,
+      title: row.memoryTitle!,
+      lowerIsBetter: true,
+    });
+  }
+  for (const t of row.otherTargets ?? []) {
+    specs.push({ ...t, title: row.title, lowerIsBetter: false });
+  }
+  for (const spec of specs) {
+    const figure = figures.find((f) => f.row === row.id && f.title === spec.title);
+    const cpuFigure = figures.find((f) => f.row === row.id && f.cpu);
+    const ratioOf = (f: Figure | undefined) => {
+      if (!f) return null;
+      if (!spec.base) return f.ratio[spec.column] ?? null;
+      const v = f.median[spec.column], b = f.median[spec.base];
+      return v != null && b ? v / b : null;
+    };
+    let line = targets.find((t) => t.name === spec.name);
+    if (!line) {
+      line = {
+        name: spec.name,
+        target: spec.target,
+        lowerIsBetter: spec.lowerIsBetter,
+        unpinned: null,
+        pinned: null,
+      };
+      targets.push(line);
+    }
+    line[row.pinned ? "pinned" : "unpinned"] = ratioOf(figure);
+    if (row.pinned) line.hasPinned = true;
+    if (spec.title === row.title && row.section === "targets") {
+      line[row.pinned ? "cpuPinned" : "cpuUnpinned"] = ratioOf(cpuFigure);
+    }
+  }
+}
+const cpuCell = (v: number | null | undefined) => v == null ? "—" : v.toFixed(3);
+const met = (t: TargetLine, v: number | null) =>
+  v === null
+    ? "—"
+    : `${v.toFixed(3)} ${(t.lowerIsBetter ? v <= t.target : v >= t.target) ? "✓" : "✗"}`;
+const targetTable = targets.length
+  ? [
+    "| workload | target (library / raw Deno unless named) | unpinned | pinned to one CPU | CPU time, unpinned | CPU time, pinned |",
+    "|---|---|---:|---:|---:|---:|",
+    ...targets.map((t) =>
+      `| ${t.name} | ${t.lowerIsBetter ? "≤" : "≥"} ${t.target} | ${met(t, t.unpinned)} | ${
+        met(t, t.pinned)
+      } | ${
+        t.name.endsWith("memory") ? " |" : `${cpuCell(t.cpuUnpinned)} | ${cpuCell(t.cpuPinned)}`
+      } |`
+    ),
+  ].join("\n")
+  : null;
+
+// Fan-in per connection: time / N, (peak - idle) / N.
+const scaleCols = SOCKET_COLUMNS.filter((c) => !onlyImpls || onlyImpls.includes(c));
+const fanin = (n: number) => figures.filter((f) => f.row === `tcp_fanin_${n}`);
+const idle = figures.find((f) => f.row === "tcp_fanin_idle" && f.unit === "MiB");
+const scaleRows = scaleClients.filter((n) => fanin(n).length > 0);
+const perConn = (n: number, c: string, unit: string): number | null => {
+  const f = fanin(n).find((f) => f.unit === unit);
+  const v = f?.median[c];
+  if (v == null) return null;
+  if (unit === "s") return v / n * 1e6;
+  const rest = idle?.median[c];
+  return rest == null ? null : (v - rest) * 1024 / n;
+};
+const scaleTable = scaleRows.length
+  ? [
+    `| connections | ${
+      scaleCols.map((c) => `${COLUMNS[c].label} µs / conn | ${COLUMNS[c].label} KiB / conn`).join(
+        " | ",
+      )
+    } |`,
+    `|---:|${scaleCols.map(() => "---:|---:").join("|")}|`,
+    ...scaleRows.map((n) =>
+      `| ${n.toLocaleString("en-US")} | ${
+        scaleCols.map((c) =>
+          `${fmt(perConn(n, c, "s"), "µs")} | ${fmt(perConn(n, c, "MiB"), "KiB")}`
+        )
+          .join(" | ")
+      } |`
+    ),
+  ].join("\n")
+  : null;
+
+const failures = Object.entries(results).flatMap(([row, byColumn]) =>
+  Object.entries(byColumn).flatMap(([c, samples]) =>
+    samples.filter((s) => s.error).map((s) => `${row} ${c}: ${s.error}`)
   )
 );
-if (failures.length) console.error(`\n${failures.length} failed runs:\n${failures.join("\n")}`);
+const skips = [
+  ...new Set(
+    Object.entries(results).flatMap(([row, byColumn]) =>
+      Object.entries(byColumn).flatMap(([c, samples]) =>
+        samples.filter((s) => s.skipped).slice(0, 1).map((s) => `${row} ${c}: ${s.skipped}`)
+      )
+    ),
+  ),
+];
 
-const report = {
-  started: started.toISOString(),
-  finished: new Date().toISOString(),
-  command: `deno task bench:compare ${Deno.args.join(" ")}`.trim(),
-  quick,
-  rounds,
-  machine: {
-    os: Deno.build.target,
-    cpus: navigator.hardwareConcurrency,
-    deno: Deno.version.deno,
-    node: await version(["node", "--version"]),
-    python: await version(["python3", "--version"]),
-  },
-  params: Object.fromEntries(table.map((r) => [r.id, { ...r.params, pinned: !!r.pinned }])),
-  figures,
-  samples: results,
-  table: lines.join("\n"),
+const machine = {
+  os: Deno.build.target,
+  cpus: navigator.hardwareConcurrency,
+  deno: Deno.version.deno,
+  node: await version(["node", "--version"]),
+  python: await version(["python3", "--version"]),
+  wrk: env.tools.wrk ?? await version(["wrk", "-v"]),
+  ab: env.tools.ab ?? await version(["ab", "-V"]),
+  openFiles: { soft: env.fds.soft, hard: env.fds.hard, prlimit: env.fds.prlimit },
+  pinned: pinnable ? "taskset -c 0" : "not available",
 };
-const out = args.get("out") ??
-  here(`results/compare-${started.toISOString().replace(/[:.]/g, "-")}.json`);
+const command = `deno task bench:compare ${Deno.args.join(" ")}`.trim();
+const finished = new Date();
+const md: string[] = [
+  `# bench:compare ${started.toISOString()}`,
+  "",
+  `\`${command}\`: ${rounds} round(s), ${
+    Math.round((finished.getTime() - started.getTime()) / 1000)
+  } s. Deno ${machine.deno}, Node ${machine.node}, ${machine.python}, ${machine.cpus} CPUs. ` +
+  "Each cell is the median of the rounds and, in brackets, its ratio to raw Deno in the same run.",
+];
+if (targetTable) md.push("", `## Targets: library / raw Deno`, "", targetTable);
+for (const section of Object.keys(SECTION_TITLE) as Section[]) {
+  const t = sectionTable(section);
+  if (t) md.push("", `## ${SECTION_TITLE[section]}`, "", t);
+  if (section === "scale" && scaleTable) {
+    md.push(
+      "",
+      "Per connection: time / connections, and (peak − the same server's peak at rest) / connections.",
+      "",
+      scaleTable,
+    );
+  }
+}
+if (notes.length) md.push("", "## Notes", "", ...notes.map((n) => `- ${n}`));
+if (skips.length) md.push("", "## Skipped", "", ...skips.map((s) => `- ${s}`));
+if (failures.length) md.push("", "## Failed runs", "", ...failures.map((f) => `- ${f}`));
+const markdown = md.join("\n") + "\n";
+console.log(markdown);
+
+const prefix = args.get("out") ??
+  here(`results/compare-${started.toISOString().replace(/[:.]/g, "-")}`);
 await Deno.mkdir(new URL("results/", import.meta.url), { recursive: true });
-await Deno.writeTextFile(out, JSON.stringify(report, null, 2) + "\n");
-console.error(`\nresults written to ${out}`);
+const written = [`${prefix}.json`, `${prefix}.md`];
+await Deno.writeTextFile(
+  `${prefix}.json`,
+  JSON.stringify(
+    {
+      started: started.toISOString(),
+      finished: finished.toISOString(),
+      command,
+      quick,
+      rounds,
+      machine,
+      notes,
+      params: Object.fromEntries(
+        table.map((r) => [r.id, { ...r.params, pinned: !!r.pinned, client: r.client ?? "peer" }]),
+      ),
+      targets,
+      figures,
+      samples: results,
+    },
+    null,
+    2,
+  ) + "\n",
+);
+await Deno.writeTextFile(`${prefix}.md`, markdown);
+if (scaleRows.length) {
+  const series = (unit: string): Series[] =>
+    scaleCols.map((c) => ({
+      label: COLUMNS[c].label,
+      points: scaleRows.map((n) => [n, perConn(n, c, unit)] as [number, number | null]),
+    }));
+  await Deno.writeTextFile(
+    `${prefix}-fanin.svg`,
+    scaleChart(
+      `tcp_fanin: cost per connection (${echoes} × 1 KiB echoes each)`,
+      { title: "time per connection (µs)", series: series("s") },
+      { title: "server memory per connection (KiB, peak − at rest)", series: series("MiB") },
+      scaleRows,
+      `${command} · ${
+        started.toISOString().slice(0, 16)
+      } · Deno ${machine.deno}, ${machine.cpus} CPUs`,
+    ),
+  );
+  written.push(`${prefix}-fanin.svg`);
+}
+if (targets.length) {
+  const bars: RatioBar[] = targets.map((t) => ({
+    label: t.name,
+    unpinned: t.unpinned,
+    pinned: t.hasPinned ? t.pinned : undefined,
+    target: t.target,
+    lowerIsBetter: t.lowerIsBetter,
+  }));
+  await Deno.writeTextFile(
+    `${prefix}-ratios.svg`,
+    ratioChart(
+      "@seed/socket / raw Deno, same run (1.00 = as fast as raw Deno)",
+      bars,
+      `${command} · ${started.toISOString().slice(0, 16)} · medians of ${rounds} round(s)`,
+    ),
+  );
+  written.push(`${prefix}-ratios.svg`);
+}
+if (failures.length) console.error(`\n${failures.length} failed runs:\n${failures.join("\n")}`);
+console.error(`\nwritten: ${written.join(", ")}`);

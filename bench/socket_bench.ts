@@ -171,7 +171,16 @@ globalThis.addEventListener("unload", () => {
   for (const s of [udpA, udpB]) s.close();
 });
 
-Deno.bench("raw Deno: send / receive", { group: "datagram 64 B", baseline: true }, async () => {
+Deno.bench(
+  "raw Deno: send / receive(reused buffer)",
+  { group: "datagram 64 B", baseline: true },
+  async () => {
+    await rawA.send(small, rawB.addr);
+    await rawB.receive(datagramIn);
+  },
+);
+
+Deno.bench("raw Deno: send / receive() (new buffer each)", { group: "datagram 64 B" }, async () => {
   await rawA.send(small, rawB.addr);
   await rawB.receive();
 });

@@ -5,6 +5,8 @@
  * else. And they need no registry: `deno task demo` works offline.
  */
 
+import { SHUT_WR, socket } from "@seed/socket";
+import * as ssl from "@seed/socket/ssl";
 import { assert, assertEquals, assertMatch, listening } from "./_util.ts";
 import config from "../deno.json" with { type: "json" };
 
@@ -125,6 +127,9 @@ const EXAMPLES = [
   "selectors_echo.ts",
   "udp_chat.ts",
   "udp_echo.ts",
+  "https_get.ts",
+  "tls_echo_server.ts",
+  "starttls.ts",
 ];
 
 Deno.test("deno task demo needs no registry: no npm: or jsr: import in deno.json or any example's graph", async () => {
@@ -148,4 +153,122 @@ Deno.test("deno task demo needs no registry: no npm: or jsr: import in deno.json
     const outside = graph.modules.map((m) => m.specifier).filter((s) => !/^(file|node):/.test(s));
     assertEquals(outside, [], example);
   }
+});
+
+// ---- TLS examples ---------------------------------------------------------------
+
+const CERTS = `${ROOT}tests/certs/`;
+
+Deno.test("the TLS examples type-check", async () => {
+  const out = await new Deno.Command("deno", {
+    args: ["check", "examples/https_get.ts", "examples/tls_echo_server.ts", "examples/starttls.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(out.success, decoder.decode(out.stderr));
+});
+
+Deno.test("examples/https_get.ts fetches from a local HTTPS server trusted with --cert", async () => {
+  const ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH);
+  ctx.load_cert_chain(`${CERTS}server.pem`, `${CERTS}server.key`);
+  const { server: plain, address } = listening();
+  const server = await ctx.wrap_socket(plain, { server_side: true });
+  const serving = (async () => {
+    const [conn] = await server.accept();
+    const f = conn.makefile("rb");
+    let request = "";
+    for (;;) {
+      const line = decoder.decode((await f.readline())!);
+      request += line;
+      if (line === "\r\n" || line === "") break;
+    }
+    await f.close();
+    await conn.sendall("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+    conn.close();
+    return request;
+  })();
+  try {
+    const { ok, stdout, stderr } = await run([
+      `--cert=${CERTS}ca.pem`,
+      `--allow-net=localhost:${address[1]}`,
+      "examples/https_get.ts",
+      `https://localhost:${address[1]}/index.html`,
+    ]);
+    assert(ok, stderr);
+    const request = await serving;
+    assertMatch(request, /^GET \/index\.html HTTP\/1\.1\r\nHost: localhost:\d+\r\n/);
+    assertMatch(stdout, /^HTTP\/1\.1 200 OK\n/);
+    assertMatch(stdout, /"commonName","localhost"/);
+    assertMatch(stdout, /body: 5 bytes/);
+  } finally {
+    server.close();
+  }
+});
+
+Deno.test("examples/tls_echo_server.ts echoes over TLS with --allow-net and --allow-read for its files only", async () => {
+  const port = freePort();
+  const cert = `${CERTS}server.pem`;
+  const key = `${CERTS}server.key`;
+  const server = new Deno.Command("deno", {
+    args: [
+      "run",
+      "--no-prompt",
+      "--quiet",
+      `--allow-net=127.0.0.1:${port}`,
+      `--allow-read=${cert},${key}`,
+      "examples/tls_echo_server.ts",
+      String(port),
+      cert,
+      key,
+    ],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const serverErr = new Response(server.stderr).text();
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  const readUntil = async (pattern: RegExp) => {
+    while (!pattern.test(output)) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`server ended; output: ${output}; stderr: ${await serverErr}`);
+      output += value;
+    }
+  };
+  try {
+    await readUntil(/listening on \["127\.0\.0\.1",\d+\]\n/);
+    const sock = socket();
+    await sock.connect(["127.0.0.1", port]);
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: `${CERTS}ca.pem` });
+    const tls = await ctx.wrap_socket(sock, { server_hostname: "localhost" });
+    await tls.sendall("echo me");
+    assertEquals(decoder.decode(await tls.recv(64)), "echo me");
+    await tls.shutdown(SHUT_WR);
+    assertEquals((await tls.recv(64)).length, 0);
+    tls.close();
+    await readUntil(/echoed 7 bytes over TLSv1\.3, closed\n/);
+  } finally {
+    server.kill("SIGTERM");
+    await lines.cancel().catch(() => {});
+    await server.status;
+    await serverErr;
+  }
+});
+
+Deno.test("examples/starttls.ts upgrades an SMTP-like dialogue in place, both ends", async () => {
+  const { ok, stdout, stderr } = await run([
+    "--allow-net=127.0.0.1",
+    "--allow-read=tests/certs",
+    "examples/starttls.ts",
+  ]);
+  assert(ok, stderr);
+  assertEquals(stdout.trim().split("\n"), [
+    "client <- 220 mail.example ESMTP ready",
+    "server <- STARTTLS",
+    "client <- 220 go ahead",
+    "server <- EHLO client.example (over TLSv1.3)",
+    "client <- 250 mail.example at your service (certificate for localhost)",
+  ]);
 });

@@ -25,6 +25,28 @@ export async function readExact(conn: Deno.Conn, buf: Uint8Array): Promise<void>
   }
 }
 
+/**
+ * Opens `count` connections with at most `limit` opens in flight, then
+ * resolves with all of them (the fan-in client's first phase; see
+ * `Params.connecting`).
+ */
+export async function openAll<T>(
+  count: number,
+  limit: number,
+  open: () => Promise<T>,
+): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      out[i] = await open();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
+  return out;
+}
+
 /** Fills `buf` with `recv_into`; throws if the peer closes first. */
 export async function recvExact(sock: Socket, buf: Uint8Array): Promise<void> {
   for (let got = 0; got < buf.length;) {

@@ -1,9 +1,14 @@
 /**
  * Benchmark peer: this library (`@seed/socket`), written as a Python
- * programmer would port a `socket` script.
+ * programmer would port a `socket` script (reads into one reused buffer
+ * with `recv_into`/`recvfrom_into` where the row says so, as the fast
+ * Python idiom).
  *
  *   server <workload> <params-json>         prints "PORT <n>", serves, exits
  *   client <workload> <port> <params-json>  prints {"seconds": …}
+ *
+ * The TLS workloads load `../../ssl.ts` at run time; while it does not exist
+ * the peer prints "SKIP <why>" and exits with status 3.
  *
  * @module
  */
@@ -15,10 +20,14 @@ import {
   SOCK_DGRAM,
   type Socket,
   socket,
+  StreamRequestHandler,
   TCP_NODELAY,
+  TCPServer,
 } from "../../mod.ts";
-import { recvExact } from "./_io.ts";
+import { heads, response } from "./_http.ts";
+import { openAll, recvExact } from "./_io.ts";
 import type { Params } from "./_params.ts";
+import process from "node:process";
 
 const datagram = () => socket(AF_INET, SOCK_DGRAM);
 
@@ -27,7 +36,7 @@ const [role, workload, ...rest] = Deno.args;
 function listening(): Socket {
   const srv = socket();
   srv.bind(["127.0.0.1", 0]);
-  srv.listen(1024);
+  srv.listen(4096);
   console.log(`PORT ${(srv.getsockname() as [string, number])[1]}`);
   return srv;
 }
@@ -50,14 +59,220 @@ async function echo(conn: Socket, p: Params): Promise<void> {
   conn.close();
 }
 
+// ---- HTTP: the same keep-alive server written three ways --------------------
+
+let served = 0;
+let serveLimit = Infinity;
+/** Counts a response; exits once `requests` have been served (for profiling). */
+function tally(): void {
+  if (++served >= serveLimit) Deno.exit(0);
+}
+
+/** An accept loop, `recv_into` one buffer per connection. */
+async function httpLoopConn(conn: Socket, reply: Uint8Array): Promise<void> {
+  const buf = new Uint8Array(65536);
+  let len = 0;
+  try {
+    for (;;) {
+      const n = len === 0
+        ? await conn.recv_into(buf)
+        : await conn.recv_into(buf.subarray(len), buf.length - len);
+      if (n === 0) break;
+      const from = len;
+      len += n;
+      const [count, used] = heads(buf, from, len);
+      for (let k = 0; k < count; k++) {
+        await conn.sendall(reply);
+        tally();
+      }
+      if (used > 0) {
+        buf.copyWithin(0, used, len);
+        len -= used;
+      }
+      if (len === buf.length) throw new Error("request head over 64 KiB");
+    }
+  } catch {
+    // The load generator resets connections when it stops.
+  } finally {
+    conn.close();
+  }
+}
+
+/** `makefile("rb")` and `readline()` up to the blank line, `sendall` the reply. */
+async function httpMakefileConn(conn: Socket, reply: Uint8Array): Promise<void> {
+  const rfile = conn.makefile("rb");
+  try {
+    for (;;) {
+      let line: Uint8Array;
+      while ((line = await rfile.readline()).length > 2);
+      if (line.length === 0) break;
+      await conn.sendall(reply);
+      tally();
+    }
+  } catch {
+    // The load generator resets connections when it stops.
+  } finally {
+    await rfile.close();
+    conn.close();
+  }
+}
+
+async function httpServer(p: Params): Promise<void> {
+  const reply = response(p.body!);
+  serveLimit = p.requests ?? Infinity;
+  if (p.style === "socketserver") {
+    class Handler extends StreamRequestHandler {
+      override async handle() {
+        for (;;) {
+          let line: Uint8Array;
+          while ((line = await this.rfile.readline()).length > 2);
+          if (line.length === 0) return;
+          await this.wfile.write(reply);
+          tally();
+        }
+      }
+    }
+    class Server extends TCPServer {
+      static override request_queue_size = 128;
+      static override allow_reuse_address = true;
+      // The load generator resets connections when it stops: not worth a trace.
+      override handle_error(): void {}
+    }
+    const server = new Server(["127.0.0.1", 0], Handler);
+    console.log(`PORT ${(server.server_address as [string, number])[1]}`);
+    await server.serve_forever();
+    return;
+  }
+  const srv = listening();
+  const handle = p.style === "makefile" ? httpMakefileConn : httpLoopConn;
+  for (;;) {
+    const [conn] = await srv.accept();
+    handle(conn, reply);
+  }
+}
+
+// ---- TLS: through @seed/socket/ssl once it exists ---------------------------
+
+/** The part of `@seed/socket/ssl` (API.md) these workloads use. */
+interface SslModule {
+  PROTOCOL_TLS_SERVER: number;
+  Purpose: { SERVER_AUTH: unknown };
+  SSLContext: new (protocol: number) => {
+    load_cert_chain(certfile: string, keyfile?: string): unknown;
+    wrap_socket(sock: Socket, options?: Record<string, unknown>): Promise<Socket>;
+  };
+  create_default_context(purpose?: unknown, options?: { cafile?: string }): {
+    wrap_socket(sock: Socket, options?: Record<string, unknown>): Promise<Socket>;
+  };
+}
+
+async function loadSsl(): Promise<SslModule> {
+  const url = new URL("../../ssl.ts", import.meta.url);
+  try {
+    return await import(url.href) as SslModule;
+  } catch (e) {
+    console.log(`SKIP @seed/socket/ssl not available (${(e as Error).message.split("\n")[0]})`);
+    Deno.exit(3);
+  }
+}
+
+async function tlsServer(p: Params): Promise<void> {
+  const ssl = await loadSsl();
+  const ctx = new ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER);
+  await ctx.load_cert_chain(`${p.certs}/cert.pem`, `${p.certs}/key.pem`);
+  const srv = listening();
+  const accept = async () => {
+    const [conn] = await srv.accept();
+    conn.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+    return await ctx.wrap_socket(conn, { server_side: true });
+  };
+  if (workload === "tls_rr") {
+    await echo(await accept(), { read: "recv_into" });
+  } else if (workload === "tls_bulk") {
+    const conn = await accept();
+    const buf = new Uint8Array(65536);
+    let got = 0;
+    while (got < p.total!) {
+      const n = await conn.recv_into(buf);
+      if (n === 0) throw new Error(`got ${got} of ${p.total} bytes`);
+      got += n;
+    }
+    await conn.sendall(new Uint8Array(1));
+    await conn.recv_into(buf).catch(() => 0);
+    conn.close();
+  } else {
+    const buf = new Uint8Array(1);
+    for (let i = 0; i < p.count!; i++) {
+      const conn = await accept();
+      if (p.size) {
+        await recvExact(conn, buf);
+        await conn.sendall(buf);
+      }
+      await conn.recv_into(buf).catch(() => 0);
+      conn.close();
+    }
+  }
+  srv.close();
+}
+
+async function tlsClient(port: number, p: Params): Promise<number> {
+  const ssl = await loadSsl();
+  const ctx = await ssl.create_default_context(ssl.Purpose.SERVER_AUTH, {
+    cafile: `${p.certs}/ca.pem`,
+  });
+  const connect = async () => {
+    const sock = socket();
+    await sock.connect(["127.0.0.1", port]);
+    sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+    return await ctx.wrap_socket(sock, { server_hostname: "localhost" });
+  };
+  if (workload === "tls_handshake") {
+    const buf = new Uint8Array(1);
+    const t0 = performance.now();
+    for (let i = 0; i < p.count!; i++) {
+      const sock = await connect();
+      if (p.size) {
+        await sock.sendall(buf);
+        await recvExact(sock, buf);
+      }
+      sock.close();
+    }
+    return performance.now() - t0;
+  }
+  const sock = await connect();
+  let t0: number;
+  if (workload === "tls_rr") {
+    const msg = new Uint8Array(p.size!);
+    const buf = new Uint8Array(p.size!);
+    t0 = performance.now();
+    for (let i = 0; i < p.count!; i++) {
+      await sock.sendall(msg);
+      await recvExact(sock, buf);
+    }
+  } else {
+    const chunk = new Uint8Array(p.write!);
+    t0 = performance.now();
+    for (let sent = 0; sent < p.total!; sent += chunk.length) await sock.sendall(chunk);
+    await recvExact(sock, new Uint8Array(1));
+  }
+  const t = performance.now() - t0;
+  sock.close();
+  return t;
+}
+
+// ---- the socket workloads ---------------------------------------------------
+
 async function server(p: Params): Promise<void> {
+  if (workload === "http") return await httpServer(p);
+  if (workload.startsWith("tls_")) return await tlsServer(p);
   if (workload === "udp_rr") {
     const sock = datagram();
     sock.bind(["127.0.0.1", 0]);
     console.log(`PORT ${(sock.getsockname() as [string, number])[1]}`);
+    const buf = new Uint8Array(65536);
     for (let i = 0; i < p.count!; i++) {
-      const [data, address] = await sock.recvfrom(65536);
-      await sock.sendto(data, address);
+      const [n, address] = await sock.recvfrom_into(buf);
+      await sock.sendto(buf.subarray(0, n), address);
     }
     sock.close();
     return;
@@ -120,15 +335,17 @@ async function server(p: Params): Promise<void> {
 }
 
 async function client(port: number, p: Params): Promise<number> {
+  if (workload.startsWith("tls_")) return await tlsClient(port, p);
   const address: [string, number] = ["127.0.0.1", port];
   if (workload === "udp_rr") {
     const sock = datagram();
     sock.bind(["127.0.0.1", 0]);
     const msg = new Uint8Array(p.size!);
+    const buf = new Uint8Array(65536);
     const t0 = performance.now();
     for (let i = 0; i < p.count!; i++) {
       await sock.sendto(msg, address);
-      await sock.recvfrom(65536);
+      await sock.recvfrom_into(buf);
     }
     const t = performance.now() - t0;
     sock.close();
@@ -192,26 +409,39 @@ async function client(port: number, p: Params): Promise<number> {
     }
     return performance.now() - t0;
   }
-  // tcp_fanin
-  const one = async () => {
-    const sock = socket();
-    await sock.connect(address);
-    const msg = new Uint8Array(p.size!);
+  // tcp_fanin: open every connection (connect and a first echo), then all
+  // run the other echoes at once, then all close.
+  const msg = new Uint8Array(p.size!);
+  const echo = async (sock: Socket, times: number) => {
     const buf = new Uint8Array(p.size!);
-    for (let i = 0; i < p.echoes!; i++) {
+    for (let i = 0; i < times; i++) {
       await sock.sendall(msg);
       await recvExact(sock, buf);
     }
-    sock.close();
+    return sock;
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: p.clients! }, one));
+  const socks = await openAll(p.clients!, p.connecting ?? 256, async () => {
+    const sock = socket();
+    await sock.connect(address);
+    return echo(sock, 1);
+  });
+  await Promise.all(socks.map((sock) => echo(sock, p.echoes! - 1)));
+  for (const sock of socks) sock.close();
   return performance.now() - t0;
 }
 
+// CPU time (user + system, every thread) of the whole role: the measure
+// that other load on the machine disturbs least.
+const cpu0 = process.cpuUsage();
+const cpu = () => {
+  const { user, system } = process.cpuUsage(cpu0);
+  return (user + system) / 1e6;
+};
 if (role === "server") {
   await server(JSON.parse(rest[0]));
+  console.log(`CPU ${cpu()}`);
 } else {
   const ms = await client(Number(rest[0]), JSON.parse(rest[1]));
-  console.log(JSON.stringify({ seconds: ms / 1000 }));
+  console.log(JSON.stringify({ seconds: ms / 1000, cpu: cpu() }));
 }

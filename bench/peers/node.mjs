@@ -6,6 +6,8 @@
 
 import net from "node:net";
 import dgram from "node:dgram";
+import tls from "node:tls";
+import fs from "node:fs";
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import { once } from "node:events";
@@ -42,7 +44,84 @@ function reader(sock) {
     });
 }
 
+function tlsServer(p) {
+  const read = (name) => fs.readFileSync(`${p.certs}/${name}`);
+  let left = workload === "tls_handshake" ? p.count : 1;
+  const srv = tls.createServer({ cert: read("cert.pem"), key: read("key.pem") }, (conn) => {
+    conn.setNoDelay(true);
+    conn.on("close", () => {
+      if (--left === 0) srv.close();
+    });
+    conn.on("error", () => {});
+    if (workload === "tls_bulk") {
+      let got = 0;
+      conn.on("data", (d) => {
+        got += d.length;
+        if (got === p.total) conn.write(Buffer.alloc(1));
+      });
+    } else if (workload === "tls_handshake") {
+      if (p.size) conn.on("data", (d) => conn.end(d));
+      else conn.end();
+    } else {
+      conn.on("data", (d) => conn.write(d));
+      conn.on("end", () => conn.end());
+    }
+  });
+  // A client that closes straight after its handshake may end the server's
+  // side before 'secureConnection': that connection counts too.
+  srv.on("tlsClientError", () => {
+    if (--left === 0) srv.close();
+  });
+  srv.listen(0, "127.0.0.1", 1024, () => announce(srv.address().port));
+}
+
+async function tlsClient(port, p) {
+  const ca = fs.readFileSync(`${p.certs}/ca.pem`);
+  const connect = async () => {
+    const sock = tls.connect({ port, host: "127.0.0.1", servername: "localhost", ca });
+    sock.setNoDelay(true);
+    await once(sock, "secureConnect");
+    return sock;
+  };
+  if (workload === "tls_handshake") {
+    const msg = Buffer.alloc(1);
+    const t0 = performance.now();
+    for (let i = 0; i < p.count; i++) {
+      const sock = await connect();
+      if (p.size) {
+        const read = reader(sock);
+        sock.write(msg);
+        await read(1);
+      }
+      sock.destroy();
+    }
+    return performance.now() - t0;
+  }
+  const sock = await connect();
+  const read = reader(sock);
+  let t0;
+  if (workload === "tls_rr") {
+    const msg = Buffer.alloc(p.size);
+    t0 = performance.now();
+    for (let i = 0; i < p.count; i++) {
+      sock.write(msg);
+      await read(p.size);
+    }
+  } else {
+    const chunk = Buffer.alloc(p.write);
+    t0 = performance.now();
+    for (let sent = 0; sent < p.total; sent += chunk.length) {
+      if (!sock.write(chunk)) await once(sock, "drain");
+    }
+    await read(1);
+  }
+  const t = performance.now() - t0;
+  sock.destroy();
+  return t;
+}
+
 function server(p) {
+  if (workload.startsWith("tls_")) return tlsServer(p);
   if (workload === "udp_rr") {
     const sock = dgram.createSocket("udp4");
     let left = p.count;
@@ -82,10 +161,15 @@ function server(p) {
       conn.on("end", () => conn.end());
     }
   });
-  srv.listen(0, "127.0.0.1", 1024, () => announce(srv.address().port));
+  srv.listen(0, "127.0.0.1", 4096, () => {
+    announce(srv.address().port);
+    // clients 0: the idle footprint, nobody to wait for.
+    if (left === 0) srv.close();
+  });
 }
 
 async function client(port, p) {
+  if (workload.startsWith("tls_")) return tlsClient(port, p);
   if (workload === "udp_rr") {
     const sock = dgram.createSocket("udp4");
     await new Promise((resolve) => sock.bind(0, "127.0.0.1", resolve));
@@ -148,25 +232,46 @@ async function client(port, p) {
     }
     return performance.now() - t0;
   }
-  // tcp_fanin
-  const one = async () => {
-    const sock = await connect();
-    const read = reader(sock);
-    const msg = Buffer.alloc(p.size);
-    for (let i = 0; i < p.echoes; i++) {
+  // tcp_fanin: open every connection (connect and a first echo, at most
+  // `connecting` at a time), then all run the other echoes at once, then
+  // all close.
+  const msg = Buffer.alloc(p.size);
+  const readers = new Map();
+  const echo = async (sock, times) => {
+    const read = readers.get(sock);
+    for (let i = 0; i < times; i++) {
       sock.write(msg);
       await read(p.size);
     }
-    sock.end();
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: p.clients }, one));
+  const socks = new Array(p.clients);
+  let next = 0;
+  const lane = async () => {
+    while (next < p.clients) {
+      const i = next++;
+      const sock = await connect();
+      readers.set(sock, reader(sock));
+      await echo(sock, 1);
+      socks[i] = sock;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(p.connecting ?? 256, p.clients) }, lane));
+  await Promise.all(socks.map((sock) => echo(sock, p.echoes - 1)));
+  for (const sock of socks) sock.end();
   return performance.now() - t0;
 }
 
+// CPU time (user + system, every thread) of the whole role.
+const cpu0 = process.cpuUsage();
+const cpu = () => {
+  const { user, system } = process.cpuUsage(cpu0);
+  return (user + system) / 1e6;
+};
 if (role === "server") {
+  process.on("exit", () => process.stdout.write(`CPU ${cpu()}\n`));
   server(JSON.parse(rest[0]));
 } else {
   const ms = await client(Number(rest[0]), JSON.parse(rest[1]));
-  process.stdout.write(JSON.stringify({ seconds: ms / 1000 }) + "\n");
+  process.stdout.write(JSON.stringify({ seconds: ms / 1000, cpu: cpu() }) + "\n");
 }

@@ -7,11 +7,14 @@ write them (a thread per connection for fan-in).
 
 import json
 import socket
+import socketserver
+import ssl
 import sys
 import threading
 import time
 
 role, workload, *rest = sys.argv[1:]
+CPU0 = time.process_time()
 
 
 def announce(sock):
@@ -46,19 +49,139 @@ def echo(conn, p):
     conn.close()
 
 
+def http_server(p):
+    body = p["body"]
+    reply = (
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n"
+        f"Content-Length: {body}\r\n\r\n" + "x" * body
+    ).encode()
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self):
+            while True:
+                line = self.rfile.readline()
+                while len(line) > 2:
+                    line = self.rfile.readline()
+                if not line:
+                    return
+                self.wfile.write(reply)
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+        request_queue_size = 128
+
+        def handle_error(self, request, client_address):
+            pass  # the load generator resets connections when it stops
+
+    with Server(("127.0.0.1", 0), Handler) as server:
+        announce(server.socket)
+        server.serve_forever()
+
+
+def tls_server(p):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(f"{p['certs']}/cert.pem", f"{p['certs']}/key.pem")
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1024)
+    announce(srv)
+
+    def accept():
+        conn, _ = srv.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return ctx.wrap_socket(conn, server_side=True)
+
+    if workload == "tls_rr":
+        echo(accept(), {"read": "recv_into"})
+    elif workload == "tls_bulk":
+        conn = accept()
+        buf = bytearray(65536)
+        got = 0
+        while got < p["total"]:
+            n = conn.recv_into(buf)
+            if n == 0:
+                raise EOFError(f"got {got} of {p['total']} bytes")
+            got += n
+        conn.sendall(b"k")
+        try:
+            conn.recv_into(buf)
+        except OSError:
+            pass
+        conn.close()
+    else:
+        buf = bytearray(1)
+        view = memoryview(buf)
+        for _ in range(p["count"]):
+            conn = accept()
+            if p["size"]:
+                recv_exact(conn, view, 1)
+                conn.sendall(buf)
+            try:
+                conn.recv_into(buf)
+            except OSError:
+                pass
+            conn.close()
+    srv.close()
+
+
+def tls_client(port, p):
+    ctx = ssl.create_default_context(cafile=f"{p['certs']}/ca.pem")
+
+    def connect():
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return ctx.wrap_socket(sock, server_hostname="localhost")
+
+    if workload == "tls_handshake":
+        msg = bytes(1)
+        view = memoryview(bytearray(1))
+        t0 = time.perf_counter()
+        for _ in range(p["count"]):
+            sock = connect()
+            if p["size"]:
+                sock.sendall(msg)
+                recv_exact(sock, view, 1)
+            sock.close()
+        return time.perf_counter() - t0
+    sock = connect()
+    if workload == "tls_rr":
+        msg = bytes(p["size"])
+        view = memoryview(bytearray(p["size"]))
+        t0 = time.perf_counter()
+        for _ in range(p["count"]):
+            sock.sendall(msg)
+            recv_exact(sock, view, p["size"])
+    else:
+        chunk = bytes(p["write"])
+        t0 = time.perf_counter()
+        for _ in range(0, p["total"], len(chunk)):
+            sock.sendall(chunk)
+        recv_exact(sock, memoryview(bytearray(1)), 1)
+    t = time.perf_counter() - t0
+    sock.close()
+    return t
+
+
 def server(p):
+    if workload == "http":
+        return http_server(p)
+    if workload.startswith("tls_"):
+        return tls_server(p)
     if workload == "udp_rr":
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1", 0))
         announce(sock)
+        buf = bytearray(65536)
+        view = memoryview(buf)
         for _ in range(p["count"]):
-            data, address = sock.recvfrom(65536)
-            sock.sendto(data, address)
+            n, address = sock.recvfrom_into(buf)
+            sock.sendto(view[:n], address)
         sock.close()
         return
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
-    srv.listen(1024)
+    srv.listen(4096)
     announce(srv)
     if workload == "tcp_bulk":
         conn, _ = srv.accept()
@@ -116,15 +239,18 @@ def server(p):
 
 
 def client(port, p):
+    if workload.startswith("tls_"):
+        return tls_client(port, p)
     address = ("127.0.0.1", port)
     if workload == "udp_rr":
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1", 0))
         msg = bytes(p["size"])
+        buf = bytearray(65536)
         t0 = time.perf_counter()
         for _ in range(p["count"]):
             sock.sendto(msg, address)
-            sock.recvfrom(65536)
+            sock.recvfrom_into(buf)
         t = time.perf_counter() - t0
         sock.close()
         return t
@@ -179,11 +305,22 @@ def client(port, p):
             sock.close()
         return time.perf_counter() - t0
 
-    # tcp_fanin: a thread per client
+    # tcp_fanin: a thread per client; every connection opens first (at most
+    # `connecting` at a time, a connect and a first echo each), then all run
+    # the other echoes at once, each closing when done.
+    if p["clients"] == 0:
+        return 0.0
+    opening = threading.Semaphore(p.get("connecting", 256))
+    opened = threading.Barrier(p["clients"])
+
     def one():
-        sock = socket.create_connection(address)
         own = memoryview(bytearray(size))
-        for _ in range(p["echoes"]):
+        with opening:
+            sock = socket.create_connection(address)
+            sock.sendall(msg)
+            recv_exact(sock, own, size)
+        opened.wait()
+        for _ in range(p["echoes"] - 1):
             sock.sendall(msg)
             recv_exact(sock, own, size)
         sock.close()
@@ -197,8 +334,10 @@ def client(port, p):
     return time.perf_counter() - t0
 
 
+# CPU time (user + system, every thread) of the whole role.
 if role == "server":
     server(json.loads(rest[0]))
+    print(f"CPU {time.process_time() - CPU0}", flush=True)
 else:
     seconds = client(int(rest[0]), json.loads(rest[1]))
-    print(json.dumps({"seconds": seconds}), flush=True)
+    print(json.dumps({"seconds": seconds, "cpu": time.process_time() - CPU0}), flush=True)
