@@ -39,6 +39,13 @@ export type { Deadline, TimedWait } from "./_deadlines.ts";
 
 export type { CallOptions } from "./_deadlines.ts";
 
+/** The protected calls of SocketBase that PartLink offers (set in its static block). */
+let reach: {
+  timers(sock: SocketBase): Timers;
+  waitFor<T>(sock: SocketBase, op: Promise<T>, deadline: Deadline, kind: BlockingCall): Promise<T>;
+  checkOpen(sock: SocketBase): void;
+};
+
 let defaultTimeout: number | null = null;
 
 /**
@@ -112,11 +119,7 @@ export abstract class SocketBase {
   readonly proto: number;
   #timeout: number | null = defaultTimeout;
   #fileno: number;
-  /**
-   * The socket's one timer service: every timed call waits on it.
-   * @ignore
-   */
-  protected readonly timers: Timers = new Timers();
+  #timers: Timers | null = null;
   // Files made by makefile() that are still open, and whether close() was
   // called while they were (CPython's _io_refs and _closed).
   #ioRefs = 0;
@@ -266,7 +269,7 @@ export abstract class SocketBase {
     openFilenos.delete(this.#fileno);
     this.#fileno = -1;
     this.release();
-    this.timers.stop();
+    this.#timers?.stop();
   }
 
   /**
@@ -611,12 +614,25 @@ export abstract class SocketBase {
    * @ignore
    */
   protected link(fail: (e: unknown) => OSError): Link {
-    return {
-      closed: () => this.closed,
-      timers: this.timers,
-      fail,
-      waitFor: (op, deadline, kind) => this.waitFor(op, deadline, kind),
-      checkOpen: () => this.checkOpen(),
+    return new PartLink(this, fail);
+  }
+
+  /**
+   * The socket's one timer service, made on first use (a socket that never
+   * waits with a timeout has none): every timed call waits on it.
+   * @ignore
+   */
+  protected get timers(): Timers {
+    return this.#timers ??= new Timers();
+  }
+
+  static {
+    // PartLink reaches the protected calls through these, so a socket's
+    // link is one object, not a closure per call it offers.
+    reach = {
+      timers: (sock) => sock.timers,
+      waitFor: (sock, op, deadline, kind) => sock.waitFor(op, deadline, kind),
+      checkOpen: (sock) => sock.checkOpen(),
     };
   }
 
@@ -652,6 +668,10 @@ export abstract class SocketBase {
     kind: BlockingCall = "read",
   ): Promise<T> {
     if (deadline.timeout === null && deadline.signal === undefined) return op;
+    if (this.#fileno === -1) {
+      // Closed: nothing to wait for (an abort still gives its own reason).
+      return Promise.reject(deadline.signal?.aborted ? deadline.signal.reason : badf());
+    }
     return this.timers.waitFor(op, deadline, () => this._wouldBlock(kind));
   }
 
@@ -674,12 +694,40 @@ export abstract class SocketBase {
 export interface Link {
   /** True once the socket is closed. */
   closed(): boolean;
-  readonly timers: Timers;
+  /** The socket's timer service. */
+  timers(): Timers;
   /** Maps a Deno error for this socket; `EBADF` once closed. */
   fail(e: unknown): OSError;
   waitFor<T>(op: Promise<T>, deadline: Deadline, kind: BlockingCall): Promise<T>;
   /** Throws `EBADF` when closed. */
   checkOpen(): void;
+}
+
+/** A socket's link for its parts: one object, no closures but the socket's `fail`. */
+class PartLink implements Link {
+  readonly #sock: SocketBase;
+  readonly fail: (e: unknown) => OSError;
+
+  constructor(sock: SocketBase, fail: (e: unknown) => OSError) {
+    this.#sock = sock;
+    this.fail = fail;
+  }
+
+  closed(): boolean {
+    return this.#sock.closed;
+  }
+
+  timers(): Timers {
+    return reach.timers(this.#sock);
+  }
+
+  waitFor<T>(op: Promise<T>, deadline: Deadline, kind: BlockingCall): Promise<T> {
+    return reach.waitFor(this.#sock, op, deadline, kind);
+  }
+
+  checkOpen(): void {
+    reach.checkOpen(this.#sock);
+  }
 }
 
 /**

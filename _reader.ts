@@ -40,6 +40,11 @@ interface TimedRead extends Slot {
   failed: (e: unknown) => void;
 }
 
+/** What the readable stream reads through: the socket's own `recv_into`. */
+interface StreamSource {
+  recv_into(buffer: Uint8Array, nbytes: number, options: CallOptions): Promise<number>;
+}
+
 /**
  * One stream socket's receiving side.
  * @ignore
@@ -57,6 +62,7 @@ export class Reader {
   #shutRd = false;
   #link: Link;
   #timedRead: TimedRead | null = null;
+  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
   // The buffer recvFast reads into.
   #whole: Uint8Array | null = null;
 
@@ -100,7 +106,7 @@ export class Reader {
     let read = this.#timedRead;
     if (read === null) {
       read = this.#timedRead = this.#makeTimedRead();
-      this.#link.timers.slot(read);
+      this.#link.timers().slot(read);
     }
     const size = buffer.length;
     const whole = this.#memory.borrow(size);
@@ -112,7 +118,7 @@ export class Reader {
     read.whole = whole;
     read.resolve = resolve;
     read.reject = reject;
-    this.#link.timers.arm(read.at);
+    this.#link.timers().arm(read.at);
     this.reading = conn.read(whole.length === size ? whole : whole.subarray(0, size))
       .then(read.done, read.failed);
     return promise;
@@ -139,6 +145,14 @@ export class Reader {
       target.set(got);
     }
     return got.length;
+  }
+
+  /**
+   * The socket's readable web stream (made on first use, and again after
+   * a cancel or an error), reading through `sock.recv_into`.
+   */
+  stream(sock: StreamSource): ReadableStream<Uint8Array<ArrayBuffer>> {
+    return this.#readable ??= socketReadable(sock, () => this.#readable = null);
   }
 
   /** After shutdown(SHUT_RD): what has arrived is returned, then empty, never a wait. */
@@ -526,10 +540,8 @@ function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
  * stream next time.
  * @ignore
  */
-export function socketReadable(
-  sock: {
-    recv_into(buffer: Uint8Array, nbytes: number, options: CallOptions): Promise<number>;
-  },
+function socketReadable(
+  sock: StreamSource,
   onCancel: () => void,
 ): ReadableStream<Uint8Array<ArrayBuffer>> {
   const cancelled = new AbortController();

@@ -40,6 +40,12 @@ interface TimedWrite extends Slot {
   next: () => void;
 }
 
+/** What the writable stream writes through: the socket's own calls. */
+interface StreamSink {
+  sendall(data: Uint8Array): Promise<void>;
+  shutdown(how: number): Promise<void>;
+}
+
 /**
  * One stream socket's sending side.
  * @ignore
@@ -59,6 +65,7 @@ export class Writer {
   // who waits for them to end (a hand-over).
   #pending = 0;
   #drained: PromiseWithResolvers<void> | null = null;
+  #writable: WritableStream<Uint8Array> | null = null;
 
   constructor(link: Link) {
     this.#link = link;
@@ -159,7 +166,7 @@ export class Writer {
     let write = this.#timedWrite;
     if (write === null) {
       write = this.#timedWrite = this.#makeTimedWrite(false);
-      this.#link.timers.slot(write);
+      this.#link.timers().slot(write);
     }
     if (write.busy) write = this.#makeTimedWrite(true);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
@@ -172,8 +179,8 @@ export class Writer {
     write.off = 0;
     write.resolve = resolve;
     write.reject = reject;
-    if (write.listed) this.#link.timers.watch(write);
-    else this.#link.timers.arm(write.at);
+    if (write.listed) this.#link.timers().watch(write);
+    else this.#link.timers().arm(write.at);
     write.next();
     return promise;
   }
@@ -220,6 +227,11 @@ export class Writer {
     } catch (e) {
       if (!(e instanceof Deno.errors.NotConnected)) throw this.#link.fail(e);
     }
+  }
+
+  /** The socket's writable web stream (made on first use), writing through `sock.sendall`. */
+  stream(sock: StreamSink): WritableStream<Uint8Array> {
+    return this.#writable ??= socketWritable(sock);
   }
 
   /** Resolves once no write is in flight (the hand-over waits for it). */
@@ -303,7 +315,7 @@ export class Writer {
 
   /** `listed`: on the timer's list (a second, concurrent sendall). */
   #makeTimedWrite(listed: boolean): TimedWrite {
-    const timers = this.#link.timers;
+    const timers = this.#link.timers();
     const finish = (): void => {
       this.#done();
       write.busy = write.waiting = false;
@@ -362,10 +374,7 @@ export class Writer {
  * network: backpressure); close half-closes.
  * @ignore
  */
-export function socketWritable(sock: {
-  sendall(data: Uint8Array): Promise<void>;
-  shutdown(how: number): Promise<void>;
-}): WritableStream<Uint8Array> {
+function socketWritable(sock: StreamSink): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
     async write(chunk) {
       await sock.sendall(chunk);

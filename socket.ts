@@ -76,8 +76,8 @@ import {
   unstableNet,
 } from "./_options.ts";
 import { type Call, refuse, type StreamState } from "./_lifecycle.ts";
-import { Reader, socketReadable } from "./_reader.ts";
-import { socketWritable, Writer } from "./_writer.ts";
+import { Reader } from "./_reader.ts";
+import { Writer } from "./_writer.ts";
 import {
   plainTransport,
   type StreamConn,
@@ -137,8 +137,6 @@ export class Socket extends SocketBase {
   #reader: Reader;
   #writer: Writer;
   #options: Record<StreamOption, number> = { nodelay: 0, keepalive: 0, reuseaddr: 0, reuseport: 0 };
-  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
-  #writable: WritableStream<Uint8Array> | null = null;
 
   /**
    * Makes an unconnected stream socket; prefer {@linkcode socket}.
@@ -963,7 +961,7 @@ export class Socket extends SocketBase {
    * ```
    */
   get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
-    return this.#readable ??= socketReadable(this, () => this.#readable = null);
+    return this.#reader.stream(this);
   }
 
   /**
@@ -982,7 +980,7 @@ export class Socket extends SocketBase {
    * ```
    */
   get writable(): WritableStream<Uint8Array> {
-    return this.#writable ??= socketWritable(this);
+    return this.#writer.stream(this);
   }
 
   /**
