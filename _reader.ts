@@ -16,7 +16,7 @@
 import { MSG_PEEK, MSG_WAITALL } from "./constants.ts";
 import { BlockingIOError, TimeoutError } from "./errors.ts";
 import { badf, type Link, quiet } from "./_base.ts";
-import type { Deadline, Slot } from "./_deadlines.ts";
+import type { Deadline, Slot, Timers } from "./_deadlines.ts";
 import type { CallOptions } from "./_base.ts";
 import type { StreamConn } from "./_transport.ts";
 
@@ -62,6 +62,8 @@ export class Reader {
   #shutRd = false;
   #link: Link;
   #timedRead: TimedRead | null = null;
+  // The socket's timers, kept once the timed read has its slot there.
+  #timers: Timers | null = null;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
   // The buffer recvFast reads into.
   #whole: Uint8Array | null = null;
@@ -106,7 +108,8 @@ export class Reader {
     let read = this.#timedRead;
     if (read === null) {
       read = this.#timedRead = this.#makeTimedRead();
-      this.#link.timers().slot(read);
+      this.#timers = this.#link.timers();
+      this.#timers.slot(read);
     }
     const size = buffer.length;
     const whole = this.#memory.borrow(size);
@@ -118,7 +121,7 @@ export class Reader {
     read.whole = whole;
     read.resolve = resolve;
     read.reject = reject;
-    this.#link.timers().arm(read.at);
+    this.#timers!.arm(read.at);
     this.reading = conn.read(whole.length === size ? whole : whole.subarray(0, size))
       .then(read.done, read.failed);
     return promise;

@@ -15,7 +15,7 @@
 import { SHUT_WR } from "./constants.ts";
 import { OSError, TimeoutError } from "./errors.ts";
 import { badf, type Link, quiet } from "./_base.ts";
-import type { Deadline, Slot } from "./_deadlines.ts";
+import type { Deadline, Slot, Timers } from "./_deadlines.ts";
 import type { StreamConn } from "./_transport.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -61,6 +61,8 @@ export class Writer {
   shutWr = false;
   #link: Link;
   #timedWrite: TimedWrite | null = null;
+  // The socket's timers, kept from the first timed sendall on.
+  #timers: Timers | null = null;
   // Fast-path writes in flight (they keep no promise in `writing`), and
   // who waits for them to end (a hand-over).
   #pending = 0;
@@ -164,9 +166,10 @@ export class Writer {
     // One state per writer, reused; a second sendall made while one is in
     // flight gets its own, listed.
     let write = this.#timedWrite;
+    const timers = this.#timers ??= this.#link.timers();
     if (write === null) {
       write = this.#timedWrite = this.#makeTimedWrite(false);
-      this.#link.timers().slot(write);
+      timers.slot(write);
     }
     if (write.busy) write = this.#makeTimedWrite(true);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
@@ -179,8 +182,8 @@ export class Writer {
     write.off = 0;
     write.resolve = resolve;
     write.reject = reject;
-    if (write.listed) this.#link.timers().watch(write);
-    else this.#link.timers().arm(write.at);
+    if (write.listed) timers.watch(write);
+    else timers.arm(write.at);
     write.next();
     return promise;
   }
