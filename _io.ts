@@ -320,7 +320,7 @@ export function lookupCodec(
   fail: CodecErrors,
 ): Codec {
   if (!KNOWN_HANDLERS.includes(errors)) {
-    throw new LookupError(`${where}: unknown error handler name '${errors}'`);
+    throw new LookupError(`${where}: errors: unknown error handler name '${errors}'`);
   }
   if (!READ_HANDLERS.includes(errors)) {
     throw new RangeError(
