@@ -84,7 +84,13 @@ export async function create_connection(
   // after it.
   checkTimeout(timeout, "create_connection()");
   if (source_address !== undefined && source_address !== null) {
-    checkHostPort(source_address, "create_connection() source_address");
+    const [, sourcePort] = checkHostPort(source_address, "create_connection() source_address");
+    if (sourcePort !== 0) {
+      // Known before the name lookup and the bind: say so before any I/O.
+      throw new OSError(errno.EOPNOTSUPP, null, {
+        detail: `Deno cannot connect from a chosen local port (source_address port ${sourcePort})`,
+      });
+    }
   }
   const errors: unknown[] = [];
   for (const [family, , proto, , sockaddr] of await getaddrinfo(host, port, 0, SOCK_STREAM)) {

@@ -15,6 +15,8 @@ import {
   BrokenPipeError,
   create_connection,
   create_server,
+  DefaultSelector,
+  EVENT_READ,
   gaierror,
   inet_ntoa,
   IPPROTO_TCP,
@@ -23,6 +25,7 @@ import {
   OSError,
   OverflowError,
   type RawStream,
+  select,
   setdefaulttimeout,
   SO_REUSEADDR,
   SO_TYPE,
@@ -764,6 +767,20 @@ const rows: Row[] = [
     match: /timeout must be a number/,
   },
   {
+    name: "create_connection source port Deno cannot bind from (before the name lookup)",
+    call: () => create_connection(["no-such-host.invalid", 80], 1, ["127.0.0.1", 5999]),
+    error: OSError,
+    errno: 95,
+    match: /source_address port 5999/,
+  },
+  {
+    name: "create_connection source_address of the wrong shape",
+    call: () =>
+      create_connection(["no-such-host.invalid", 80], 1, "x" as unknown as [string, number]),
+    error: TypeError,
+    match: /source_address/,
+  },
+  {
     name: "create_server backlog NaN (before bind)",
     call: () => create_server(["127.0.0.1", 0], { backlog: NaN }),
     error: TypeError,
@@ -1097,5 +1114,32 @@ Deno.test("hostile arguments: synchronous calls throw the library's own message"
     }
   } finally {
     s.close();
+  }
+});
+
+Deno.test("hostile arguments: select and selectors name what they refuse", async () => {
+  const sel = new DefaultSelector();
+  const s = socket();
+  try {
+    for (const [what, value] of hostileValues()) {
+      const checks: [string, () => unknown][] = [
+        ["select rlist", () => select([value as never], [], [], 0)],
+        ["register fileobj", () => sel.register(value as never, EVENT_READ)],
+        ["register events", () => sel.register(s, value as never)],
+      ];
+      for (const [name, check] of checks) {
+        let error: unknown;
+        try {
+          await check();
+        } catch (e) {
+          error = e;
+        }
+        assertInstanceOf(error, Error, `${name}(${what})`);
+        assert(!ENGINE_MESSAGE.test(error.message), `${name}(${what}): ${error.message}`);
+      }
+    }
+  } finally {
+    s.close();
+    sel.close();
   }
 });
