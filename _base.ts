@@ -13,7 +13,7 @@
  */
 
 import { AF_INET, AF_INET6, AF_UNIX } from "./constants.ts";
-import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
+import { BlockingIOError, errno, OSError, OverflowError, TimeoutError } from "./errors.ts";
 import type { Address, SocketAddress, Target } from "./_address.ts";
 import { checkAddress, describe } from "./_address.ts";
 
@@ -39,8 +39,15 @@ export function checkTimeout(value: unknown, where: string): number | null {
   if (value < 0) {
     throw new RangeError(`${where}: timeout must be >= 0 or null, got ${value}`);
   }
-  if (value === Infinity) {
-    throw new RangeError(`${where}: timeout must be finite (use null to wait forever)`);
+  // CPython converts to nanoseconds in a 64-bit integer: an int past it is
+  // "too large", a float (and an int past time_t, or infinity) "out of
+  // range". A whole number below 2^63 reads as an int here.
+  if (value * 1e9 >= 2 ** 63) {
+    throw new OverflowError(
+      Number.isInteger(value) && value < 2 ** 63
+        ? `${where}: timeout: timestamp too large to convert to C _PyTime_t`
+        : `${where}: timeout: timestamp out of range for platform time_t (use null to wait forever)`,
+    );
   }
   return value;
 }
@@ -402,7 +409,17 @@ export abstract class SocketBase {
    * @ignore
    */
   protected deadline(options?: CallOptions, dontwait = false): Deadline {
-    const signal = options?.signal;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      if (typeof options !== "object" || options === null) {
+        throw new TypeError(`options must be an object, not ${describe(options)}`);
+      }
+      try {
+        signal = options.signal;
+      } catch {
+        throw new TypeError(`options must be an object, not ${describe(options)}`);
+      }
+    }
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(`options.signal must be an AbortSignal, not ${describe(signal)}`);
     }

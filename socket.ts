@@ -49,6 +49,7 @@ import {
   errno,
   fromErrno,
   OSError,
+  OverflowError,
   TimeoutError,
   toOSError,
 } from "./errors.ts";
@@ -58,6 +59,7 @@ import {
   formatTarget,
   fromDenoAddr,
   isIPv4,
+  show,
   type SocketAddress,
   type Target,
 } from "./_address.ts";
@@ -74,10 +76,15 @@ import {
   type TimedWait,
 } from "./_base.ts";
 import {
+  checkBacklog,
   checkBufsize,
   checkFlags,
+  checkInt32,
   checkOption,
   checkProto,
+  detachedError,
+  isDetached,
+  MAX_BUFSIZE,
   optionValue,
   protocolOf,
   splitOptions,
@@ -221,7 +228,7 @@ export class Socket extends SocketBase {
     checkFamily(family);
     if (type !== SOCK_STREAM) {
       throw new OSError(errno.EINVAL, null, {
-        detail: `Socket is for SOCK_STREAM; got type ${type}`,
+        detail: `Socket is for SOCK_STREAM; got type ${show(type)}`,
       });
     }
     checkProto(family, type, proto);
@@ -297,9 +304,7 @@ export class Socket extends SocketBase {
   listen(backlog?: number): void;
   listen(backlog: number = Math.min(SOMAXCONN, 128)): void {
     this.checkOpen();
-    if (typeof backlog !== "number" || !Number.isInteger(backlog)) {
-      throw new TypeError(`listen(): backlog must be an integer, not ${describe(backlog)}`);
-    }
+    checkBacklog(backlog, "listen()");
     if (this.#conn || this.#connecting) {
       throw new OSError(errno.EINVAL, null, { detail: "socket is connected" });
     }
@@ -379,7 +384,13 @@ export class Socket extends SocketBase {
     ) {
       // Blocking connect of a fresh socket (nearly every call): no deadline,
       // no waitFor, one promise hop.
-      this.#startConnect(this.target(address, "connect()", "connect"));
+      let target: Target;
+      try {
+        target = this.target(address, "connect()", "connect");
+      } catch (e) {
+        return quiet(Promise.reject(e)); // a Promise-returning call never throws
+      }
+      this.#startConnect(target);
       const connected: Promise<void> = this.#connecting!.then(() => {
         if (this.closed || this.#pendingError) quiet(connected); // about to reject
         this.#connectResult();
@@ -670,7 +681,8 @@ export class Socket extends SocketBase {
     const conn = this.#conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
-      typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize) && this.#idle()
+      typeof bufsize === "number" && bufsize > 0 && bufsize <= MAX_BUFSIZE &&
+      Number.isInteger(bufsize) && this.#idle()
     ) {
       return this.#recvFast(conn, bufsize) as Promise<Uint8Array<ArrayBuffer>>;
     }
@@ -682,7 +694,7 @@ export class Socket extends SocketBase {
     flags: number | CallOptions | undefined,
     options: CallOptions | undefined,
   ): Promise<Uint8Array<ArrayBuffer>> {
-    [flags, options] = splitOptions(flags, options);
+    [flags, options] = splitOptions(flags, options, "recv()");
     checkBufsize(bufsize, "recv()");
     checkFlags(flags, RECV_FLAGS, "recv()");
     this.checkOpen();
@@ -729,7 +741,7 @@ export class Socket extends SocketBase {
     const conn = this.#conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
-      buffer instanceof Uint8Array && buffer.length > 0 &&
+      ArrayBuffer.isView(buffer) && buffer instanceof Uint8Array && buffer.length > 0 &&
       (nbytes === 0 || nbytes === buffer.length) && this.#quiet()
     ) {
       const timeout = this.gettimeout();
@@ -745,7 +757,7 @@ export class Socket extends SocketBase {
     flags: number | CallOptions | undefined,
     options: CallOptions | undefined,
   ): Promise<number> {
-    [flags, options] = splitOptions(flags, options);
+    [flags, options] = splitOptions(flags, options, "recv_into()");
     const view = writableView(buffer, "recv_into()");
     checkBufsize(nbytes, "recv_into()", "nbytes");
     if (nbytes > view.length) {
@@ -759,20 +771,22 @@ export class Socket extends SocketBase {
     const target = view.subarray(0, nbytes || view.length);
     if (target.length === 0) return 0; // in any state, as Linux
     const conn = this.#connected();
-    if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
-      return await this.#receiveAll(conn, target, deadline);
+    // Deno never reads into the caller's buffer: it may be detached
+    // (transferred) while the call waits, and the bytes would go with it.
+    let got: Uint8Array;
+    const peek = (flags & MSG_PEEK) !== 0;
+    if (flags & MSG_WAITALL && !peek) {
+      const all = new Uint8Array(target.length);
+      got = all.subarray(0, await this.#receiveAll(conn, all, deadline));
+    } else {
+      if (flags & MSG_WAITALL) await this.#peekAll(conn, target.length, deadline);
+      got = await this.#receive(conn, target.length, deadline, peek);
     }
-    if (flags & MSG_WAITALL) await this.#peekAll(conn, target.length, deadline);
-    const got = await this.#receive(
-      conn,
-      target.length,
-      deadline,
-      (flags & MSG_PEEK) !== 0,
-      target,
-    );
-    if (got.buffer !== target.buffer || got.byteOffset !== target.byteOffset) {
-      target.set(got);
+    if (isDetached(target.buffer)) {
+      if (!peek) this._unread(got);
+      throw detachedError("recv_into()", "buffer");
     }
+    target.set(got);
     return got.length;
   }
 
@@ -859,6 +873,14 @@ export class Socket extends SocketBase {
           return;
         }
         read.waiting = false;
+        if (isDetached(buffer.buffer)) {
+          // Detached (transferred) while the call waited: the bytes stay
+          // for the next receive.
+          if (n === null) this.#scratch = whole;
+          else this.#push(this.#keep(whole, n));
+          quiet(read.promise);
+          return read.reject(detachedError("recv_into()", "buffer"));
+        }
         this.#scratch = whole;
         if (n === null) return read.resolve(0);
         buffer.set(n === whole.length ? whole : whole.subarray(0, n));
@@ -881,12 +903,19 @@ export class Socket extends SocketBase {
   }
 
   /**
-   * Blocking recv_into with nothing buffered: one Deno read into the
-   * caller's buffer. The promise returned is also #reading, so that a call
-   * made meanwhile waits for it; its handlers are made once per socket.
+   * Blocking recv_into with nothing buffered: one Deno read into the reused
+   * buffer, copied into the caller's. Never straight into the caller's
+   * buffer: it may be detached (transferred) while the read waits, and the
+   * bytes would leave with it. The promise returned is also #reading, so
+   * that a call made meanwhile waits for it; its handlers are made once per
+   * socket.
    */
   #recvIntoFast(conn: StreamConn, buffer: Uint8Array): Promise<number> {
-    return this.#reading = conn.read(buffer).then(this.#readCount, this.#readFailed);
+    const size = buffer.length;
+    const whole = this.#whole = this.#borrow(size);
+    this.#into = buffer;
+    const view = whole.length === size ? whole : whole.subarray(0, size);
+    return this.#reading = conn.read(view).then(this.#readCount, this.#readFailed);
   }
 
   /** Blocking recv with nothing buffered: one Deno read into reused memory. */
@@ -898,11 +927,28 @@ export class Socket extends SocketBase {
 
   // The fast reads' handlers, and the buffer #recvFast reads into.
   #whole: Uint8Array | null = null;
+  // The caller's buffer of the #recvIntoFast in flight.
+  #into: Uint8Array = EMPTY;
   #readCount = (n: number | null): number => {
+    const reading = this.#reading;
     this.#reading = null;
-    if (n !== null) return n;
-    this.#eof = true;
-    return 0;
+    const whole = this.#whole!;
+    const into = this.#into;
+    this.#whole = null;
+    this.#into = EMPTY;
+    if (n === null) {
+      this.#eof = true;
+      this.#scratch = whole;
+      return 0;
+    }
+    if (isDetached(into.buffer)) {
+      this.#push(this.#keep(whole, n));
+      if (reading !== null) quiet(reading); // the caller may have abandoned it
+      throw detachedError("recv_into()", "buffer");
+    }
+    into.set(n === whole.length ? whole : whole.subarray(0, n));
+    this.#scratch = whole;
+    return n;
   };
   #readBytes = (n: number | null): Uint8Array => {
     this.#reading = null;
@@ -922,6 +968,7 @@ export class Socket extends SocketBase {
       this.#scratch = this.#whole;
       this.#whole = null;
     }
+    this.#into = EMPTY;
     throw this.#fail(e);
   };
 
@@ -1167,7 +1214,8 @@ export class Socket extends SocketBase {
     const conn = this.#conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
-      data instanceof Uint8Array && data.length > 0 && !this.#shutWr && this.#writing === null &&
+      ArrayBuffer.isView(data) && data instanceof Uint8Array && data.length > 0 && !this.#shutWr &&
+      this.#writing === null &&
       this.#writeError === null && this.gettimeout() === null
     ) {
       // Blocking send with nothing in flight: one Deno write, its count.
@@ -1185,7 +1233,7 @@ export class Socket extends SocketBase {
     flags: number | CallOptions | undefined,
     options: CallOptions | undefined,
   ): Promise<number> {
-    [flags, options] = splitOptions(flags, options);
+    [flags, options] = splitOptions(flags, options, "send()");
     const bytes = toBytes(data, "send()");
     checkFlags(flags, MSG_DONTWAIT, "send()");
     const { conn, deadline } = await this.#beforeWrite(options, flags, "send()");
@@ -1239,7 +1287,8 @@ export class Socket extends SocketBase {
     const conn = this.#conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
-      data instanceof Uint8Array && data.length > 0 && !this.#shutWr && this.#writing === null &&
+      ArrayBuffer.isView(data) && data instanceof Uint8Array && data.length > 0 && !this.#shutWr &&
+      this.#writing === null &&
       this.#writeError === null
     ) {
       const timeout = this.gettimeout();
@@ -1356,7 +1405,7 @@ export class Socket extends SocketBase {
     flags: number | CallOptions | undefined,
     options: CallOptions | undefined,
   ): Promise<void> {
-    [flags, options] = splitOptions(flags, options);
+    [flags, options] = splitOptions(flags, options, "sendall()");
     const bytes = toBytes(data, "sendall()");
     checkFlags(flags, MSG_DONTWAIT, "sendall()");
     const { conn, deadline } = await this.#beforeWrite(options, flags, "sendall()");
@@ -1445,6 +1494,12 @@ export class Socket extends SocketBase {
    */
   async shutdown(how: number): Promise<void> {
     this.checkOpen();
+    if (typeof how !== "number" || !Number.isInteger(how)) {
+      throw new TypeError(`shutdown(): how must be an integer, not ${describe(how)}`);
+    }
+    if (how > 0x7fffffff || how < -0x80000000) {
+      throw new OverflowError("shutdown(): how: Python int too large to convert to C int");
+    }
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) {
       throw new OSError(errno.EINVAL, null, {
         detail: `shutdown(): how must be SHUT_RD, SHUT_WR or SHUT_RDWR, got ${how}`,
@@ -2158,8 +2213,12 @@ export function socket(
   proto: number = 0,
 ): Socket | DatagramSocket {
   checkFamily(family);
+  if (typeof type !== "number" || !Number.isInteger(type)) {
+    throw new TypeError(`socket(): type must be an integer, not ${describe(type)}`);
+  }
+  checkInt32(type, "socket()", "type");
   // SOCK_NONBLOCK and SOCK_CLOEXEC may be or-ed in, as on Linux.
-  const flags = typeof type === "number" ? type & (SOCK_NONBLOCK | SOCK_CLOEXEC) : 0;
+  const flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
   const kind = flags ? type - flags : type;
   const sock = kind === SOCK_STREAM
     ? new Socket(family, kind, proto)

@@ -57,6 +57,7 @@ import {
   formatTarget,
   fromDenoAddr,
   isIPv4,
+  show,
   type SocketAddress,
   type Target,
 } from "./_address.ts";
@@ -77,6 +78,8 @@ import {
   checkOption,
   checkProto,
   type Data,
+  detachedError,
+  isDetached,
   optionValue,
   protocolOf,
   splitOptions,
@@ -161,7 +164,7 @@ export class DatagramSocket extends SocketBase {
     checkFamily(family);
     if (type !== SOCK_DGRAM) {
       throw new OSError(errno.EINVAL, null, {
-        detail: `DatagramSocket is for SOCK_DGRAM; got type ${type}`,
+        detail: `DatagramSocket is for SOCK_DGRAM; got type ${show(type)}`,
       });
     }
     if (family !== AF_INET && family !== AF_INET6) {
@@ -358,7 +361,8 @@ export class DatagramSocket extends SocketBase {
     const conn = this.#conn;
     if (
       conn !== null && addressOrOptions === undefined && typeof flagsOrAddress !== "number" &&
-      data instanceof Uint8Array && this.#optionOps === null && this.#optionError === null &&
+      ArrayBuffer.isView(data) && data instanceof Uint8Array && data.length > 0 &&
+      this.#optionOps === null && this.#optionError === null &&
       this.gettimeout() === null
     ) {
       // Blocking sendto(bytes, address) from a bound socket (nearly every
@@ -419,7 +423,7 @@ export class DatagramSocket extends SocketBase {
    * ```
    */
   async send(data: Data, flags?: number | CallOptions, options?: CallOptions): Promise<number> {
-    [flags, options] = splitOptions(flags, options);
+    [flags, options] = splitOptions(flags, options, "send()");
     const bytes = toBytes(data, "send()");
     checkFlags(flags, MSG_DONTWAIT, "send()");
     this.checkOpen();
@@ -522,7 +526,7 @@ export class DatagramSocket extends SocketBase {
       // Datagrams are received into buffers this socket makes (plain ArrayBuffers).
       return this.#recvfromFast(conn, bufsize) as Promise<[Uint8Array<ArrayBuffer>, SocketAddress]>;
     }
-    return quiet(this.#recvfrom(bufsize, flags, options)) as Promise<
+    return quiet(this.#recvfrom(bufsize, flags, options, "recvfrom()")) as Promise<
       [Uint8Array<ArrayBuffer>, SocketAddress]
     >;
   }
@@ -558,12 +562,13 @@ export class DatagramSocket extends SocketBase {
 
   async #recvfrom(
     bufsize: number,
-    flags?: number | CallOptions,
-    options?: CallOptions,
+    flags: number | CallOptions | undefined,
+    options: CallOptions | undefined,
+    where: string,
   ): Promise<[Uint8Array, SocketAddress]> {
-    [flags, options] = splitOptions(flags, options);
-    checkBufsize(bufsize, "recvfrom()");
-    checkFlags(flags, RECV_FLAGS, "recvfrom()");
+    [flags, options] = splitOptions(flags, options, where);
+    checkBufsize(bufsize, where);
+    checkFlags(flags, RECV_FLAGS, where);
     this.checkOpen();
     const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
     const [data, from] = await this.#receive(deadline, (flags & MSG_PEEK) !== 0, bufsize);
@@ -591,8 +596,7 @@ export class DatagramSocket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<Uint8Array<ArrayBuffer>> {
-    [flags, options] = splitOptions(flags, options);
-    return (await this.recvfrom(bufsize, flags, options))[0];
+    return (await this.#recvfrom(bufsize, flags, options, "recv()"))[0] as Uint8Array<ArrayBuffer>;
   }
 
   /**
@@ -618,30 +622,42 @@ export class DatagramSocket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<[number, SocketAddress]>;
-  async recvfrom_into(
+  recvfrom_into(
     buffer: ArrayBufferView | ArrayBuffer,
     nbytes: number = 0,
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<[number, SocketAddress]> {
-    [flags, options] = splitOptions(flags, options);
-    const view = writableView(buffer, "recvfrom_into()");
-    checkBufsize(nbytes, "recvfrom_into()", "nbytes");
+    return this.#recvfromInto(buffer, nbytes, flags, options, "recvfrom_into()");
+  }
+
+  async #recvfromInto(
+    buffer: ArrayBufferView | ArrayBuffer,
+    nbytes: number,
+    flags: number | CallOptions | undefined,
+    options: CallOptions | undefined,
+    where: string,
+  ): Promise<[number, SocketAddress]> {
+    [flags, options] = splitOptions(flags, options, where);
+    const view = writableView(buffer, where);
+    checkBufsize(nbytes, where, "nbytes");
     if (nbytes > view.length) {
       throw new RangeError(
-        `recvfrom_into(): nbytes is greater than the length of the buffer (${nbytes} > ${view.length})`,
+        `${where}: nbytes is greater than the length of the buffer (${nbytes} > ${view.length})`,
       );
     }
-    checkFlags(flags, RECV_FLAGS, "recvfrom_into()");
+    checkFlags(flags, RECV_FLAGS, where);
     this.checkOpen();
     const deadline = this.deadline(options, (flags & MSG_DONTWAIT) !== 0);
     const target = view.subarray(0, nbytes || view.length);
-    const [data, from] = await this.#receive(
-      deadline,
-      (flags & MSG_PEEK) !== 0,
-      target.length,
-      target,
-    );
+    const peek = (flags & MSG_PEEK) !== 0;
+    const [data, from] = await this.#receive(deadline, peek, target.length);
+    if (isDetached(target.buffer)) {
+      // Detached (transferred) while the call waited: the datagram stays
+      // for the next receive.
+      if (!peek && !this.closed) this.#ready.unshift([data, from]);
+      throw detachedError(where, "buffer");
+    }
     const n = Math.min(data.length, target.length);
     if (data.buffer !== target.buffer || data.byteOffset !== target.byteOffset) {
       target.set(data.subarray(0, n));
@@ -674,8 +690,7 @@ export class DatagramSocket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<number> {
-    [flags, options] = splitOptions(flags, options);
-    return (await this.recvfrom_into(buffer, nbytes, flags, options))[0];
+    return (await this.#recvfromInto(buffer, nbytes, flags, options, "recv_into()"))[0];
   }
 
   /**
@@ -713,7 +728,6 @@ export class DatagramSocket extends SocketBase {
     deadline: Deadline,
     peek: boolean,
     size: number,
-    into?: Uint8Array,
   ): Promise<Datagram> {
     await this.#settleOptions(deadline);
     for (;;) {
@@ -745,11 +759,9 @@ export class DatagramSocket extends SocketBase {
         // gets, so it never lets the caller's buffer see another sender's data.
         // A large bufsize reads into the scratch buffer and keeps only a
         // copy of the datagram's own size, not a 64 KiB buffer per datagram.
-        const own = into && !this.#peer
-          ? into
-          : size <= DIRECT_RECEIVE_MAX
-          ? new Uint8Array(size)
-          : null;
+        // Never the caller's buffer: it may be detached while Deno fills it,
+        // and the datagram would be lost.
+        const own = size <= DIRECT_RECEIVE_MAX ? new Uint8Array(size) : null;
         const buffer = own ?? this.#scratchView(size);
         const got = await this.#receiveDirect(conn, buffer, !own);
         if (this.#fromPeer(got[1])) return got;
@@ -976,7 +988,7 @@ export class DatagramSocket extends SocketBase {
       this.#setIpOption(level, option, value);
       return;
     }
-    if (value instanceof Uint8Array) {
+    if (ArrayBuffer.isView(value) && value instanceof Uint8Array) {
       throw new TypeError("setsockopt(): value must be an integer or boolean for this option");
     }
     const on = optionValue(value, "setsockopt()");
@@ -1215,7 +1227,7 @@ function noOption(detail: string): OSError {
 }
 
 function intValue(value: unknown, where: string): number {
-  if (value instanceof Uint8Array) {
+  if (ArrayBuffer.isView(value) && value instanceof Uint8Array) {
     if (value.length === 1) return value[0];
     if (value.length === 4) {
       return new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true);
@@ -1234,7 +1246,7 @@ function parseMreq(
   value: unknown,
   v6: boolean,
 ): { group: string; iface: string | number; key: string } {
-  if (!(value instanceof Uint8Array)) {
+  if (!(ArrayBuffer.isView(value) && value instanceof Uint8Array)) {
     throw new TypeError(
       `setsockopt(): a multicast membership takes ${
         v6
