@@ -56,15 +56,44 @@ export function checkPort(port: unknown, where: string): number {
   return port;
 }
 
-/** A short description of a value's type, for error messages. */
+/**
+ * A short description of a value's type, for error messages. Never throws:
+ * a revoked proxy, a null-prototype object or a `constructor` getter that
+ * throws are described, not inspected.
+ */
 export function describe(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (value instanceof Uint8Array) return "Uint8Array";
-  if (typeof value === "object") {
-    return (value as object).constructor?.name ?? "object";
+  if (typeof value === "number" && Number.isNaN(value)) return "NaN";
+  if (typeof value !== "object") return typeof value;
+  try {
+    if (Array.isArray(value)) return `an array of length ${value.length}`;
+    if (value instanceof Uint8Array) return "Uint8Array";
+    const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === "string" && name !== "" ? name : "object";
+  } catch {
+    return "object";
   }
-  return typeof value;
+}
+
+/**
+ * A value as an error message shows it (`String(value)` for a number or a
+ * string, else its {@linkcode describe}); never throws.
+ */
+export function show(value: unknown): string {
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+    return String(value);
+  }
+  if (typeof value === "string") return JSON.stringify(value);
+  return describe(value);
+}
+
+/** `Array.isArray` that answers false for a revoked proxy instead of throwing. */
+export function isArray(value: unknown): value is unknown[] {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -98,7 +127,7 @@ export function checkAddress(
     return { transport: "unix", path: address };
   }
   const v6 = family === AF_INET6;
-  if (!Array.isArray(address)) {
+  if (!isArray(address)) {
     throw new TypeError(
       `${where}: address for ${v6 ? "AF_INET6" : "AF_INET"} must be a tuple ${
         v6 ? SHAPE6 : SHAPE4

@@ -598,7 +598,17 @@ export abstract class SocketBase {
    * @ignore
    */
   protected deadline(options?: CallOptions, dontwait = false): Deadline {
-    const signal = options?.signal;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      if (typeof options !== "object" || options === null) {
+        throw new TypeError(`options must be an object, not ${describe(options)}`);
+      }
+      try {
+        signal = options.signal;
+      } catch {
+        throw new TypeError(`options must be an object, not ${describe(options)}`);
+      }
+    }
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(`options.signal must be an AbortSignal, not ${describe(signal)}`);
     }
@@ -649,7 +659,7 @@ export abstract class SocketBase {
     allowed: number,
     where: string,
   ): { flags: number; deadline: Deadline } {
-    [flags, options] = splitOptions(flags, options);
+    [flags, options] = splitOptions(flags, options, where);
     checkFlags(flags, allowed, where);
     this.checkOpen();
     return { flags, deadline: this.deadline(options, (flags & MSG_DONTWAIT) !== 0) };

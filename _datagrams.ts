@@ -98,12 +98,7 @@ export class DatagramReader {
   }
 
   /** One datagram: a queued one first, else one receive from Deno. */
-  async receive(
-    deadline: Deadline,
-    peek: boolean,
-    size: number,
-    into?: Uint8Array,
-  ): Promise<Datagram> {
+  async receive(deadline: Deadline, peek: boolean, size: number): Promise<Datagram> {
     for (;;) {
       this.#link.checkOpen();
       const next = this.#ready[0];
@@ -129,15 +124,11 @@ export class DatagramReader {
       }
       if (!this.#receiving && deadline.timeout === null && !deadline.signal && !peek) {
         // Blocking with nothing queued: receive straight into the result; the
-        // kernel truncates to its size. A connected socket may drop what it
-        // gets, so it never lets the caller's buffer see another sender's data.
-        // A large bufsize reads into the scratch buffer and keeps only a
-        // copy of the datagram's own size, not a 64 KiB buffer per datagram.
-        const own = into && !this.peer
-          ? into
-          : size <= DIRECT_RECEIVE_MAX
-          ? new Uint8Array(size)
-          : null;
+        // kernel truncates to its size. A large bufsize reads into the scratch
+        // buffer and keeps only a copy of the datagram's own size, not a 64 KiB
+        // buffer per datagram. Never the caller's buffer: it may be detached
+        // while Deno fills it, and the datagram would be lost.
+        const own = size <= DIRECT_RECEIVE_MAX ? new Uint8Array(size) : null;
         const buffer = own ?? this.#scratchView(size);
         const got = await this.#receiveDirect(conn, buffer, !own);
         if (this.#fromPeer(got[1])) return got;
@@ -155,6 +146,11 @@ export class DatagramReader {
       throw this.#link.closed() ? badf(e) : e;
     }
     this.#link.checkOpen();
+  }
+
+  /** Puts a datagram back at the front of the queue (its caller could not take it). */
+  unshift(datagram: Datagram): void {
+    this.#ready.unshift(datagram);
   }
 
   /** True when a receive would not wait (select's "readable"). */

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { errno, OSError, TimeoutError } from "./errors.ts";
+import { errno, OSError, OverflowError, TimeoutError } from "./errors.ts";
 import { describe } from "./_address.ts";
 
 /** The longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days). */
@@ -38,8 +38,15 @@ export function checkTimeout(value: unknown, where: string): number | null {
   if (value < 0) {
     throw new RangeError(`${where}: timeout must be >= 0 or null, got ${value}`);
   }
-  if (value === Infinity) {
-    throw new RangeError(`${where}: timeout must be finite (use null to wait forever)`);
+  // CPython converts to nanoseconds in a 64-bit integer: an int past it is
+  // "too large", a float (and an int past time_t, or infinity) "out of
+  // range". A whole number below 2^63 reads as an int here.
+  if (value * 1e9 >= 2 ** 63) {
+    throw new OverflowError(
+      Number.isInteger(value) && value < 2 ** 63
+        ? `${where}: timeout: timestamp too large to convert to C _PyTime_t`
+        : `${where}: timeout: timestamp out of range for platform time_t (use null to wait forever)`,
+    );
   }
   return value;
 }

@@ -7,6 +7,9 @@
  */
 
 import { quietIterator } from "./_base.ts";
+import { LookupError } from "./errors.ts";
+
+const EMPTY_BYTES = new Uint8Array(0);
 
 /** What the buffered layers need from the raw layer (a socket or memory). */
 export interface RawReader {
@@ -133,6 +136,24 @@ export class ReadBuffer {
     return out;
   }
 
+  /** Puts `data` back in front of the buffered bytes (lines a failed `readlines` had taken). */
+  unshift(data: Uint8Array): void {
+    if (data.length === 0) return;
+    const available = this.available;
+    if (this.#start >= data.length) {
+      this.#start -= data.length;
+      this.#buf.set(data, this.#start);
+    } else {
+      const grown = new Uint8Array(Math.max(this.#buf.length, available + data.length));
+      grown.set(data);
+      grown.set(this.#buf.subarray(this.#start, this.#end), data.length);
+      this.#buf = grown;
+      this.#start = 0;
+      this.#end = available + data.length;
+    }
+    this.scanned = 0;
+  }
+
   /** Copies up to `target.length` buffered bytes into `target`. */
   takeInto(target: Uint8Array): number {
     const n = Math.min(target.length, this.available);
@@ -218,16 +239,24 @@ export function join(parts: readonly Uint8Array[], size: number): Uint8Array<Arr
 /**
  * `readlines(hint)` of the binary and the text file: lines until the end
  * of the stream, or until they total `hint` (bytes or characters) when
- * `hint > 0`.
+ * `hint > 0`. When a read fails (timeout, non-blocking, abort), the lines
+ * already read go back to the file through `unread`, so none is lost.
  */
 export async function readLines<T extends Uint8Array | string>(
   readline: () => Promise<T>,
   hint: number,
+  unread: (lines: T[]) => void,
 ): Promise<T[]> {
   const lines: T[] = [];
   let total = 0;
   for (;;) {
-    const line = await readline();
+    let line: T;
+    try {
+      line = await readline();
+    } catch (e) {
+      if (lines.length > 0) unread(lines);
+      throw e;
+    }
     if (line.length === 0) break;
     lines.push(line);
     total += line.length;
@@ -273,7 +302,18 @@ export interface Codec {
   readonly bom?: Uint8Array;
 }
 
-const ERROR_HANDLERS = ["strict", "replace", "ignore"];
+/** The error handlers CPython's codecs know, and the ones this library implements. */
+const KNOWN_HANDLERS = [
+  "strict",
+  "ignore",
+  "replace",
+  "backslashreplace",
+  "surrogateescape",
+  "surrogatepass",
+  "xmlcharrefreplace",
+  "namereplace",
+];
+const READ_HANDLERS = KNOWN_HANDLERS.slice(0, 6);
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
@@ -286,23 +326,24 @@ export function lookupCodec(
   where: string,
   fail: CodecErrors,
 ): Codec {
-  if (!ERROR_HANDLERS.includes(errors)) {
+  if (!KNOWN_HANDLERS.includes(errors)) {
+    throw new LookupError(`${where}: errors: unknown error handler name '${errors}'`);
+  }
+  if (!READ_HANDLERS.includes(errors)) {
     throw new RangeError(
-      `${where}: errors must be "strict", "replace" or "ignore", not ${JSON.stringify(errors)}`,
+      `${where}: errors=${JSON.stringify(errors)} only applies to encoding; use one of ${
+        READ_HANDLERS.join(", ")
+      }`,
     );
   }
   const key = encoding.toLowerCase().replace(/[-_ ]/g, "");
   if (key === "utf8" || key === "u8" || key === "utf" || key === "utf8sig") {
     const sig = key === "utf8sig";
-    if (errors === "ignore") {
-      throw new RangeError(
-        `${where}: errors="ignore" is not supported for UTF-8 (TextDecoder cannot skip bytes); use "strict" or "replace"`,
-      );
-    }
     const encoder = new TextEncoder();
     return {
       name: sig ? "utf-8-sig" : "utf-8",
       decoder() {
+        if (errors !== "strict" && errors !== "replace") return utf8Decoder(errors, sig, fail);
         const decoder = new TextDecoder("utf-8", { fatal: errors === "strict", ignoreBOM: !sig });
         return (bytes, final) => {
           try {
@@ -313,11 +354,11 @@ export function lookupCodec(
         };
       },
       encode(text) {
-        if (!text.isWellFormed()) {
-          if (errors === "strict") throw fail.encode("utf-8", "surrogates not allowed");
-          text = text.replace(LONE_SURROGATE, errors === "replace" ? "?" : "");
+        if (text.isWellFormed()) return encoder.encode(text);
+        if (errors === "replace" || errors === "ignore") {
+          return encoder.encode(text.replace(LONE_SURROGATE, errors === "replace" ? "?" : ""));
         }
-        return encoder.encode(text);
+        return encodeSurrogates(text, errors, encoder, fail);
       },
       bom: sig ? new Uint8Array([0xef, 0xbb, 0xbf]) : undefined,
     };
@@ -332,8 +373,10 @@ export function lookupCodec(
   } catch {
     throw new RangeError(`${where}: unknown encoding: ${encoding}`);
   }
-  if (errors === "ignore") {
-    throw new RangeError(`${where}: errors="ignore" is only supported for latin-1 and ascii`);
+  if (errors !== "strict" && errors !== "replace") {
+    throw new RangeError(
+      `${where}: errors=${JSON.stringify(errors)} is only supported for utf-8, latin-1 and ascii`,
+    );
   }
   return {
     name: label,
@@ -364,7 +407,10 @@ function singleByte(name: string, max: number, errors: string, fail: CodecErrors
             for (const b of chunk as Uint8Array) {
               if (b <= max) kept.push(b);
               else if (errors === "replace") kept.push(0xfffd);
-              else if (errors === "strict") {
+              else if (errors === "surrogateescape") kept.push(0xdc00 + b);
+              else if (errors === "backslashreplace") {
+                for (const c of `\\x${b.toString(16).padStart(2, "0")}`) kept.push(c.charCodeAt(0));
+              } else if (errors !== "ignore") {
                 throw fail.decode(name, `byte 0x${b.toString(16)}: ordinal not in range(128)`);
               }
             }
@@ -376,13 +422,24 @@ function singleByte(name: string, max: number, errors: string, fail: CodecErrors
       };
     },
     encode(text) {
-      const out = new Uint8Array(text.length);
+      const out = new Uint8Array(text.length * 10);
       let n = 0;
       for (let i = 0; i < text.length; i++) {
         const code = text.charCodeAt(i);
         if (code <= max) out[n++] = code;
         else if (errors === "replace") out[n++] = 0x3f; // "?"
-        else if (errors === "strict") {
+        else if (errors === "surrogateescape" && code >= 0xdc80 && code <= 0xdcff) {
+          out[n++] = code - 0xdc00;
+        } else if (errors === "backslashreplace") {
+          const point = text.codePointAt(i)!;
+          if (point > 0xffff) i++;
+          const escape = point <= 0xff
+            ? `\\x${point.toString(16).padStart(2, "0")}`
+            : point <= 0xffff
+            ? `\\u${point.toString(16).padStart(4, "0")}`
+            : `\\U${point.toString(16).padStart(8, "0")}`;
+          for (const c of escape) out[n++] = c.charCodeAt(0);
+        } else if (errors !== "ignore") {
           throw fail.encode(
             name,
             `character '\\u${
@@ -394,6 +451,159 @@ function singleByte(name: string, max: number, errors: string, fail: CodecErrors
       return out.subarray(0, n);
     },
   };
+}
+
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+
+/**
+ * An incremental UTF-8 decoder for the error handlers `TextDecoder` lacks
+ * (`ignore`, `backslashreplace`, `surrogateescape`, `surrogatepass`), with
+ * CPython's error ranges: each maximal invalid subpart (Unicode's "maximal
+ * subpart", as CPython and `TextDecoder`'s replacement follow) is one error;
+ * an incomplete sequence at the end of a chunk waits for the next.
+ */
+function utf8Decoder(
+  errors: string,
+  sig: boolean,
+  fail: CodecErrors,
+): (bytes: Uint8Array, final: boolean) => string {
+  // Only ever given complete, valid sequences; keeps a BOM as U+FEFF.
+  const valid = new TextDecoder("utf-8", { ignoreBOM: true });
+  let pending: Uint8Array = EMPTY_BYTES;
+  let atStart = sig;
+  const handle = (data: Uint8Array, from: number, to: number): string => {
+    if (errors === "ignore") return "";
+    let out = "";
+    for (let k = from; k < to; k++) {
+      const b = data[k];
+      if (errors === "surrogateescape") out += String.fromCharCode(0xdc00 + b);
+      else if (errors === "backslashreplace") out += `\\x${b.toString(16).padStart(2, "0")}`;
+      else {
+        throw fail.decode(
+          "utf-8",
+          `byte 0x${data[from].toString(16)} in position ${from}: ${
+            to === data.length ? "unexpected end of data" : "invalid byte sequence"
+          }`,
+        );
+      }
+    }
+    return out;
+  };
+  return (bytes, final) => {
+    let data = bytes;
+    if (pending.length > 0) {
+      data = new Uint8Array(pending.length + bytes.length);
+      data.set(pending);
+      data.set(bytes, pending.length);
+      pending = EMPTY_BYTES;
+    }
+    if (atStart) {
+      const head = Math.min(3, data.length);
+      let prefix = true;
+      for (let k = 0; k < head; k++) if (data[k] !== UTF8_BOM[k]) prefix = false;
+      if (prefix && head < 3 && !final) {
+        pending = data.slice();
+        return "";
+      }
+      atStart = false;
+      if (prefix && head === 3) data = data.subarray(3);
+    }
+    const n = data.length;
+    let out = "";
+    let start = 0;
+    let i = 0;
+    while (i < n) {
+      const b = data[i];
+      if (b < 0x80) {
+        i++;
+        continue;
+      }
+      let need = 0;
+      let lo = 0x80;
+      let hi = 0xbf;
+      if (b >= 0xc2 && b <= 0xdf) need = 1;
+      else if (b === 0xe0) {
+        need = 2;
+        lo = 0xa0;
+      } else if (b === 0xed) {
+        need = 2;
+        if (errors !== "surrogatepass") hi = 0x9f; // an encoded surrogate
+      } else if (b >= 0xe1 && b <= 0xef) need = 2;
+      else if (b === 0xf0) {
+        need = 3;
+        lo = 0x90;
+      } else if (b >= 0xf1 && b <= 0xf3) need = 3;
+      else if (b === 0xf4) {
+        need = 3;
+        hi = 0x8f;
+      }
+      let j = i + 1;
+      let ok = need > 0;
+      for (let k = 0; ok && k < need; k++, j++) {
+        if (j >= n) ok = false;
+        else {
+          const c = data[j];
+          if (c < (k === 0 ? lo : 0x80) || c > (k === 0 ? hi : 0xbf)) ok = false;
+        }
+        if (!ok) break;
+      }
+      if (ok) {
+        if (b === 0xed && data[i + 1] >= 0xa0) {
+          // surrogatepass: the surrogate itself, which TextDecoder would refuse.
+          out += valid.decode(data.subarray(start, i)) +
+            String.fromCharCode(0xd000 | ((data[i + 1] & 0x3f) << 6) | (data[i + 2] & 0x3f));
+          start = j;
+        }
+        i = j;
+        continue;
+      }
+      if (need > 0 && j >= n && !final) {
+        // A sequence cut by the end of the chunk: wait for the rest.
+        pending = data.slice(i);
+        return out + valid.decode(data.subarray(start, i));
+      }
+      const end = need > 0 ? j : i + 1;
+      out += valid.decode(data.subarray(start, i)) + handle(data, i, end);
+      start = i = end;
+    }
+    return out + valid.decode(data.subarray(start, n));
+  };
+}
+
+/** UTF-8 for text with lone surrogates, by CPython's `surrogateescape`, `surrogatepass`, `backslashreplace`. */
+function encodeSurrogates(
+  text: string,
+  errors: string,
+  encoder: TextEncoder,
+  fail: CodecErrors,
+): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let last = 0;
+  const add = (bytes: Uint8Array) => {
+    parts.push(bytes);
+    size += bytes.length;
+  };
+  for (const match of text.matchAll(LONE_SURROGATE)) {
+    const at = match.index!;
+    add(encoder.encode(text.slice(last, at)));
+    last = at + 1;
+    const code = text.charCodeAt(at);
+    if (errors === "surrogateescape" && code >= 0xdc80 && code <= 0xdcff) {
+      add(new Uint8Array([code - 0xdc00]));
+    } else if (errors === "surrogatepass") {
+      add(new Uint8Array([0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)]));
+    } else if (errors === "backslashreplace") {
+      add(encoder.encode(`\\u${code.toString(16).padStart(4, "0")}`));
+    } else {
+      throw fail.encode(
+        "utf-8",
+        `character '\\u${code.toString(16)}' in position ${at}: surrogates not allowed`,
+      );
+    }
+  }
+  add(encoder.encode(text.slice(last)));
+  return join(parts, size);
 }
 
 /**

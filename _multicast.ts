@@ -205,7 +205,7 @@ function noOption(detail: string): OSError {
 }
 
 function intValue(value: unknown, where: string): number {
-  if (value instanceof Uint8Array) {
+  if (ArrayBuffer.isView(value) && value instanceof Uint8Array) {
     if (value.length === 1) return value[0];
     if (value.length === 4) {
       return new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true);
@@ -224,7 +224,7 @@ function parseMreq(
   value: unknown,
   v6: boolean,
 ): { group: string; iface: string | number; key: string } {
-  if (!(value instanceof Uint8Array)) {
+  if (!(ArrayBuffer.isView(value) && value instanceof Uint8Array)) {
     throw new TypeError(
       `setsockopt(): a multicast membership takes ${
         v6

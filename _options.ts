@@ -28,8 +28,8 @@ import {
   SOL_SOCKET,
   TCP_NODELAY,
 } from "./constants.ts";
-import { errno, OSError } from "./errors.ts";
-import { describe } from "./_address.ts";
+import { errno, OSError, OverflowError } from "./errors.ts";
+import { describe, show } from "./_address.ts";
 import type { CallOptions } from "./_deadlines.ts";
 
 const encoder = new TextEncoder();
@@ -37,16 +37,40 @@ const encoder = new TextEncoder();
 /** Data to send: bytes, any view on bytes, or a string (sent as UTF-8). */
 export type Data = Uint8Array | ArrayBufferView | ArrayBuffer | string;
 
-/** Turns what the caller may send into bytes, or throws a `TypeError`. */
-export function toBytes(data: unknown, where: string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
+/** True when `buffer` was detached (transferred); a `SharedArrayBuffer` never is. */
+export function isDetached(buffer: ArrayBufferLike): boolean {
+  return (buffer as { detached?: boolean }).detached === true;
+}
+
+/** The error for a buffer that was detached (transferred) before or during a call. */
+export function detachedError(where: string, name: string): TypeError {
+  return new TypeError(`${where}: ${name} is a view on a detached (transferred) ArrayBuffer`);
+}
+
+/** `value instanceof ArrayBuffer`, false for a revoked proxy instead of throwing. */
+export function isArrayBuffer(value: unknown): value is ArrayBuffer {
+  try {
+    return value instanceof ArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+/** Turns what the caller may send into bytes, or throws a `TypeError` naming `name`. */
+export function toBytes(data: unknown, where: string, name = "data"): Uint8Array {
   if (typeof data === "string") return encoder.encode(data);
+  // ArrayBuffer.isView reads an internal slot: no proxy trap can throw here.
   if (ArrayBuffer.isView(data)) {
+    if (isDetached(data.buffer)) throw detachedError(where, name);
+    if (data instanceof Uint8Array) return data;
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (isArrayBuffer(data)) {
+    if (isDetached(data)) throw detachedError(where, name);
+    return new Uint8Array(data);
+  }
   throw new TypeError(
-    `${where}: data must be a Uint8Array, an ArrayBufferView or a string, not ${describe(data)}`,
+    `${where}: ${name} must be a Uint8Array, an ArrayBufferView or a string, not ${describe(data)}`,
   );
 }
 
@@ -55,11 +79,15 @@ export function toBytes(data: unknown, where: string): Uint8Array {
  * or an `ArrayBuffer`), for the `*_into` calls; `TypeError` otherwise.
  */
 export function writableView(buffer: unknown, where: string): Uint8Array {
-  if (buffer instanceof Uint8Array) return buffer;
   if (ArrayBuffer.isView(buffer)) {
+    if (isDetached(buffer.buffer)) throw detachedError(where, "buffer");
+    if (buffer instanceof Uint8Array) return buffer;
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   }
-  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
+  if (isArrayBuffer(buffer)) {
+    if (isDetached(buffer)) throw detachedError(where, "buffer");
+    return new Uint8Array(buffer);
+  }
   throw new TypeError(
     `${where}: buffer must be a Uint8Array, an ArrayBufferView or an ArrayBuffer, not ${
       describe(buffer)
@@ -71,43 +99,108 @@ export function writableView(buffer: unknown, where: string): Uint8Array {
  * The part of `buffer` a `*_into` call fills: its first `nbytes` bytes (0:
  * all of it), after the checks CPython makes, with CPython's words.
  */
-export function intoTarget(buffer: unknown, nbytes: unknown, where: string): Uint8Array {
+export function intoTarget(
+  buffer: unknown,
+  nbytes: unknown,
+  where: string,
+  datagram = false,
+): Uint8Array {
   const view = writableView(buffer, where);
   checkBufsize(nbytes, where, "nbytes");
   const n = nbytes as number;
   if (n > view.length) {
+    // CPython's words differ between the stream and the datagram calls.
     throw new RangeError(
-      where === "recv_into()"
-        ? `${where}: buffer too small for requested bytes (nbytes ${n} > ${view.length})`
-        : `${where}: nbytes is greater than the length of the buffer (${n} > ${view.length})`,
+      datagram
+        ? `${where}: nbytes is greater than the length of the buffer (${n} > ${view.length})`
+        : `${where}: buffer too small for requested bytes (nbytes ${n} > ${view.length})`,
     );
   }
   return n === 0 || n === view.length ? view : view.subarray(0, n);
 }
 
-/** Checks that a receive size (`bufsize`, `nbytes`) is an integer >= 0. */
+/**
+ * The largest receive size: what one buffer of V8's can hold. CPython
+ * allocates `bufsize` bytes too and fails with `MemoryError` past what it can.
+ */
+export const MAX_BUFSIZE = 2 ** 32;
+/** CPython's `Py_ssize_t` holds less than this (2^63 - 1 is not a double). */
+const SSIZE_LIMIT = 2 ** 63;
+
+/** Checks that a receive size (`bufsize`, `nbytes`) is an integer >= 0 that fits one buffer. */
 export function checkBufsize(value: unknown, where: string, name = "bufsize"): void {
   if (typeof value !== "number" || !Number.isInteger(value)) {
     throw new TypeError(`${where}: ${name} must be an integer, not ${describe(value)}`);
   }
+  if (value >= SSIZE_LIMIT || value < -SSIZE_LIMIT) {
+    throw new OverflowError(`${where}: ${name}: Python int too large to convert to C ssize_t`);
+  }
   if (value < 0) throw new RangeError(`${where}: negative ${name} (${value})`);
+  if (value > MAX_BUFSIZE) {
+    throw new RangeError(
+      `${where}: ${name} ${value} is larger than one buffer can be (${MAX_BUFSIZE} bytes)`,
+    );
+  }
 }
 
-/** Lets `flags` be omitted before `{ signal }`: `recv(n, { signal })`. */
+/**
+ * Checks an integer CPython passes as a C `int`: `OverflowError` with its
+ * message outside -2^31..2^31-1.
+ */
+export function checkInt32(value: number, where: string, name: string): number {
+  if (value > 0x7fffffff) {
+    throw new OverflowError(`${where}: ${name}: signed integer is greater than maximum`);
+  }
+  if (value < -0x80000000) {
+    throw new OverflowError(`${where}: ${name}: signed integer is less than minimum`);
+  }
+  return value;
+}
+
+/** Checks a `listen` backlog: an integer that fits a C `int`, as CPython. */
+export function checkBacklog(backlog: unknown, where: string): number {
+  if (typeof backlog !== "number" || !Number.isInteger(backlog)) {
+    throw new TypeError(`${where}: backlog must be an integer, not ${describe(backlog)}`);
+  }
+  return checkInt32(backlog, where, "backlog");
+}
+
+/**
+ * Lets `flags` be omitted before `{ signal }`: `recv(n, { signal })`. Any
+ * other object where `flags` goes (unknown keys, a class instance) is a
+ * `TypeError`, not options.
+ */
 export function splitOptions(
   flags: number | CallOptions | undefined,
   options: CallOptions | undefined,
+  where: string,
 ): [number, CallOptions | undefined] {
   if (flags === undefined) return [0, options];
-  if (typeof flags === "object" && flags !== null) return [0, flags];
+  if (typeof flags === "object" && flags !== null) {
+    if (options === undefined && isOptions(flags)) return [0, flags];
+    throw new TypeError(`${where}: flags must be an integer, not ${describe(flags)}`);
+  }
   return [flags, options];
 }
 
-/** Checks that `flags` is an integer made only of `allowed` bits. */
+/** A plain object whose only own key, if any, is `signal`. */
+function isOptions(value: object): value is CallOptions {
+  try {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return false;
+    for (const key of Reflect.ownKeys(value)) if (key !== "signal") return false;
+    return true;
+  } catch {
+    return false; // a revoked proxy
+  }
+}
+
+/** Checks that `flags` is a 32-bit integer made only of `allowed` bits. */
 export function checkFlags(flags: unknown, allowed: number, where: string): number {
   if (typeof flags !== "number" || !Number.isInteger(flags)) {
     throw new TypeError(`${where}: flags must be an integer, not ${describe(flags)}`);
   }
+  checkInt32(flags, where, "flags");
   if (flags < 0 || (flags & ~allowed) !== 0) {
     throw new RangeError(
       `${where}: unsupported flags 0x${flags.toString(16)} (supported: 0x${allowed.toString(16)})`,
@@ -146,9 +239,9 @@ export function checkKind(
   checkFamily(family);
   if (type !== want) {
     throw new OSError(errno.EINVAL, null, {
-      detail: `${name} is for ${
-        want === SOCK_STREAM ? "SOCK_STREAM" : "SOCK_DGRAM"
-      }; got type ${type}`,
+      detail: `${name} is for ${want === SOCK_STREAM ? "SOCK_STREAM" : "SOCK_DGRAM"}; got type ${
+        show(type)
+      }`,
     });
   }
   if (!families.includes(family as number)) {

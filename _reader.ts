@@ -16,6 +16,7 @@
 import { MSG_PEEK, MSG_WAITALL } from "./constants.ts";
 import { BlockingIOError, TimeoutError } from "./errors.ts";
 import { badf, type Link, quiet } from "./_base.ts";
+import { detachedError, isDetached } from "./_options.ts";
 import type { Deadline, Slot, Timers } from "./_deadlines.ts";
 import type { CallOptions } from "./_base.ts";
 import type { StreamConn } from "./_transport.ts";
@@ -65,8 +66,9 @@ export class Reader {
   // The socket's timers, kept once the timed read has its slot there.
   #timers: Timers | null = null;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
-  // The buffer recvFast reads into.
+  // The buffer the blocking fast paths read into, and recvIntoFast's caller's buffer.
   #whole: Uint8Array | null = null;
+  #into: Uint8Array = EMPTY;
 
   constructor(link: Link) {
     this.#link = link;
@@ -82,12 +84,18 @@ export class Reader {
   }
 
   /**
-   * Blocking recv_into with nothing buffered: one Deno read into the
-   * caller's buffer. The promise returned is also `reading`, so that a call
-   * made meanwhile waits for it.
+   * Blocking recv_into with nothing buffered: one Deno read into the reused
+   * buffer, copied into the caller's. Never straight into the caller's
+   * buffer: it may be detached (transferred) while the read waits, and the
+   * bytes would leave with it. The promise returned is also `reading`, so
+   * that a call made meanwhile waits for it.
    */
   recvIntoFast(conn: StreamConn, buffer: Uint8Array): Promise<number> {
-    return this.reading = conn.read(buffer).then(this.#readCount, this.#readFailed);
+    const size = buffer.length;
+    const whole = this.#whole = this.#memory.borrow(size);
+    this.#into = buffer;
+    const view = whole.length === size ? whole : whole.subarray(0, size);
+    return this.reading = conn.read(view).then(this.#readCount, this.#readFailed);
   }
 
   /** Blocking recv with nothing buffered: one Deno read into reused memory. */
@@ -139,14 +147,24 @@ export class Reader {
 
   /** recv_into on the general path: fills `target`, returns the count. */
   async recvInto(target: Uint8Array, flags: number, deadline: Deadline): Promise<number> {
-    if (flags & MSG_WAITALL && !(flags & MSG_PEEK)) {
-      return await this.#receiveAll(target, deadline);
+    // Deno never reads into the caller's buffer: it may be detached
+    // (transferred) while the call waits, and the bytes would go with it.
+    let got: Uint8Array;
+    const peek = (flags & MSG_PEEK) !== 0;
+    // Sized now: a buffer detached while the call waits has length 0.
+    const size = target.length;
+    if (flags & MSG_WAITALL && !peek) {
+      const all = new Uint8Array(size);
+      got = all.subarray(0, await this.#receiveAll(all, deadline));
+    } else {
+      if (flags & MSG_WAITALL) await this.#peekAll(size, deadline);
+      got = await this.#receive(size, deadline, peek);
     }
-    if (flags & MSG_WAITALL) await this.#peekAll(target.length, deadline);
-    const got = await this.#receive(target.length, deadline, (flags & MSG_PEEK) !== 0, target);
-    if (got.buffer !== target.buffer || got.byteOffset !== target.byteOffset) {
-      target.set(got);
+    if (isDetached(target.buffer)) {
+      if (!peek && !this.#link.closed()) this.unread(got);
+      throw detachedError("recv_into()", "buffer");
     }
+    target.set(got);
     return got.length;
   }
 
@@ -214,10 +232,27 @@ export class Reader {
   // ---- the fast paths' handlers, made once -------------------------------
 
   #readCount = (n: number | null): number => {
+    const reading = this.reading;
     this.reading = null;
-    if (n !== null) return n;
-    this.#eof = true;
-    return 0;
+    const whole = this.#whole!;
+    const into = this.#into;
+    this.#whole = null;
+    this.#into = EMPTY;
+    if (n === null) {
+      this.#eof = true;
+      this.#memory.give(whole);
+      return 0;
+    }
+    if (isDetached(into.buffer)) {
+      // Detached (transferred) while the call waited: the bytes stay for
+      // the next receive.
+      this.#queue.push(this.#memory.keep(whole, n));
+      if (reading !== null) quiet(reading); // the caller may have abandoned it
+      throw detachedError("recv_into()", "buffer");
+    }
+    into.set(n === whole.length ? whole : whole.subarray(0, n));
+    this.#memory.give(whole);
+    return n;
   };
 
   #readBytes = (n: number | null): Uint8Array => {
@@ -239,6 +274,7 @@ export class Reader {
       this.#memory.give(this.#whole);
       this.#whole = null;
     }
+    this.#into = EMPTY;
     throw this.#link.fail(e);
   };
 
@@ -267,6 +303,14 @@ export class Reader {
           return;
         }
         read.waiting = false;
+        if (isDetached(buffer.buffer)) {
+          // Detached (transferred) while the call waited: the bytes stay
+          // for the next receive.
+          if (n === null) this.#memory.give(whole);
+          else this.#queue.push(this.#memory.keep(whole, n));
+          quiet(read.promise);
+          return read.reject(detachedError("recv_into()", "buffer"));
+        }
         this.#memory.give(whole);
         if (n === null) return read.resolve(0);
         buffer.set(n === whole.length ? whole : whole.subarray(0, n));

@@ -450,6 +450,45 @@ export class TimeoutError extends OSError {
 export const timeout: typeof TimeoutError = TimeoutError;
 
 /**
+ * Python's `OverflowError`: a number too large (or too small) for the C type
+ * the call passes it as, with CPython's message (`listen(2 ** 31)`:
+ * "signed integer is greater than maximum"). A `RangeError`, as it is bad
+ * input rather than a failed system call.
+ *
+ * @example
+ * ```ts
+ * import { OverflowError } from "@seed/socket/errors";
+ * const err = new OverflowError("listen(): backlog: signed integer is greater than maximum");
+ * console.log(err instanceof RangeError, err.name); // true "OverflowError"
+ * ```
+ */
+export class OverflowError extends RangeError {
+  /** `"OverflowError"`. */
+  override get name(): string {
+    return "OverflowError";
+  }
+}
+
+/**
+ * Python's `LookupError`: a name that is not in a registry, such as an
+ * unknown codec error handler (`makefile("r", { errors: "x" })`: "unknown
+ * error handler name 'x'"). A `RangeError`, as it is bad input.
+ *
+ * @example
+ * ```ts
+ * import { LookupError } from "@seed/socket/errors";
+ * const err = new LookupError("unknown error handler name 'x'");
+ * console.log(err instanceof RangeError, err.name); // true "LookupError"
+ * ```
+ */
+export class LookupError extends RangeError {
+  /** `"LookupError"`. */
+  override get name(): string {
+    return "LookupError";
+  }
+}
+
+/**
  * Python's `socket.error`, an alias of {@linkcode OSError}.
  *
  * @example

@@ -29,14 +29,21 @@ import {
   SOL_SOCKET,
 } from "./constants.ts";
 import { ConnectionError, errno, OSError, type OSErrorOptions } from "./errors.ts";
-import { describe, type IPv4Address, type IPv6Address, type SocketAddress } from "./_address.ts";
+import {
+  describe,
+  type IPv4Address,
+  type IPv6Address,
+  isArray,
+  type SocketAddress,
+} from "./_address.ts";
 import { type Socket, socket } from "./socket.ts";
 import type { DatagramSocket } from "./udp.ts";
 import { getaddrinfo } from "./inet.ts";
-import { getdefaulttimeout } from "./_base.ts";
+import { checkTimeout, getdefaulttimeout } from "./_base.ts";
+import { checkBacklog } from "./_options.ts";
 
 function checkHostPort(address: unknown, where: string): [string, number] {
-  if (!Array.isArray(address) || address.length < 2) {
+  if (!isArray(address) || address.length < 2) {
     throw new TypeError(`${where}: address must be a tuple (host, port), not ${describe(address)}`);
   }
   const [host, port] = address as unknown[];
@@ -73,8 +80,17 @@ export async function create_connection(
   source_address?: [host: string, port: number] | null,
 ): Promise<Socket> {
   const [host, port] = checkHostPort(address, "create_connection()");
+  // Every check before the name lookup (I/O): settimeout would see NaN only
+  // after it.
+  checkTimeout(timeout, "create_connection()");
   if (source_address !== undefined && source_address !== null) {
-    checkHostPort(source_address, "create_connection() source_address");
+    const [, sourcePort] = checkHostPort(source_address, "create_connection() source_address");
+    if (sourcePort !== 0) {
+      // Known before the name lookup and the bind: say so before any I/O.
+      throw new OSError(errno.EOPNOTSUPP, null, {
+        detail: `Deno cannot connect from a chosen local port (source_address port ${sourcePort})`,
+      });
+    }
   }
   const errors: unknown[] = [];
   for (const [family, , proto, , sockaddr] of await getaddrinfo(host, port, 0, SOCK_STREAM)) {
@@ -131,8 +147,20 @@ export function create_server(
   address: [host: string, port: number] | IPv6Address,
   options: CreateServerOptions = {},
 ): Socket {
-  const { family = AF_INET, backlog = null, reuse_port = false, dualstack_ipv6 = false } = options;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`create_server(): options must be an object, not ${describe(options)}`);
+  }
+  let read: CreateServerOptions;
+  try {
+    const { family, backlog, reuse_port, dualstack_ipv6 } = options;
+    read = { family, backlog, reuse_port, dualstack_ipv6 };
+  } catch {
+    throw new TypeError(`create_server(): options must be an object, not ${describe(options)}`);
+  }
+  const { family = AF_INET, backlog = null, reuse_port = false, dualstack_ipv6 = false } = read;
   checkHostPort(address, "create_server()");
+  // Before bind (I/O): listen would see a bad backlog only after it.
+  if (backlog !== null) checkBacklog(backlog, "create_server()");
   if (dualstack_ipv6 && !has_dualstack_ipv6()) {
     throw new RangeError("dualstack_ipv6 not supported on this platform");
   }

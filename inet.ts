@@ -42,6 +42,7 @@ import {
 } from "./constants.ts";
 import { EAI_NONAME, errno, gaierror, OSError, PermissionError } from "./errors.ts";
 import { describe, packedIPv4, parseAton } from "./_address.ts";
+import { isArrayBuffer, toBytes } from "./_options.ts";
 
 // ---- IPv4 -------------------------------------------------------------------
 
@@ -57,11 +58,9 @@ function checkString(value: unknown, fn: string, name: string): string {
 }
 
 function checkBytes(value: unknown, fn: string): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  if (ArrayBuffer.isView(value)) {
-    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (ArrayBuffer.isView(value) || isArrayBuffer(value)) {
+    return toBytes(value, `${fn}()`, "packed_ip");
   }
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
   throw new TypeError(`${fn}(): packed_ip must be a Uint8Array, not ${describe(value)}`);
 }
 
@@ -385,7 +384,9 @@ function parsePort(port: unknown, flags: number): number | string {
   let text: string;
   if (typeof port === "number") {
     if (!Number.isInteger(port)) {
-      throw new TypeError(`getaddrinfo(): port must be an integer, a string or null, not ${port}`);
+      throw new TypeError(
+        `getaddrinfo(): port must be an integer, a string or null, not ${describe(port)}`,
+      );
     }
     text = String(port);
   } else if (typeof port === "string") {

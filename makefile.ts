@@ -34,8 +34,8 @@
 
 import { OSError } from "./errors.ts";
 import type { Data } from "./_options.ts";
-import { toBytes, writableView } from "./_options.ts";
-import { describe } from "./_address.ts";
+import { checkBufsize, toBytes, writableView } from "./_options.ts";
+import { describe, show } from "./_address.ts";
 import {
   type Codec,
   codePoints,
@@ -192,6 +192,39 @@ export interface RawStream {
   fileno(): number;
 }
 
+/** Checks the argument of `writelines`: an iterable or an async iterable. */
+function checkLines(lines: unknown): void {
+  try {
+    const it = lines as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
+    if (
+      typeof lines === "object" && lines !== null &&
+      (typeof it[Symbol.iterator] === "function" || typeof it[Symbol.asyncIterator] === "function")
+    ) return;
+  } catch {
+    // A revoked proxy: not iterable.
+  }
+  throw new TypeError(`writelines(): lines must be an iterable, not ${describe(lines)}`);
+}
+
+/** Checks that `raw` has what a buffered file calls on its raw stream. */
+function checkRaw(raw: unknown, where: string): void {
+  try {
+    const r = raw as Record<string, unknown>;
+    if (
+      typeof raw === "object" && raw !== null && typeof r.readinto === "function" &&
+      typeof r.write === "function" && typeof r.close === "function" &&
+      typeof r.fileno === "function" && typeof r.closed === "boolean"
+    ) return;
+  } catch {
+    // A revoked proxy: not a raw stream.
+  }
+  throw new TypeError(
+    `${where}: raw must be a raw stream (readinto, write, close, fileno, closed), not ${
+      describe(raw)
+    }`,
+  );
+}
+
 function closedFile(): TypeError {
   return new TypeError("I/O operation on closed file");
 }
@@ -243,7 +276,10 @@ export class SocketIO implements RawStream {
    */
   constructor(sock: FileSocket, mode: string) {
     if (!["r", "w", "rw", "rb", "wb", "rwb"].includes(mode)) {
-      throw new RangeError(`SocketIO(): invalid mode ${JSON.stringify(mode)}`);
+      throw new RangeError(`SocketIO(): invalid mode ${show(mode)}`);
+    }
+    if (typeof (sock as Partial<FileSocket> | null)?._incref_socketios !== "function") {
+      throw new TypeError(`SocketIO(): sock must be a stream socket, not ${describe(sock)}`);
     }
     sock._incref_socketios();
     this.#sock = sock;
@@ -482,9 +518,16 @@ export class SocketFile {
    */
   constructor(raw: RawStream, mode: string, bufferSize?: number);
   constructor(raw: RawStream, mode: string, bufferSize: number = DEFAULT_BUFFER_SIZE) {
-    if (!["rb", "wb", "rwb"].includes(mode)) {
-      throw new RangeError(`SocketFile(): mode must be "rb", "wb" or "rwb", not ${describe(mode)}`);
+    checkRaw(raw, "SocketFile()");
+    if (typeof mode !== "string" || !["rb", "wb", "rwb"].includes(mode)) {
+      throw new RangeError(`SocketFile(): mode must be "rb", "wb" or "rwb", not ${show(mode)}`);
     }
+    if (typeof bufferSize !== "number" || !Number.isInteger(bufferSize)) {
+      throw new TypeError(
+        `SocketFile(): bufferSize must be an integer, not ${describe(bufferSize)}`,
+      );
+    }
+    if (bufferSize > 0) checkBufsize(bufferSize, "SocketFile()", "bufferSize");
     this.raw = raw;
     this.mode = mode;
     const size = bufferSize > 0 ? bufferSize : 0;
@@ -679,7 +722,11 @@ export class SocketFile {
    */
   readlines(hint?: number): Promise<Uint8Array<ArrayBuffer>[]>;
   async readlines(hint: number = -1): Promise<Uint8Array<ArrayBuffer>[]> {
-    return await readLines(() => this.readline(), checkSize(hint, "readlines()", "hint"));
+    return await readLines(
+      () => this.readline(),
+      checkSize(hint, "readlines()", "hint"),
+      (lines) => this.#reader?.unshift(join(lines, lines.reduce((n, l) => n + l.length, 0))),
+    );
   }
 
   /**
@@ -752,6 +799,7 @@ export class SocketFile {
    * ```
    */
   async writelines(lines: Iterable<Data> | AsyncIterable<Data>): Promise<void> {
+    checkLines(lines);
     for await (const line of lines) await this.write(line);
   }
 
@@ -1112,7 +1160,14 @@ export class SocketTextFile {
    */
   readlines(hint?: number): Promise<string[]>;
   async readlines(hint: number = -1): Promise<string[]> {
-    return await readLines(() => this.readline(), checkSize(hint, "readlines()", "hint"));
+    return await readLines(
+      () => this.readline(),
+      checkSize(hint, "readlines()", "hint"),
+      (lines) => {
+        this.#text = lines.join("") + this.#text;
+        this.#scanned = 0;
+      },
+    );
   }
 
   /**
@@ -1157,6 +1212,7 @@ export class SocketTextFile {
    * ```
    */
   async writelines(lines: Iterable<string> | AsyncIterable<string>): Promise<void> {
+    checkLines(lines);
     for await (const line of lines) await this.write(line);
   }
 
@@ -1292,6 +1348,13 @@ export function makefile(
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`makefile(): options must be an object, not ${describe(options)}`);
   }
+  try {
+    // Read once: a getter or a proxy answers the checks and the use alike.
+    const { buffering, encoding, errors, newline } = options;
+    options = { buffering, encoding, errors, newline };
+  } catch {
+    throw new TypeError(`makefile(): options must be an object, not ${describe(options)}`);
+  }
   const writing = mode.includes("w");
   const reading = mode.includes("r") || !writing;
   const binary = mode.includes("b");
@@ -1303,10 +1366,11 @@ export function makefile(
   if (buffering === 0 && !binary) {
     throw new RangeError("makefile(): unbuffered streams must be binary (buffering 0 needs 'b')");
   }
+  if (buffering > 0) checkBufsize(buffering, "makefile()", "buffering");
   if (buffering < 0) buffering = DEFAULT_BUFFER_SIZE;
   const text = binary ? null : {
-    encoding: options.encoding,
-    errors: options.errors,
+    encoding: checkName(options.encoding, "encoding"),
+    errors: checkName(options.errors, "errors"),
     newline: checkNewline(options.newline, "makefile()"),
     mode,
   };
@@ -1315,13 +1379,21 @@ export function makefile(
     lookupCodec(text.encoding ?? "utf-8", text.errors ?? "strict", "makefile()", codecErrors);
   }
   const raw = new SocketIO(sock, rawMode);
-  if (buffering === 0) return raw;
-  const buffer = new SocketFile(raw, rawMode + "b", buffering);
-  if (!text) return buffer;
+  // From here the socket counts this file: anything that fails must give
+  // the reference back, or close() would never close the socket.
   try {
+    if (buffering === 0) return raw;
+    const buffer = new SocketFile(raw, rawMode + "b", buffering);
+    if (!text) return buffer;
     return new SocketTextFile(buffer, text);
   } catch (e) {
     raw.close();
     throw e;
   }
+}
+
+/** Checks a text option that names something (`encoding`, `errors`): a string or null. */
+function checkName(value: unknown, name: string): string | null | undefined {
+  if (value === undefined || value === null || typeof value === "string") return value;
+  throw new TypeError(`makefile(): ${name} must be a string or null, not ${describe(value)}`);
 }

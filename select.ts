@@ -43,7 +43,7 @@
 
 import { errno, OSError } from "./errors.ts";
 import { SocketBase, socketByFileno } from "./_base.ts";
-import { describe } from "./_address.ts";
+import { describe, show } from "./_address.ts";
 import { sleepUntil } from "./_deadlines.ts";
 
 /** The event mask bit for "readable" (Python's `selectors.EVENT_READ`). */
@@ -104,13 +104,15 @@ function endOf(timeout: number | null): number {
 
 function filenoOf(obj: unknown, where: string): number {
   let fd: unknown = obj;
-  if (obj instanceof SocketBase) fd = obj.fileno();
-  else if (typeof obj === "object" && obj !== null && "fileno" in obj) {
-    const method = (obj as { fileno: unknown }).fileno;
-    if (typeof method !== "function") {
-      throw new TypeError(`${where}: fileno must be a method, not ${describe(method)}`);
+  if (typeof obj === "object" && obj !== null && !isRevoked(obj)) {
+    if (obj instanceof SocketBase) fd = obj.fileno();
+    else if ("fileno" in obj) {
+      const method = (obj as { fileno: unknown }).fileno;
+      if (typeof method !== "function") {
+        throw new TypeError(`${where}: fileno must be a method, not ${describe(method)}`);
+      }
+      fd = method.call(obj);
     }
-    fd = method.call(obj);
   }
   if (typeof fd !== "number" || !Number.isInteger(fd)) {
     throw new TypeError(
@@ -122,10 +124,20 @@ function filenoOf(obj: unknown, where: string): number {
   return fd;
 }
 
+/** True for a revoked proxy, which throws on any look. */
+function isRevoked(obj: object): boolean {
+  try {
+    Reflect.getPrototypeOf(obj);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** The open socket behind `obj`, or a Python-style error. */
 function socketOf(obj: unknown, where: string): SocketBase {
+  const fd = filenoOf(obj, where); // first: it refuses a revoked proxy
   if (obj instanceof SocketBase && !obj.closed) return obj;
-  const fd = filenoOf(obj, where);
   if (fd < 0) {
     throw new RangeError(`${where}: file descriptor cannot be a negative integer (${fd})`);
   }
@@ -527,10 +539,15 @@ function checkEvents(events: unknown): void {
     typeof events !== "number" || !Number.isInteger(events) || events === 0 ||
     (events & ~(EVENT_READ | EVENT_WRITE)) !== 0
   ) {
-    throw new RangeError(`Invalid events: ${String(events)}`);
+    throw new RangeError(`Invalid events: ${show(events)}`);
   }
 }
 
 function describeObj(obj: unknown): string {
-  return typeof obj === "object" && obj !== null ? String(obj) : describe(obj);
+  if (typeof obj !== "object" || obj === null) return describe(obj);
+  try {
+    return String(obj);
+  } catch {
+    return describe(obj); // a null-prototype object or a revoked proxy has no string
+  }
 }

@@ -47,7 +47,7 @@ import {
   SOCK_STREAM,
   SOMAXCONN,
 } from "./constants.ts";
-import { errno, fromErrno, OSError, toOSError } from "./errors.ts";
+import { errno, fromErrno, OSError, OverflowError, toOSError } from "./errors.ts";
 import {
   type Address,
   describe,
@@ -66,11 +66,14 @@ import {
   untilClosed,
 } from "./_base.ts";
 import {
+  checkBacklog,
   checkBufsize,
   checkFamily,
+  checkInt32,
   checkKind,
   checkOption,
   intoTarget,
+  MAX_BUFSIZE,
   optionValue,
   toBytes,
   unstableNet,
@@ -212,9 +215,7 @@ export class Socket extends SocketBase {
   listen(backlog?: number): void;
   listen(backlog: number = Math.min(SOMAXCONN, 128)): void {
     this.checkOpen();
-    if (typeof backlog !== "number" || !Number.isInteger(backlog)) {
-      throw new TypeError(`listen(): backlog must be an integer, not ${describe(backlog)}`);
-    }
+    checkBacklog(backlog, "listen()");
     this.#check("listen");
     if (this.#state === "fresh") {
       if (this.family === AF_UNIX) {
@@ -302,7 +303,13 @@ export class Socket extends SocketBase {
     ) {
       // Blocking connect of a fresh socket (nearly every call): no deadline,
       // no waitFor, one promise hop.
-      this.#startConnect(this.target(address, "connect()", "connect"));
+      let target: Target;
+      try {
+        target = this.target(address, "connect()", "connect");
+      } catch (e) {
+        return quiet(Promise.reject(e)); // a Promise-returning call never throws
+      }
+      this.#startConnect(target);
       const connected: Promise<void> = connector.connecting!.then(() => {
         if (this.closed || connector.error) quiet(connected); // about to reject
         this.#connectResult();
@@ -527,8 +534,8 @@ export class Socket extends SocketBase {
     const conn = reader.conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
-      typeof bufsize === "number" && bufsize > 0 && Number.isInteger(bufsize) && reader.idle() &&
-      this.gettimeout() === null
+      typeof bufsize === "number" && bufsize > 0 && bufsize <= MAX_BUFSIZE &&
+      Number.isInteger(bufsize) && reader.idle() && this.gettimeout() === null
     ) {
       return reader.recvFast(conn, bufsize) as Promise<Uint8Array<ArrayBuffer>>;
     }
@@ -559,7 +566,7 @@ export class Socket extends SocketBase {
     const conn = reader.conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
-      buffer instanceof Uint8Array && buffer.length > 0 &&
+      ArrayBuffer.isView(buffer) && buffer instanceof Uint8Array && buffer.length > 0 &&
       (nbytes === 0 || nbytes === buffer.length) && reader.idle()
     ) {
       const timeout = this.gettimeout();
@@ -644,7 +651,8 @@ export class Socket extends SocketBase {
     const conn = writer.conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
-      data instanceof Uint8Array && data.length > 0 && writer.free() && this.gettimeout() === null
+      ArrayBuffer.isView(data) && data instanceof Uint8Array && data.length > 0 && writer.free() &&
+      this.gettimeout() === null
     ) {
       // Blocking send with nothing in flight: one Deno write, its count.
       return writer.sendFast(conn, data);
@@ -682,7 +690,7 @@ export class Socket extends SocketBase {
     const conn = writer.conn;
     if (
       conn !== null && (flags === undefined || flags === 0) && options === undefined &&
-      data instanceof Uint8Array && data.length > 0 && writer.free()
+      ArrayBuffer.isView(data) && data instanceof Uint8Array && data.length > 0 && writer.free()
     ) {
       const timeout = this.gettimeout();
       if (timeout === null) return writer.sendallFast(conn, data);
@@ -736,6 +744,12 @@ export class Socket extends SocketBase {
 
   async #shutdown(how: number): Promise<void> {
     this.checkOpen();
+    if (typeof how !== "number" || !Number.isInteger(how)) {
+      throw new TypeError(`shutdown(): how must be an integer, not ${describe(how)}`);
+    }
+    if (how > 0x7fffffff || how < -0x80000000) {
+      throw new OverflowError("shutdown(): how: Python int too large to convert to C int");
+    }
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) {
       throw new OSError(errno.EINVAL, null, {
         detail: `shutdown(): how must be SHUT_RD, SHUT_WR or SHUT_RDWR, got ${how}`,
@@ -1213,8 +1227,12 @@ export function socket(
   proto: number = 0,
 ): Socket | DatagramSocket {
   checkFamily(family);
+  if (typeof type !== "number" || !Number.isInteger(type)) {
+    throw new TypeError(`socket(): type must be an integer, not ${describe(type)}`);
+  }
+  checkInt32(type, "socket()", "type");
   // SOCK_NONBLOCK and SOCK_CLOEXEC may be or-ed in, as on Linux.
-  const flags = typeof type === "number" ? type & (SOCK_NONBLOCK | SOCK_CLOEXEC) : 0;
+  const flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
   const kind = flags ? type - flags : type;
   const sock = kind === SOCK_STREAM
     ? new Socket(family, kind, proto)

@@ -66,9 +66,10 @@ import {
   checkKind,
   checkOption,
   type Data,
+  detachedError,
   intoTarget,
+  isDetached,
   optionValue,
-  splitOptions,
   toBytes,
   unstableNet,
 } from "./_options.ts";
@@ -321,7 +322,8 @@ export class DatagramSocket extends SocketBase {
     const conn = this.#conn;
     if (
       conn !== null && addressOrOptions === undefined && typeof flagsOrAddress !== "number" &&
-      data instanceof Uint8Array && this.#multicast.ops === null &&
+      ArrayBuffer.isView(data) && data instanceof Uint8Array && data.length > 0 &&
+      this.#multicast.ops === null &&
       this.#multicast.error === null &&
       this.gettimeout() === null
     ) {
@@ -502,18 +504,19 @@ export class DatagramSocket extends SocketBase {
         [Uint8Array<ArrayBuffer>, SocketAddress]
       >;
     }
-    return quiet(this.#recvfrom(bufsize, flags, options)) as Promise<
+    return quiet(this.#recvfrom(bufsize, flags, options, "recvfrom()")) as Promise<
       [Uint8Array<ArrayBuffer>, SocketAddress]
     >;
   }
 
   async #recvfrom(
     bufsize: number,
-    flags?: number | CallOptions,
-    options?: CallOptions,
+    flags: number | CallOptions | undefined,
+    options: CallOptions | undefined,
+    where: string,
   ): Promise<[Uint8Array, SocketAddress]> {
-    checkBufsize(bufsize, "recvfrom()");
-    const call = this.begin(flags, options, RECV_FLAGS, "recvfrom()");
+    checkBufsize(bufsize, where);
+    const call = this.begin(flags, options, RECV_FLAGS, where);
     const peek = (call.flags & MSG_PEEK) !== 0;
     await this.#settleOptions(call.deadline);
     const [data, from] = await this.#reader.receive(call.deadline, peek, bufsize);
@@ -545,8 +548,7 @@ export class DatagramSocket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<Uint8Array<ArrayBuffer>> {
-    [flags, options] = splitOptions(flags, options);
-    return (await this.recvfrom(bufsize, flags, options))[0];
+    return (await this.#recvfrom(bufsize, flags, options, "recv()"))[0] as Uint8Array<ArrayBuffer>;
   }
 
   /**
@@ -577,21 +579,39 @@ export class DatagramSocket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<[number, SocketAddress]>;
-  async recvfrom_into(
+  recvfrom_into(
     buffer: ArrayBufferView | ArrayBuffer,
     nbytes: number = 0,
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<[number, SocketAddress]> {
-    const target = intoTarget(buffer, nbytes, "recvfrom_into()");
-    const call = this.begin(flags, options, RECV_FLAGS, "recvfrom_into()");
+    return this.#recvfromInto(buffer, nbytes, flags, options, "recvfrom_into()");
+  }
+
+  async #recvfromInto(
+    buffer: ArrayBufferView | ArrayBuffer,
+    nbytes: number,
+    flags: number | CallOptions | undefined,
+    options: CallOptions | undefined,
+    where: string,
+  ): Promise<[number, SocketAddress]> {
+    const target = intoTarget(buffer, nbytes, where, true);
+    const call = this.begin(flags, options, RECV_FLAGS, where);
     const peek = (call.flags & MSG_PEEK) !== 0;
+    // Sized now: a buffer detached while the call waits has length 0.
+    const size = target.length;
     await this.#settleOptions(call.deadline);
-    const [data, from] = await this.#reader.receive(call.deadline, peek, target.length, target);
-    const n = Math.min(data.length, target.length);
-    if (data.buffer !== target.buffer || data.byteOffset !== target.byteOffset) {
-      target.set(data.subarray(0, n));
+    // Never into the caller's buffer: it may be detached (transferred)
+    // while the call waits, and the datagram would be lost.
+    const datagram = await this.#reader.receive(call.deadline, peek, size);
+    if (isDetached(target.buffer)) {
+      // The datagram stays for the next receive.
+      if (!peek && !this.closed) this.#reader.unshift(datagram);
+      throw detachedError(where, "buffer");
     }
+    const [data, from] = datagram;
+    const n = Math.min(data.length, target.length);
+    target.set(n === data.length ? data : data.subarray(0, n));
     return [n, fromDenoAddr(this.family, from)];
   }
 
@@ -602,8 +622,7 @@ export class DatagramSocket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<number> {
-    [flags, options] = splitOptions(flags, options);
-    return (await this.recvfrom_into(buffer, nbytes, flags, options))[0];
+    return (await this.#recvfromInto(buffer, nbytes, flags, options, "recv_into()"))[0];
   }
 
   /**
@@ -729,7 +748,7 @@ export class DatagramSocket extends SocketBase {
       this.#multicast.set(level, option, value);
       return;
     }
-    if (value instanceof Uint8Array) {
+    if (ArrayBuffer.isView(value) && value instanceof Uint8Array) {
       throw new TypeError("setsockopt(): value must be an integer or boolean for this option");
     }
     const on = optionValue(value, "setsockopt()");

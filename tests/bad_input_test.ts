@@ -11,17 +11,29 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
+  BlockingIOError,
   BrokenPipeError,
+  create_connection,
+  create_server,
+  DefaultSelector,
+  EVENT_READ,
   gaierror,
+  inet_ntoa,
   IPPROTO_TCP,
+  LookupError,
   MSG_PEEK,
   OSError,
+  OverflowError,
+  type RawStream,
+  select,
   setdefaulttimeout,
   SO_REUSEADDR,
   SO_TYPE,
+  SOCK_DGRAM,
   SOCK_STREAM,
   type Socket,
   socket,
+  SocketFile,
   SOL_SOCKET,
   TCP_NODELAY,
 } from "@seed/socket";
@@ -30,6 +42,7 @@ import {
   assertEquals,
   assertInstanceOf,
   assertMatch,
+  assertRejects,
   python,
   runWithInput,
 } from "./_util.ts";
@@ -623,7 +636,222 @@ const rows: Row[] = [
     match: /Bad file descriptor/,
     py: `x.setblocking(False)`,
   },
+  // ---- sizes and numbers past what CPython's C types hold
+  {
+    name: "recv bufsize 2**53",
+    call: (k) => k.c.recv(2 ** 53),
+    error: RangeError,
+    match: /bufsize/,
+  },
+  {
+    name: "recv bufsize 2**63",
+    call: (k) => k.c.recv(2 ** 63),
+    error: OverflowError,
+    match: /bufsize: Python int too large to convert to C ssize_t/,
+    py: `c.recv(2**63)`,
+  },
+  {
+    name: "recv flags wider than 32 bits",
+    call: (k) => k.c.recv(1, 2 ** 33),
+    error: OverflowError,
+    match: /flags: signed integer is greater than maximum/,
+    py: `c.recv(1, 2**33)`,
+  },
+  {
+    name: "send flags below -2**31",
+    call: (k) => k.c.send("x", -(2 ** 31) - 1),
+    error: OverflowError,
+    match: /flags: signed integer is less than minimum/,
+    py: `c.send(b"x", -2**31 - 1)`,
+  },
+  {
+    name: "an object where flags goes",
+    call: (k) => k.c.recv(1, { flags: 2 } as unknown as number),
+    error: TypeError,
+    match: /flags must be an integer/,
+    py: `c.recv(1, {"flags": 2})`,
+  },
+  {
+    name: "an AbortSignal where flags goes",
+    call: (k) => k.c.recv(1, new AbortController().signal as unknown as number),
+    error: TypeError,
+    match: /flags must be an integer, not AbortSignal/,
+  },
+  {
+    name: "listen 2**31",
+    call: (k) => k.l.listen(2 ** 31),
+    error: OverflowError,
+    match: /backlog: signed integer is greater than maximum/,
+    py: `l.listen(2**31)`,
+  },
+  {
+    name: "settimeout 2**53",
+    call: (k) => k.s.settimeout(2 ** 53),
+    error: OverflowError,
+    match: /timeout: timestamp too large to convert to C _PyTime_t/,
+    py: `s.settimeout(2**53)`,
+  },
+  {
+    name: "settimeout 1e300",
+    call: (k) => k.s.settimeout(1e300),
+    error: OverflowError,
+    match: /timeout: timestamp out of range for platform time_t/,
+    py: `s.settimeout(1e300)`,
+  },
+  {
+    name: "socket type as a string",
+    call: () => socket(2, "x" as unknown as number),
+    error: TypeError,
+    match: /type must be an integer/,
+    py: `socket.socket(2, "x")`,
+  },
+  {
+    name: "shutdown how as a string",
+    call: (k) => k.c.shutdown("x" as unknown as number),
+    error: TypeError,
+    match: /how must be an integer/,
+    py: `c.shutdown("x")`,
+  },
+  {
+    name: "shutdown how 2**33",
+    call: (k) => k.c.shutdown(2 ** 33),
+    error: OverflowError,
+    match: /how: Python int too large to convert to C int/,
+    py: `c.shutdown(2**33)`,
+  },
+  {
+    name: "makefile encoding 5",
+    call: (k) => k.c.makefile("r", { encoding: 5 as unknown as string }),
+    error: TypeError,
+    match: /encoding must be a string/,
+    py: `c.makefile("r", encoding=5)`,
+  },
+  {
+    name: "makefile errors 5",
+    call: (k) => k.c.makefile("r", { errors: 5 as unknown as string }),
+    error: TypeError,
+    match: /errors must be a string/,
+    py: `c.makefile("r", errors=5)`,
+  },
+  {
+    name: "makefile unknown error handler",
+    call: (k) => k.c.makefile("r", { errors: "x" }),
+    error: LookupError,
+    match: /unknown error handler name 'x'/,
+    // CPython looks the handler up at the first decode: the same error there.
+    py: `b"\\xff".decode("utf-8", "x")`,
+  },
+  {
+    name: "makefile buffering 2**63",
+    call: (k) => k.c.makefile("rb", { buffering: 2 ** 63 }),
+    error: OverflowError,
+    match: /buffering/,
+    py: `c.makefile("rb", buffering=2**63)`,
+  },
+  {
+    name: "writelines with no argument",
+    call: (k) => (k.c.makefile("wb").writelines as () => Promise<void>)(),
+    error: TypeError,
+    match: /lines must be an iterable/,
+    py: `c.makefile("wb").writelines()`,
+  },
+  {
+    name: "SocketFile over something that is not a raw stream",
+    call: () => new SocketFile({} as RawStream, "rb"),
+    error: TypeError,
+    match: /raw must be a raw stream/,
+  },
+  {
+    name: "create_connection timeout NaN (before the name lookup)",
+    call: () => create_connection(["no-such-host.invalid", 80], NaN),
+    error: TypeError,
+    match: /timeout must be a number/,
+  },
+  {
+    name: "create_connection source port Deno cannot bind from (before the name lookup)",
+    call: () => create_connection(["no-such-host.invalid", 80], 1, ["127.0.0.1", 5999]),
+    error: OSError,
+    errno: 95,
+    match: /source_address port 5999/,
+  },
+  {
+    name: "create_connection source_address of the wrong shape",
+    call: () =>
+      create_connection(["no-such-host.invalid", 80], 1, "x" as unknown as [string, number]),
+    error: TypeError,
+    match: /source_address/,
+  },
+  {
+    name: "create_server backlog NaN (before bind)",
+    call: () => create_server(["127.0.0.1", 0], { backlog: NaN }),
+    error: TypeError,
+    match: /backlog must be an integer/,
+  },
+  // ---- detached (transferred) buffers
+  {
+    name: "send a detached buffer",
+    call: (k) => k.c.send(detached()),
+    error: TypeError,
+    match: /send\(\): data is a view on a detached/,
+  },
+  {
+    name: "sendall a detached DataView",
+    call: (k) => {
+      const view = new DataView(new ArrayBuffer(4));
+      structuredClone(view.buffer, { transfer: [view.buffer] });
+      return k.c.sendall(view);
+    },
+    error: TypeError,
+    match: /sendall\(\): data is a view on a detached/,
+  },
+  {
+    name: "recv_into a detached buffer",
+    call: (k) => k.c.recv_into(detached()),
+    error: TypeError,
+    match: /recv_into\(\): buffer is a view on a detached/,
+  },
+  {
+    name: "inet_ntoa a detached buffer",
+    call: () => inet_ntoa(detached()),
+    error: TypeError,
+    match: /inet_ntoa\(\): packed_ip is a view on a detached/,
+  },
+  {
+    name: "sendto a detached ArrayBuffer",
+    call: async () => {
+      using d = socket(AF_INET, SOCK_DGRAM);
+      await d.sendto(detached().buffer as ArrayBuffer, ["127.0.0.1", 9]);
+    },
+    error: TypeError,
+    match: /sendto\(\): data is a view on a detached/,
+  },
+  // ---- UDP errors name the call that was made
+  {
+    name: "UDP recv with a bad bufsize names recv",
+    call: async () => {
+      using d = socket(AF_INET, SOCK_DGRAM);
+      await d.recv("x" as unknown as number);
+    },
+    error: TypeError,
+    match: /^recv\(\): bufsize/,
+  },
+  {
+    name: "UDP recv_into with a bad nbytes names recv_into",
+    call: async () => {
+      using d = socket(AF_INET, SOCK_DGRAM);
+      await d.recv_into(new Uint8Array(4), 9);
+    },
+    error: RangeError,
+    match: /^recv_into\(\): nbytes/,
+  },
 ];
+
+/** A Uint8Array whose buffer has been transferred away. */
+function detached(): Uint8Array {
+  const bytes = new Uint8Array(4);
+  structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+  return bytes;
+}
 
 /** Runs every row's Python snippet in one python3 process: [class, errno]. */
 const PY_RUNNER = `
@@ -650,6 +878,7 @@ print(json.dumps(out))
 /** Python's class for each of ours, by kind. */
 function sameKind(ours: Error, theirs: string): boolean {
   if (ours instanceof TypeError) return theirs === "TypeError";
+  if (ours.name === "OverflowError" || ours.name === "LookupError") return theirs === ours.name;
   if (ours instanceof RangeError) {
     return theirs === "ValueError" || theirs === "OverflowError" || theirs === "OSError";
   }
@@ -713,3 +942,205 @@ async function pythonWithInput(code: string, input: string): Promise<string> {
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
   return new TextDecoder().decode(out.stdout);
 }
+
+/** Transfers `bytes.buffer` away, as `postMessage` or `ArrayBuffer.prototype.transfer` would. */
+function detach(bytes: Uint8Array<ArrayBuffer>): void {
+  structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+}
+
+for (const mode of ["blocking", "timeout", "non-blocking"] as const) {
+  Deno.test(`recv_into whose buffer is detached while it waits (${mode}) rejects and keeps the bytes`, async () => {
+    const l = socket();
+    l.bind(["127.0.0.1", 0]);
+    l.listen();
+    const c = socket();
+    await c.connect(l.getsockname() as [string, number]);
+    const [conn] = await l.accept();
+    l.close();
+    try {
+      conn.settimeout(mode === "blocking" ? null : mode === "timeout" ? 5 : 0);
+      const buffer = new Uint8Array(8);
+      let pending: Promise<number>;
+      if (mode === "non-blocking") {
+        // Nothing there yet: BlockingIOError; the read stays in flight.
+        await assertRejects(conn.recv_into(buffer), BlockingIOError);
+        conn.settimeout(5);
+      }
+      pending = conn.recv_into(buffer);
+      detach(buffer);
+      await c.sendall("abc");
+      const error = await pending.then(() => null, (e) => e);
+      assertInstanceOf(error, TypeError);
+      assertMatch(error.message, /recv_into\(\): buffer is a view on a detached/);
+      conn.settimeout(5);
+      assertEquals(new TextDecoder().decode(await conn.recv(16)), "abc");
+      // The socket goes on: a fresh buffer gets the next bytes.
+      pending = conn.recv_into(new Uint8Array(8));
+      await c.sendall("de");
+      assertEquals(await pending, 2);
+    } finally {
+      c.close();
+      conn.close();
+    }
+  });
+}
+
+Deno.test("UDP recvfrom_into whose buffer is detached while it waits keeps the datagram", async () => {
+  using a = socket(AF_INET, SOCK_DGRAM);
+  using b = socket(AF_INET, SOCK_DGRAM);
+  a.bind(["127.0.0.1", 0]);
+  b.bind(["127.0.0.1", 0]);
+  const buffer = new Uint8Array(16);
+  const pending = a.recvfrom_into(buffer);
+  detach(buffer);
+  await b.sendto("kept", a.getsockname());
+  const error = await pending.then(() => null, (e) => e);
+  assertInstanceOf(error, TypeError);
+  assertMatch(error.message, /recvfrom_into\(\): buffer is a view on a detached/);
+  const [data] = await a.recvfrom(16);
+  assertEquals(new TextDecoder().decode(data), "kept");
+});
+
+/** Values that make careless code throw while it builds a message. */
+function hostileValues(): [string, unknown][] {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return [
+    ["a Symbol", Symbol("s")],
+    ["a null-prototype object", Object.create(null)],
+    ["a revoked Proxy", proxy],
+    ["a BigInt", 1n],
+    ["NaN", NaN],
+    ["an object whose constructor getter throws", {
+      get constructor(): never {
+        throw new Error("getter");
+      },
+    }],
+  ];
+}
+
+/** What an engine says when an error message was not built by the library. */
+const ENGINE_MESSAGE =
+  /Cannot convert|revoked|is not a function|Cannot read properties|Invalid typed array|getter|is not iterable|Do not know how to serialize/;
+
+Deno.test("hostile arguments: Promise-returning calls reject (never throw) with the library's own message", async () => {
+  const l = socket();
+  l.bind(["127.0.0.1", 0]);
+  l.listen();
+  const c = socket();
+  await c.connect(l.getsockname() as [string, number]);
+  const [conn] = await l.accept();
+  const d = socket(AF_INET, SOCK_DGRAM);
+  d.bind(["127.0.0.1", 0]);
+  // A value a call accepts waits for nothing to arrive: a TimeoutError then.
+  for (const sock of [l, conn, d]) sock.settimeout(0.05);
+  type Call = [string, (v: never) => unknown];
+  const calls: Call[] = [
+    ["connect", (v) => socket().connect(v)],
+    ["connect [v, 80]", (v) => socket().connect([v, 80])],
+    ["connect [host, v]", (v) => socket().connect(["127.0.0.1", v])],
+    ["connect_ex", (v) => socket().connect_ex(v)],
+    ["recv bufsize", (v) => conn.recv(v)],
+    ["recv flags", (v) => conn.recv(1, v)],
+    ["recv_into", (v) => conn.recv_into(v)],
+    ["recv_into nbytes", (v) => conn.recv_into(new Uint8Array(1), v)],
+    ["send", (v) => conn.send(v)],
+    ["sendall", (v) => conn.sendall(v)],
+    ["sendall flags", (v) => conn.sendall("x", v)],
+    ["shutdown", (v) => conn.shutdown(v)],
+    ["accept options", (v) => l.accept(v)],
+    ["sendto data", (v) => d.sendto(v, ["127.0.0.1", 9])],
+    ["sendto address", (v) => d.sendto("x", v)],
+    ["recvfrom", (v) => d.recvfrom(v)],
+    ["recvfrom_into", (v) => d.recvfrom_into(v)],
+    ["create_connection", (v) => create_connection(v)],
+    ["create_connection timeout", (v) => create_connection(["127.0.0.1", 9], v)],
+  ];
+  try {
+    for (const [what, value] of hostileValues()) {
+      for (const [name, call] of calls) {
+        let result: unknown;
+        try {
+          result = call(value as never);
+        } catch (e) {
+          throw new Error(`${name}(${what}) threw synchronously: ${String(e)}`);
+        }
+        assertInstanceOf(result, Promise, `${name}(${what})`);
+        const error = await (result as Promise<unknown>).then(() => null, (e) => e);
+        if (error === null) continue; // a value the call accepts
+        assertInstanceOf(error, Error, `${name}(${what})`);
+        assert(
+          !ENGINE_MESSAGE.test(error.message),
+          `${name}(${what}): ${error.name}: ${error.message}`,
+        );
+      }
+    }
+  } finally {
+    for (const sock of [l, c, conn, d]) sock.close();
+  }
+});
+
+Deno.test("hostile arguments: synchronous calls throw the library's own message", () => {
+  const s = socket();
+  try {
+    const calls: [string, (v: never) => unknown][] = [
+      ["socket family", (v) => socket(v).close()],
+      ["socket type", (v) => socket(AF_INET, v).close()],
+      ["socket proto", (v) => socket(AF_INET, SOCK_STREAM, v).close()],
+      ["bind", (v) => socket().bind(v)],
+      ["listen", (v) => s.listen(v)],
+      ["settimeout", (v) => s.settimeout(v)],
+      ["setsockopt level", (v) => s.setsockopt(v, 1, 1)],
+      ["setsockopt value", (v) => s.setsockopt(IPPROTO_TCP, TCP_NODELAY, v)],
+      ["makefile mode", (v) => s.makefile(v)],
+      ["makefile options", (v) => s.makefile("r", v)],
+      ["makefile encoding", (v) => s.makefile("r", { encoding: v })],
+      ["SocketFile raw", (v) => new SocketFile(v, "rb")],
+      ["inet_ntoa", (v) => inet_ntoa(v)],
+      ["create_server", (v) => create_server(v)],
+      ["create_server options", (v) => create_server(["127.0.0.1", 0], v)],
+    ];
+    for (const [what, value] of hostileValues()) {
+      for (const [name, call] of calls) {
+        try {
+          const made = call(value as never);
+          if (made instanceof SocketFile || (made as { close?: unknown })?.close) {
+            (made as { close(): unknown }).close();
+          }
+        } catch (e) {
+          assertInstanceOf(e, Error, `${name}(${what})`);
+          assert(!ENGINE_MESSAGE.test(e.message), `${name}(${what}): ${e.name}: ${e.message}`);
+        }
+      }
+    }
+  } finally {
+    s.close();
+  }
+});
+
+Deno.test("hostile arguments: select and selectors name what they refuse", async () => {
+  const sel = new DefaultSelector();
+  const s = socket();
+  try {
+    for (const [what, value] of hostileValues()) {
+      const checks: [string, () => unknown][] = [
+        ["select rlist", () => select([value as never], [], [], 0)],
+        ["register fileobj", () => sel.register(value as never, EVENT_READ)],
+        ["register events", () => sel.register(s, value as never)],
+      ];
+      for (const [name, check] of checks) {
+        let error: unknown;
+        try {
+          await check();
+        } catch (e) {
+          error = e;
+        }
+        assertInstanceOf(error, Error, `${name}(${what})`);
+        assert(!ENGINE_MESSAGE.test(error.message), `${name}(${what}): ${error.message}`);
+      }
+    }
+  } finally {
+    s.close();
+    sel.close();
+  }
+});

@@ -1,5 +1,6 @@
 import {
   BlockingIOError,
+  LookupError,
   MSG_WAITALL,
   type RawStream,
   SHUT_WR,
@@ -398,4 +399,172 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1]))) as s:
   assertEquals(lines, ["caf\u00e9\r\n", "second line\r\n", "no end"]);
   // Ours wrote "x\r\ny\r\r\nz" ("\n" as "\r\n"); CPython splits "y\r" and "\r\n".
   assertEquals((await peer).trim(), "['x\\r\\n', 'y\\r', '\\r\\n', 'z']");
+});
+
+Deno.test("readlines, read() and iteration that time out lose no line", async (t) => {
+  for (const mode of ["rb", "r"] as const) {
+    await t.step(mode, async () => {
+      await using pair = await connectedPair();
+      await using f = mode === "rb" ? pair.server.makefile("rb") : pair.server.makefile("r");
+      pair.server.settimeout(0.05);
+      const show = (lines: (string | Uint8Array)[]) =>
+        lines.map((l) => typeof l === "string" ? l : text(l));
+      await pair.client.sendall("l1\nl2\npart");
+      // The lines read before the timeout go back to the file.
+      await assertRejects(f.readlines(), TimeoutError);
+      await assertRejects(f.read(), TimeoutError);
+      const seen: string[] = [];
+      await assertRejects(async () => {
+        for await (const line of f) seen.push(show([line])[0]);
+      }, TimeoutError);
+      assertEquals(seen, ["l1\n", "l2\n"]); // iteration hands out lines as they come
+      await pair.client.sendall("ial\nl4\n");
+      await pair.client.shutdown(SHUT_WR);
+      assertEquals(show(await f.readlines()), ["partial\n", "l4\n"]);
+    });
+  }
+});
+
+Deno.test("a readline's timeout bounds each receive, as CPython's SocketIO: a trickle completes", async () => {
+  await using pair = await connectedPair();
+  await using f = pair.server.makefile("r");
+  pair.server.settimeout(5);
+  const reading = f.readline();
+  for (const piece of ["a", "b", "c", "\n"]) await pair.client.sendall(piece);
+  assertEquals(await reading, "abc\n");
+});
+
+Deno.test("a makefile() that fails leaves no hold on the socket: close() closes it", async () => {
+  const server = socket();
+  server.bind(["127.0.0.1", 0]);
+  server.listen();
+  const address = server.getsockname() as [string, number];
+  for (
+    const options of [
+      { buffering: 2 ** 53 },
+      { buffering: 2 ** 40 },
+      { buffering: 2 ** 63 },
+      { encoding: "no-such-codec" },
+      { errors: "nope" },
+    ]
+  ) {
+    const mode = "buffering" in options ? "rb" : "r";
+    assertThrows(() => server.makefile(mode, options), Error);
+  }
+  server.close();
+  assertEquals(server.fileno(), -1);
+  // The port is free: nothing accepts there any more.
+  const probe = socket();
+  const code = await probe.connect_ex(address);
+  probe.close();
+  assertEquals(code, 111);
+});
+
+// Byte sequences that are not UTF-8, each a different kind of error.
+const INVALID_UTF8: number[][] = [
+  [0x61, 0xff, 0x62], // invalid start byte
+  [0x61, 0xe2, 0x82], // truncated at the end of the stream
+  [0xe2, 0x82, 0x41, 0x0a], // truncated, then ASCII
+  [0xed, 0xa0, 0x80, 0x0a], // an encoded surrogate
+  [0xed, 0xbf, 0xbf, 0xed, 0xa0, 0x80], // two surrogates
+  [0xf0, 0x9f, 0x98, 0x80, 0x0a], // valid: an emoji
+  [0xf0, 0x9f, 0x98, 0x0a], // truncated four-byte
+  [0xc0, 0xaf, 0xe0, 0x80, 0x80], // overlong forms
+  [0xf4, 0x90, 0x80, 0x80], // past U+10FFFF
+  [0xef, 0xbb, 0xbf, 0x41, 0x80, 0x80], // a BOM, then stray continuation bytes
+  [0xc3, 0xa9, 0xe2], // valid, then truncated
+  [0x61, 0xe2, 0x28, 0xa1, 0x0a],
+];
+const HANDLERS = [
+  "strict",
+  "ignore",
+  "replace",
+  "backslashreplace",
+  "surrogateescape",
+  "surrogatepass",
+];
+
+Deno.test("makefile('r', { errors }) decodes invalid UTF-8 as CPython, for every handler", async () => {
+  // CPython's makefile over a socketpair: the text, as code points, or null
+  // for UnicodeDecodeError.
+  const expected = JSON.parse(
+    await python(
+      `
+import json, socket, sys
+cases, handlers = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+out = {}
+for h in handlers:
+    row = []
+    for case in cases:
+        a, b = socket.socketpair()
+        a.sendall(bytes(case)); a.close()
+        f = b.makefile("r", errors=h, newline="")
+        try:
+            row.append([ord(c) for c in f.read()])
+        except UnicodeDecodeError:
+            row.append(None)
+        f.close(); b.close()
+    out[h] = row
+print(json.dumps(out))`,
+      JSON.stringify(INVALID_UTF8),
+      JSON.stringify(HANDLERS),
+    ),
+  ) as Record<string, (number[] | null)[]>;
+  for (const errors of HANDLERS) {
+    for (const [i, bytes] of INVALID_UTF8.entries()) {
+      // Whole, and one byte per receive: the same text.
+      for (const chunked of [false, true]) {
+        const chunks = chunked ? bytes.map((b) => new Uint8Array([b])) : [new Uint8Array(bytes)];
+        const f = new SocketTextFile(new SocketFile(new ChunkRaw(chunks), "rb"), {
+          errors,
+          newline: "",
+        });
+        let got: number[] | null;
+        try {
+          got = [...await f.read()].flatMap((c) => {
+            // Lone surrogates are one code unit each, as Python's str.
+            const units: number[] = [];
+            for (let k = 0; k < c.length; k++) units.push(c.charCodeAt(k));
+            return c.length === 2 && c.codePointAt(0)! > 0xffff ? [c.codePointAt(0)!] : units;
+          });
+        } catch (e) {
+          assertInstanceOf(e, UnicodeDecodeError);
+          got = null;
+        }
+        assertEquals(got, expected[errors][i], `${errors} case ${i} chunked ${chunked}`);
+      }
+    }
+  }
+});
+
+Deno.test("an unknown error handler is a LookupError naming it, before any I/O", async () => {
+  await using pair = await connectedPair();
+  const error = assertThrows(() => pair.server.makefile("r", { errors: "bogus" }), LookupError);
+  assertEquals(error.message, "makefile(): errors: unknown error handler name 'bogus'");
+  // CPython's own wording, at its first decode.
+  const py = await python(
+    `
+try:
+    b"\\xff".decode("utf-8", "bogus")
+except LookupError as e:
+    print(e)`,
+  );
+  assert(error.message.endsWith(py.trim()), py);
+});
+
+Deno.test("surrogateescape and surrogatepass write back what they read", async () => {
+  await using pair = await connectedPair();
+  for (const errors of ["surrogateescape", "surrogatepass", "backslashreplace"]) {
+    await using out = pair.client.makefile("w", { errors });
+    const text = errors === "surrogateescape" ? "a\udcff\n" : "a\ud800\n";
+    await out.write(text);
+    await out.flush();
+    const got = await pair.server.recv(16);
+    const want = errors === "surrogateescape"
+      ? [0x61, 0xff, 0x0a]
+      : errors === "surrogatepass"
+      ? [0x61, 0xed, 0xa0, 0x80, 0x0a]
+      : [...new TextEncoder().encode("a\\ud800\n")];
+    assertEquals([...got], want, errors);
+  }
 });
