@@ -432,7 +432,14 @@ class NodeTls implements TlsConn {
   }
 
   closeWrite(): Promise<void> {
-    return new Promise((resolve) => this.#socket.end(() => resolve()));
+    // close_notify, then the Duplex's final() sends FIN. A connection that
+    // fails or closes meanwhile ends the wait too.
+    return new Promise((resolve) => {
+      const done = () => resolve();
+      this.#socket.once("close", done);
+      this.#socket.once("error", done);
+      this.#socket.end(done);
+    });
   }
 
   close(): void {
