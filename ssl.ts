@@ -1040,6 +1040,7 @@ export class SSLSocket extends Socket {
     try {
       tls = await settle(startTls(context, conn, buffered, settings));
     } catch (e) {
+      closeQuietly(conn); // TLS never started on it: it is still ours
       ssock.close();
       throw toSSLError(e, settings.hostname);
     }
