@@ -4,7 +4,7 @@
  * where CPython defines it; and the socket hooks TLS is built on.
  */
 
-import { BlockingIOError, FileNotFoundError, OSError, socket } from "@seed/socket";
+import { BlockingIOError, FileNotFoundError, OSError, Socket, socket } from "@seed/socket";
 import * as ssl from "../ssl.ts";
 import { decodeCertificate, pemCertificates } from "../_x509.ts";
 import {
@@ -435,5 +435,35 @@ Deno.test("_attach needs a fresh socket; the default _wouldBlock is BlockingIOEr
     await assertRejects(fresh.recv(4), BlockingIOError);
   } finally {
     fresh.close();
+  }
+});
+
+Deno.test("a subclass's _wouldBlock decides what non-blocking read, write-wait and accept calls raise", async () => {
+  class Custom extends Socket {
+    protected override _wouldBlock(op: "read" | "write" | "accept" | "connect"): OSError {
+      return new OSError(null, `would block: ${op}`);
+    }
+  }
+  await using pair = await connectedPair();
+  const { conn } = await pair.server._detach();
+  const sock = new Custom();
+  try {
+    sock._attach(conn);
+    sock.setblocking(false);
+    await assertRejects(sock.recv(4), OSError, /^would block: read$/);
+    await pair.client.sendall("x");
+    sock.setblocking(true);
+    assertEquals(text(await sock.recv(4)), "x");
+  } finally {
+    sock.close();
+  }
+  const listener = new Custom();
+  try {
+    listener.bind(["127.0.0.1", 0]);
+    listener.listen();
+    listener.setblocking(false);
+    await assertRejects(listener.accept(), OSError, /^would block: accept$/);
+  } finally {
+    listener.close();
   }
 });
