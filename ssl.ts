@@ -310,6 +310,9 @@ let verifies: (ctx: SSLContext) => boolean;
 let nativeServerKeys: (ctx: SSLContext) => { cert: string; key: string } | null;
 const CREATE = Symbol("create");
 
+// The ECDHE groups Deno offers, by OpenSSL's names.
+const OFFERED_CURVES = new Set(["prime256v1", "secp256r1", "secp384r1", "x25519"]);
+
 // ---- files --------------------------------------------------------------------
 
 function readText(path: string, where: string): string {
@@ -384,6 +387,8 @@ export class SSLContext {
   verify_flags: number = VERIFY_X509_TRUSTED_FIRST;
   /** Accepted and kept: TLS 1.3 post-handshake authentication is not supported. */
   post_handshake_auth = false;
+  /** Always false in effect: rustls checks names against subjectAltName only. */
+  hostname_checks_common_name = false;
   #checkHostname: boolean;
   #verifyMode: number;
   #minimum: number = TLSVersion.MINIMUM_SUPPORTED;
@@ -651,6 +656,55 @@ export class SSLContext {
       }
     }
     this.#alpn = alpn_protocols.length > 0 ? [...alpn_protocols] : undefined;
+  }
+
+  /**
+   * Accepts a curve Deno already offers for ECDHE (`"prime256v1"`,
+   * `"secp384r1"`, `"X25519"`); any other is an `SSLError` saying so (Deno
+   * cannot choose its groups).
+   *
+   * @example
+   * ```ts
+   * import { create_default_context, Purpose } from "@seed/socket/ssl";
+   * create_default_context(Purpose.CLIENT_AUTH).set_ecdh_curve("prime256v1");
+   * ```
+   */
+  set_ecdh_curve(curve_name: string): void {
+    if (typeof curve_name !== "string") {
+      throw new TypeError(
+        `set_ecdh_curve(): curve_name must be a string, not ${typeof curve_name}`,
+      );
+    }
+    if (OFFERED_CURVES.has(curve_name.toLowerCase())) return;
+    throw new SSLError(
+      1,
+      `Deno cannot choose its key-exchange groups: it always offers x25519, secp256r1 and ` +
+        `secp384r1; the curve ${JSON.stringify(curve_name)} cannot be honoured`,
+      { library: "SSL" },
+    );
+  }
+
+  /**
+   * Reads a Diffie-Hellman parameters file, as CPython, and keeps nothing:
+   * Deno's TLS uses only elliptic-curve key exchange (ECDHE), so the
+   * parameters have no use. A missing file is a `FileNotFoundError`, a file
+   * without `DH PARAMETERS` an `SSLError`.
+   *
+   * @example
+   * ```ts ignore
+   * import { create_default_context, Purpose } from "@seed/socket/ssl";
+   * create_default_context(Purpose.CLIENT_AUTH).load_dh_params("dhparams.pem");
+   * ```
+   */
+  load_dh_params(path: string): void {
+    const text = readText(path, "load_dh_params()");
+    if (!/-----BEGIN (X9\.42 )?DH PARAMETERS-----/.test(text)) {
+      throw new SSLError(
+        108,
+        "[PEM: NO_START_LINE] no start line (_ssl.c:4202)",
+        { library: "PEM", reason: "NO_START_LINE" },
+      );
+    }
   }
 
   /**

@@ -160,6 +160,38 @@ Deno.test("set_ciphers accepts what Deno already does and says why it cannot do 
   });
 });
 
+Deno.test({
+  name: "load_dh_params and set_ecdh_curve: CPython's errors; curves Deno does not offer say so",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    const py = JSON.parse(
+      await python(
+        `import ssl, json, sys
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+c.load_dh_params(sys.argv[1] + "dhparams.pem")
+try:
+    c.load_dh_params(sys.argv[1] + "ca.pem")
+except ssl.SSLError as e:
+    print(json.dumps([e.errno, e.library, e.reason]))`,
+        CERTS,
+      ),
+    );
+    const ctx = new ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER);
+    ctx.load_dh_params(`${CERTS}dhparams.pem`);
+    const err = assertThrows(() => ctx.load_dh_params(CA), ssl.SSLError, /no start line/);
+    assertEquals([err.errno, err.library, err.reason], py);
+    assertThrows(() => ctx.load_dh_params(`${CERTS}nope.pem`), FileNotFoundError);
+    ctx.set_ecdh_curve("prime256v1");
+    ctx.set_ecdh_curve("X25519");
+    assertThrows(
+      () => ctx.set_ecdh_curve("secp521r1"),
+      ssl.SSLError,
+      /cannot choose its key-exchange groups/,
+    );
+    assertThrows(() => ctx.set_ecdh_curve(1 as unknown as string), TypeError, /curve_name/);
+  },
+});
+
 Deno.test("set_alpn_protocols checks each protocol", () => {
   const ctx = ssl.create_default_context();
   ctx.set_alpn_protocols(["h2", "http/1.1"]);
