@@ -820,7 +820,9 @@ export class SSLContext {
    * `SSLCertVerificationError`; `TimeoutError` past the socket's timeout.
    *
    * Cancel safety: the handshake cannot be stopped half-way; when it fails
-   * or times out the new socket is closed (the connection is gone).
+   * or times out the new socket is closed (the connection is gone). A
+   * receive still in flight on `sock` (one that timed out, say) is waited
+   * for first, since Deno cannot cancel it: its bytes go into TLS.
    *
    * @example
    * ```ts ignore
