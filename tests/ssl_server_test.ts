@@ -15,7 +15,7 @@ import {
   TimeoutError,
 } from "@seed/socket";
 import * as ssl from "@seed/socket/ssl";
-import { assert, assertEquals, assertRejects, python, text, within } from "./_util.ts";
+import { assert, assertEquals, assertRejects, concat, python, text, within } from "./_util.ts";
 import {
   CA,
   CERTS,
@@ -355,6 +355,34 @@ Deno.test("server on Deno's own TLS: accept timeouts and non-blocking lose no co
     server.close();
     const err = await assertRejects(pending, OSError);
     assertEquals(err.errno, 9);
+  } finally {
+    server.close();
+  }
+});
+
+Deno.test("an SSLSocket's readable and writable web streams carry TLS data", async () => {
+  const { server, port } = await tlsListener(serverContext());
+  try {
+    const client = socket();
+    await client.connect(["127.0.0.1", port]);
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const [tls, [conn]] = await Promise.all([
+      ctx.wrap_socket(client, { server_hostname: "localhost" }),
+      server.accept(),
+    ]);
+    try {
+      const data = new Uint8Array(300_000).map((_, i) => i % 251);
+      const writing = new Blob([data]).stream().pipeTo(tls.writable); // ends with close_notify + FIN
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of conn.readable) chunks.push(chunk);
+      await writing;
+      const got = concat(chunks);
+      assertEquals(got.length, data.length);
+      assertEquals(got, data);
+    } finally {
+      tls.close();
+      conn.close();
+    }
   } finally {
     server.close();
   }
