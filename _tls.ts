@@ -3,13 +3,16 @@
  * StreamConn, for the stream socket's own reader and writer.
  *
  * Two routes, as `deno-tls-facts` measured them:
- * - native: `Deno.startTls` on the socket's `Deno.TcpConn` (fastest; rustls
- *   tells a close_notify from a bare FIN). It covers a verifying client with
- *   no client certificate and no plain bytes read ahead.
+ * - native: `Deno.startTls` on the socket's `Deno.TcpConn`, and the
+ *   connections of a `Deno.listenTls` listener (fastest; rustls tells a
+ *   close_notify from a bare FIN). It covers a verifying client with no
+ *   client certificate and no plain bytes read ahead, and a server that asks
+ *   for no client certificate, ALPN or version limits.
  * - `node:tls` over a Duplex around the StreamConn: everything else (client
- *   `CERT_NONE`, client certificates, version limits, every server, bytes
- *   already buffered at a STARTTLS, Unix sockets). It reports the protocol
- *   version and cipher, which the native route cannot.
+ *   `CERT_NONE`, client certificates, version limits, servers that need
+ *   more, STARTTLS on the server side or with bytes already buffered, Unix
+ *   sockets). It reports the protocol version and cipher, which the native
+ *   route cannot.
  *
  * Each adapter rejects with the `ssl` error CPython would raise
  * (`toSSLError`), so the socket's `toOSError` passes them through.
@@ -181,6 +184,11 @@ export function nativeClient(raw: Deno.TcpConn, options: ClientOptions): TlsConn
     unsafelyDisableHostnameVerification: !options.checkHostname || options.serverName === null,
   });
   return new LazyNative(pending, options.suppressRaggedEofs, hostname);
+}
+
+/** A connection Deno's TLS listener accepted (the server side of the native route). */
+export function nativeAccepted(conn: Deno.TlsConn, suppressRaggedEofs: boolean): TlsConn {
+  return new NativeTls(conn, suppressRaggedEofs, null);
 }
 
 /**
@@ -424,7 +432,14 @@ class NodeTls implements TlsConn {
   }
 
   closeWrite(): Promise<void> {
-    return new Promise((resolve) => this.#socket.end(() => resolve()));
+    // close_notify, then the Duplex's final() sends FIN. A connection that
+    // fails or closes meanwhile ends the wait too.
+    return new Promise((resolve) => {
+      const done = () => resolve();
+      this.#socket.once("close", done);
+      this.#socket.once("error", done);
+      this.#socket.end(done);
+    });
   }
 
   close(): void {

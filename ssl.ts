@@ -7,8 +7,8 @@
  *
  * TLS runs on Deno's native TLS (rustls) where it covers the case and on
  * Deno's built-in `node:tls` (the same engine) where only it can: client
- * `CERT_NONE`, client certificates, version limits, servers, STARTTLS with
- * bytes already read ahead, TLS over Unix sockets. Certificates and keys
+ * `CERT_NONE`, client certificates, version limits, servers that ask for
+ * client certificates, server-side STARTTLS, TLS over Unix sockets. Certificates and keys
  * from files need `--allow-read=FILE`.
  *
  * @example A client
@@ -29,7 +29,7 @@
 
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import type { SecureVersion } from "node:tls";
-import { AF_UNIX, SOCK_STREAM } from "./constants.ts";
+import { AF_INET6, AF_UNIX, SOCK_STREAM } from "./constants.ts";
 import { OSError, TimeoutError, toOSError } from "./errors.ts";
 import { type CallOptions, Socket } from "./socket.ts";
 import { create_connection } from "./helpers.ts";
@@ -38,6 +38,7 @@ import type { StreamConn } from "./_transport.ts";
 import {
   type ClientOptions,
   isDenoTcp,
+  nativeAccepted,
   nativeClient,
   nodeClient,
   nodeServer,
@@ -306,7 +307,11 @@ let startTls: (
   settings: Settings,
 ) => TlsConn;
 let verifies: (ctx: SSLContext) => boolean;
+let nativeServerKeys: (ctx: SSLContext) => { cert: string; key: string } | null;
 const CREATE = Symbol("create");
+
+// The ECDHE groups Deno offers, by OpenSSL's names.
+const OFFERED_CURVES = new Set(["prime256v1", "secp256r1", "secp384r1", "x25519"]);
 
 // ---- files --------------------------------------------------------------------
 
@@ -382,6 +387,8 @@ export class SSLContext {
   verify_flags: number = VERIFY_X509_TRUSTED_FIRST;
   /** Accepted and kept: TLS 1.3 post-handshake authentication is not supported. */
   post_handshake_auth = false;
+  /** Always false in effect: rustls checks names against subjectAltName only. */
+  hostname_checks_common_name = false;
   #checkHostname: boolean;
   #verifyMode: number;
   #minimum: number = TLSVersion.MINIMUM_SUPPORTED;
@@ -652,6 +659,55 @@ export class SSLContext {
   }
 
   /**
+   * Accepts a curve Deno already offers for ECDHE (`"prime256v1"`,
+   * `"secp384r1"`, `"X25519"`); any other is an `SSLError` saying so (Deno
+   * cannot choose its groups).
+   *
+   * @example
+   * ```ts
+   * import { create_default_context, Purpose } from "@seed/socket/ssl";
+   * create_default_context(Purpose.CLIENT_AUTH).set_ecdh_curve("prime256v1");
+   * ```
+   */
+  set_ecdh_curve(curve_name: string): void {
+    if (typeof curve_name !== "string") {
+      throw new TypeError(
+        `set_ecdh_curve(): curve_name must be a string, not ${typeof curve_name}`,
+      );
+    }
+    if (OFFERED_CURVES.has(curve_name.toLowerCase())) return;
+    throw new SSLError(
+      1,
+      `Deno cannot choose its key-exchange groups: it always offers x25519, secp256r1 and ` +
+        `secp384r1; the curve ${JSON.stringify(curve_name)} cannot be honoured`,
+      { library: "SSL" },
+    );
+  }
+
+  /**
+   * Reads a Diffie-Hellman parameters file, as CPython, and keeps nothing:
+   * Deno's TLS uses only elliptic-curve key exchange (ECDHE), so the
+   * parameters have no use. A missing file is a `FileNotFoundError`, a file
+   * without `DH PARAMETERS` an `SSLError`.
+   *
+   * @example
+   * ```ts ignore
+   * import { create_default_context, Purpose } from "@seed/socket/ssl";
+   * create_default_context(Purpose.CLIENT_AUTH).load_dh_params("dhparams.pem");
+   * ```
+   */
+  load_dh_params(path: string): void {
+    const text = readText(path, "load_dh_params()");
+    if (!/-----BEGIN (X9\.42 )?DH PARAMETERS-----/.test(text)) {
+      throw new SSLError(
+        108,
+        "[PEM: NO_START_LINE] no start line (_ssl.c:4202)",
+        { library: "PEM", reason: "NO_START_LINE" },
+      );
+    }
+  }
+
+  /**
    * Deno offers a fixed set of strong suites (TLS 1.3 AES-GCM and
    * ChaCha20, TLS 1.2 ECDHE with AES-GCM and ChaCha20) and cannot choose
    * among them. A spec that asks for nothing else (`"DEFAULT"`, `"HIGH"`,
@@ -764,7 +820,9 @@ export class SSLContext {
    * `SSLCertVerificationError`; `TimeoutError` past the socket's timeout.
    *
    * Cancel safety: the handshake cannot be stopped half-way; when it fails
-   * or times out the new socket is closed (the connection is gone).
+   * or times out the new socket is closed (the connection is gone). A
+   * receive still in flight on `sock` (one that timed out, say) is waited
+   * for first, since Deno cannot cancel it: its bytes go into TLS.
    *
    * @example
    * ```ts ignore
@@ -833,6 +891,16 @@ export class SSLContext {
   static {
     startTls = (ctx, raw, buffered, settings) => ctx.#start(raw, buffered, settings);
     verifies = (ctx) => ctx.#verifyMode !== CERT_NONE;
+    nativeServerKeys = (ctx) => {
+      const [min, max] = ctx.#versions();
+      // Deno.listenTls asks for no client certificate, has no version
+      // limits and, unlike CPython, aborts a handshake with no ALPN overlap.
+      if (ctx.#chain === null || ctx.#verifyMode !== CERT_NONE || ctx.#alpn !== undefined) {
+        return null;
+      }
+      if (min !== undefined || max !== undefined) return null;
+      return ctx.#chain;
+    };
   }
 
   /** Starts TLS over `raw` for a socket made with `settings`. */
@@ -976,6 +1044,11 @@ export class SSLSocket extends Socket {
   };
   /** A bound or listening plain socket this one accepts from. */
   #inner: Socket | null = null;
+  /** Deno's own TLS listener, when the context needs nothing it lacks. */
+  #native: Deno.TlsListener | null = null;
+  #nativeReady: Deno.TlsConn[] = [];
+  #nativeAccepting: Promise<void> | null = null;
+  #nativeError: unknown = null;
 
   /**
    * Not for direct use: `SSLContext.wrap_socket` makes SSL sockets, as in
@@ -1014,8 +1087,8 @@ export class SSLSocket extends Socket {
     const ssock = new SSLSocket(sock.family, MAKE, context, settings);
     ssock.settimeout(timeout);
     if (!connected) {
-      if (isBound(sock)) ssock.#inner = sock;
-      else sock.close();
+      if (!isBound(sock)) sock.close();
+      else if (!settings.serverSide || !ssock.#listenNative(sock)) ssock.#inner = sock;
       return ssock;
     }
     const { conn, buffered } = await sock._detach();
@@ -1023,6 +1096,7 @@ export class SSLSocket extends Socket {
     try {
       tls = await settle(startTls(context, conn, buffered, settings));
     } catch (e) {
+      closeQuietly(conn); // TLS never started on it: it is still ours
       ssock.close();
       throw toSSLError(e, settings.hostname);
     }
@@ -1135,6 +1209,71 @@ export class SSLSocket extends Socket {
   }
 
   /**
+   * Serves with Deno's own TLS listener (the fastest server) in place of
+   * the bound plain socket `sock`, when the context needs nothing only
+   * node:tls has. Deno cannot turn a listener into a TLS one: the plain
+   * listener is closed and the address bound again at once (Deno sets
+   * SO_REUSEADDR). False when it does not apply.
+   */
+  #listenNative(sock: Socket): boolean {
+    const keys = nativeServerKeys(this.#context);
+    if (keys === null || sock.family === AF_UNIX) return false;
+    const [hostname, port] = sock.getsockname() as [string, number];
+    sock.close();
+    this.#openNative(hostname, port, keys);
+    return true;
+  }
+
+  #openNative(hostname: string, port: number, keys: { cert: string; key: string }): void {
+    try {
+      this.#native = Deno.listenTls({ hostname, port, cert: keys.cert, key: keys.key });
+    } catch (e) {
+      throw toOSError(e, { address: `${hostname}:${port}` });
+    }
+  }
+
+  /** The accept Deno keeps in flight; its connection waits in #nativeReady. */
+  #startNativeAccept(listener: Deno.TlsListener): Promise<void> {
+    return this.#nativeAccepting ??= listener.accept().then((conn) => {
+      this.#nativeAccepting = null;
+      if (this.closed) conn.close();
+      else this.#nativeReady.push(conn);
+    }, (e) => {
+      this.#nativeAccepting = null;
+      this.#nativeError = e;
+    });
+  }
+
+  async #acceptNative(
+    listener: Deno.TlsListener,
+    options?: CallOptions,
+  ): Promise<[SSLSocket, SocketAddress]> {
+    this.checkOpen();
+    const deadline = this.deadline(options);
+    let conn: Deno.TlsConn | undefined;
+    while ((conn = this.#nativeReady.shift()) === undefined) {
+      const failure = this.#nativeError;
+      if (failure !== null) {
+        this.#nativeError = null;
+        throw this.closed ? new OSError(9, null) : toOSError(failure);
+      }
+      try {
+        await this.waitFor(this.#startNativeAccept(listener), deadline);
+      } catch (e) {
+        throw this.closed ? new OSError(9, null, { cause: e }) : e;
+      }
+      this.checkOpen();
+    }
+    const child = new SSLSocket(this.family, MAKE, this.#context, this.#settings);
+    const tls = nativeAccepted(conn, this.#settings.suppressRaggedEofs);
+    child.#tls = tls;
+    child._attach(tls);
+    const address = child.getpeername();
+    if (this.#settings.handshakeOnConnect) await child.#handshakeOrClose();
+    return [child, address];
+  }
+
+  /**
    * Accepts a connection and starts TLS on it as the server: resolves to
    * `[SSLSocket, address]`, handshaken (unless `do_handshake_on_connect`
    * was false). A client whose handshake fails makes this call reject with
@@ -1149,6 +1288,7 @@ export class SSLSocket extends Socket {
    * ```
    */
   override async accept(options?: CallOptions): Promise<[SSLSocket, SocketAddress]> {
+    if (this.#native) return await this.#acceptNative(this.#native, options);
     let accepted: [Socket, SocketAddress];
     if (this.#inner) {
       this.checkOpen();
@@ -1168,11 +1308,28 @@ export class SSLSocket extends Socket {
   /** @ignore */
   override bind(address: Address): void {
     if (this.#inner) return this.#inner.bind(address);
+    const keys = this.#settings.serverSide ? nativeServerKeys(this.#context) : null;
+    if (keys !== null && this.family !== AF_UNIX && this.#native === null) {
+      this.checkOpen();
+      const target = this.target(address, "bind()", "bind");
+      if (target.transport === "tcp") {
+        // A fresh server socket binds straight to Deno's TLS listener.
+        this.#openNative(target.hostname, target.port, keys);
+        return;
+      }
+    }
+    if (this.#native) {
+      throw new OSError(22, null, { detail: "socket is already bound" });
+    }
     super.bind(address);
   }
 
   /** @ignore */
   override listen(backlog?: number): void {
+    if (this.#native) {
+      this.checkOpen();
+      return; // Deno's TLS listener listens from the start
+    }
     if (this.#inner) {
       this.checkOpen();
       return this.#inner.listen(backlog);
@@ -1182,6 +1339,13 @@ export class SSLSocket extends Socket {
 
   /** @ignore */
   override getsockname(): SocketAddress {
+    if (this.#native) {
+      this.checkOpen();
+      const addr = this.#native.addr as Deno.NetAddr;
+      return this.family === AF_INET6
+        ? [addr.hostname, addr.port, 0, 0]
+        : [addr.hostname, addr.port];
+    }
     if (this.#inner) {
       this.checkOpen();
       return this.#inner.getsockname();
@@ -1331,8 +1495,9 @@ export class SSLSocket extends Socket {
   /**
    * The negotiated protocol (`"TLSv1.3"`, `"TLSv1.2"`), or `null` before
    * the handshake. Deno's native TLS (used for a verifying client with no
-   * client certificate and no version limits) does not report it: there it
-   * is `null` too.
+   * client certificate or version limits, and for a server that asks for no
+   * client certificate, ALPN or version limits) does not report it: there
+   * it is `null` too. Connections over `node:tls` report it.
    *
    * @example
    * ```ts ignore
@@ -1433,6 +1598,11 @@ export class SSLSocket extends Socket {
 
   /** @ignore */
   override _ready(events: number): number {
+    if (this.#native) {
+      this.checkOpen();
+      const readable = this.#nativeReady.length > 0 || this.#nativeError !== null;
+      return readable ? events & 1 : 0;
+    }
     if (this.#inner) {
       this.checkOpen();
       return this.#inner._ready(events);
@@ -1448,6 +1618,12 @@ export class SSLSocket extends Socket {
 
   /** @ignore */
   override _watch(events: number): Promise<void> {
+    if (this.#native && !this.closed) {
+      if (!(events & 1) || this.#nativeReady.length > 0 || this.#nativeError !== null) {
+        return new Promise<void>(() => {});
+      }
+      return this.#startNativeAccept(this.#native);
+    }
     if (this.#inner && !this.closed) return this.#inner._watch(events);
     const tls = this.#tls;
     if (tls === null || this.#handshaken || this.closed) return super._watch(events);
@@ -1460,6 +1636,11 @@ export class SSLSocket extends Socket {
     super.release();
     this.#inner?.close();
     this.#inner = null;
+    if (this.#native) {
+      for (const conn of this.#nativeReady.splice(0)) closeQuietly(conn);
+      closeQuietly(this.#native);
+      this.#native = null;
+    }
   }
 
   /**
@@ -1472,6 +1653,14 @@ export class SSLSocket extends Socket {
    */
   override toString(): string {
     return `<ssl.SSLSocket fd=${this.fileno()}, family=${this.family}, type=${this.type}, proto=${this.proto}>`;
+  }
+}
+
+function closeQuietly(resource: { close(): void }): void {
+  try {
+    resource.close();
+  } catch {
+    // Already closed.
   }
 }
 

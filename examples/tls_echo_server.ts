@@ -39,7 +39,7 @@ async function handle(conn: ssl.SSLSocket): Promise<void> {
       await conn.sendall(data);
       total += data.length;
     }
-    console.log(`echoed ${total} bytes over ${conn.version()}, closed`);
+    console.log(`echoed ${total} bytes, closed`);
   } catch (e) {
     console.log(`connection failed: ${e}`);
   } finally {

@@ -5,9 +5,17 @@
  * CERT_REQUIRED asks for and checks client certificates.
  */
 
-import { AF_INET6, OSError, type Socket, socket } from "@seed/socket";
+import {
+  AF_INET6,
+  BlockingIOError,
+  OSError,
+  select,
+  type Socket,
+  socket,
+  TimeoutError,
+} from "@seed/socket";
 import * as ssl from "@seed/socket/ssl";
-import { assert, assertEquals, assertRejects, python, text, within } from "./_util.ts";
+import { assert, assertEquals, assertRejects, concat, python, text, within } from "./_util.ts";
 import {
   CA,
   CERTS,
@@ -222,7 +230,7 @@ Deno.test({
   },
 });
 
-Deno.test("server and client of this library talk to each other (node:tls server, native client)", async () => {
+Deno.test("server and client of this library talk to each other (both on Deno's own TLS)", async () => {
   const { server, port } = await tlsListener(serverContext());
   try {
     const client = socket();
@@ -298,7 +306,7 @@ Deno.test("server: a client that goes away before or during the handshake makes 
   }
 });
 
-Deno.test("close() makes a pending recv reject with EBADF on both ends (native client, node:tls server)", async () => {
+Deno.test("close() makes a pending recv reject with EBADF on both ends", async () => {
   const { server, port } = await tlsListener(serverContext());
   try {
     const client = socket();
@@ -314,6 +322,66 @@ Deno.test("close() makes a pending recv reject with EBADF on both ends (native c
     for (const p of pending) {
       const err = await assertRejects(p, OSError);
       assertEquals(err.errno, 9);
+    }
+  } finally {
+    server.close();
+  }
+});
+
+Deno.test("server on Deno's own TLS: accept timeouts and non-blocking lose no connection; select sees it", async () => {
+  const { server, port } = await tlsListener(serverContext());
+  try {
+    server.setblocking(false);
+    await assertRejects(server.accept(), BlockingIOError);
+    server.settimeout(0.05);
+    await assertRejects(server.accept(), TimeoutError);
+    const [r0] = await select([server], [], [], 0);
+    assertEquals(r0, []);
+    // A client arrives while nobody waits: select says readable, accept gets it.
+    const client = socket();
+    await client.connect(["127.0.0.1", port]);
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const wrapping = ctx.wrap_socket(client, { server_hostname: "localhost" });
+    const [r] = await select([server], [], [], 5);
+    assertEquals(r, [server]);
+    server.settimeout(5);
+    const [[conn, address], tls] = await Promise.all([server.accept(), wrapping]);
+    assertEquals(address, tls.getsockname());
+    await tls.sendall("kept");
+    assertEquals(text(await recvExactly(conn, 4)), "kept");
+    tls.close();
+    conn.close();
+    const pending = server.accept();
+    server.close();
+    const err = await assertRejects(pending, OSError);
+    assertEquals(err.errno, 9);
+  } finally {
+    server.close();
+  }
+});
+
+Deno.test("an SSLSocket's readable and writable web streams carry TLS data", async () => {
+  const { server, port } = await tlsListener(serverContext());
+  try {
+    const client = socket();
+    await client.connect(["127.0.0.1", port]);
+    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const [tls, [conn]] = await Promise.all([
+      ctx.wrap_socket(client, { server_hostname: "localhost" }),
+      server.accept(),
+    ]);
+    try {
+      const data = new Uint8Array(300_000).map((_, i) => i % 251);
+      const writing = new Blob([data]).stream().pipeTo(tls.writable); // ends with close_notify + FIN
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of conn.readable) chunks.push(chunk);
+      await writing;
+      const got = concat(chunks);
+      assertEquals(got.length, data.length);
+      assertEquals(got, data);
+    } finally {
+      tls.close();
+      conn.close();
     }
   } finally {
     server.close();

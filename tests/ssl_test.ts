@@ -4,7 +4,7 @@
  * where CPython defines it; and the socket hooks TLS is built on.
  */
 
-import { BlockingIOError, FileNotFoundError, OSError, socket } from "@seed/socket";
+import { BlockingIOError, FileNotFoundError, OSError, Socket, socket } from "@seed/socket";
 import * as ssl from "../ssl.ts";
 import { decodeCertificate, pemCertificates } from "../_x509.ts";
 import {
@@ -158,6 +158,38 @@ Deno.test("set_ciphers accepts what Deno already does and says why it cannot do 
     strength_bits: 256,
     alg_bits: 256,
   });
+});
+
+Deno.test({
+  name: "load_dh_params and set_ecdh_curve: CPython's errors; curves Deno does not offer say so",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    const py = JSON.parse(
+      await python(
+        `import ssl, json, sys
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+c.load_dh_params(sys.argv[1] + "dhparams.pem")
+try:
+    c.load_dh_params(sys.argv[1] + "ca.pem")
+except ssl.SSLError as e:
+    print(json.dumps([e.errno, e.library, e.reason]))`,
+        CERTS,
+      ),
+    );
+    const ctx = new ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER);
+    ctx.load_dh_params(`${CERTS}dhparams.pem`);
+    const err = assertThrows(() => ctx.load_dh_params(CA), ssl.SSLError, /no start line/);
+    assertEquals([err.errno, err.library, err.reason], py);
+    assertThrows(() => ctx.load_dh_params(`${CERTS}nope.pem`), FileNotFoundError);
+    ctx.set_ecdh_curve("prime256v1");
+    ctx.set_ecdh_curve("X25519");
+    assertThrows(
+      () => ctx.set_ecdh_curve("secp521r1"),
+      ssl.SSLError,
+      /cannot choose its key-exchange groups/,
+    );
+    assertThrows(() => ctx.set_ecdh_curve(1 as unknown as string), TypeError, /curve_name/);
+  },
 });
 
 Deno.test("set_alpn_protocols checks each protocol", () => {
@@ -435,5 +467,35 @@ Deno.test("_attach needs a fresh socket; the default _wouldBlock is BlockingIOEr
     await assertRejects(fresh.recv(4), BlockingIOError);
   } finally {
     fresh.close();
+  }
+});
+
+Deno.test("a subclass's _wouldBlock decides what non-blocking read, write-wait and accept calls raise", async () => {
+  class Custom extends Socket {
+    protected override _wouldBlock(op: "read" | "write" | "accept" | "connect"): OSError {
+      return new OSError(null, `would block: ${op}`);
+    }
+  }
+  await using pair = await connectedPair();
+  const { conn } = await pair.server._detach();
+  const sock = new Custom();
+  try {
+    sock._attach(conn);
+    sock.setblocking(false);
+    await assertRejects(sock.recv(4), OSError, /^would block: read$/);
+    await pair.client.sendall("x");
+    sock.setblocking(true);
+    assertEquals(text(await sock.recv(4)), "x");
+  } finally {
+    sock.close();
+  }
+  const listener = new Custom();
+  try {
+    listener.bind(["127.0.0.1", 0]);
+    listener.listen();
+    listener.setblocking(false);
+    await assertRejects(listener.accept(), OSError, /^would block: accept$/);
+  } finally {
+    listener.close();
   }
 });

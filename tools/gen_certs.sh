@@ -11,6 +11,7 @@
 #                                 openssl req -x509 makes them)
 #   wrongname.pem/wrongname.key   CN=wrong.example, SAN wrong.example only (signed by the CA)
 #   client.pem/client.key         CN=test client, clientAuth (signed by the CA)
+#   dhparams.pem                  Diffie-Hellman parameters (for load_dh_params)
 set -euo pipefail
 cd "$(dirname "$0")/../tests/certs"
 rm -rf ./*.pem ./*.key ./*.srl
@@ -74,4 +75,5 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout selfsigned.key -out selfsigned
   -days "$days" -subj "/C=US/O=Socket Tests/CN=localhost" \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
   -addext "extendedKeyUsage=serverAuth"
+openssl dhparam -dsaparam -out dhparams.pem 2048
 rm -f ca.srl
