@@ -39,6 +39,11 @@ export type { Deadline, TimedWait } from "./_deadlines.ts";
 
 export type { CallOptions } from "./_deadlines.ts";
 
+/** A wait of a subclass's own that names no operation: plain `EAGAIN`. */
+function wouldBlockPlain(): OSError {
+  return new BlockingIOError(errno.EAGAIN);
+}
+
 /** The protected calls of SocketBase that PartLink offers (set in its static block). */
 let reach: {
   timers(sock: SocketBase): Timers;
@@ -668,21 +673,25 @@ export abstract class SocketBase {
   /**
    * Waits for `op` within `deadline` (see {@linkcode Timers.waitFor}); in
    * non-blocking mode a call that would wait rejects with
-   * `_wouldBlock(kind)`. `op` itself is never dropped: its owner keeps it
-   * for the next call.
+   * `_wouldBlock(kind)` (a plain `EAGAIN` when no kind is named). `op`
+   * itself is never dropped: its owner keeps it for the next call.
    * @ignore
    */
   protected waitFor<T>(
     op: Promise<T>,
     deadline: Deadline,
-    kind: BlockingCall = "read",
+    kind?: BlockingCall,
   ): Promise<T> {
     if (deadline.timeout === null && deadline.signal === undefined) return op;
     if (this.#fileno === -1) {
       // Closed: nothing to wait for (an abort still gives its own reason).
       return Promise.reject(deadline.signal?.aborted ? deadline.signal.reason : badf());
     }
-    return this.timers.waitFor(op, deadline, () => this._wouldBlock(kind));
+    return this.timers.waitFor(
+      op,
+      deadline,
+      kind === undefined ? wouldBlockPlain : () => this._wouldBlock(kind),
+    );
   }
 
   /**
