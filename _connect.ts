@@ -12,10 +12,11 @@
  * @module
  */
 
-import { errno, fromErrno, type OSError, toOSError } from "./errors.ts";
+import { errno, fromErrno, OSError, toOSError } from "./errors.ts";
 import { formatTarget, type Target } from "./_address.ts";
 import {
   droppedWhileQueued,
+  plainTransport,
   type StreamConn,
   type StreamListener,
   type Transport,
@@ -26,6 +27,10 @@ import {
  * @ignore
  */
 export class Connector {
+  /** How this socket opens connections and listeners. */
+  transport: Transport = plainTransport;
+  /** The address the socket is bound or connected to (for messages, and what it may give up). */
+  target: Target | null = null;
   /** The attempt Deno has in flight. */
   connecting: Promise<void> | null = null;
   /** How the last attempt failed (`SO_ERROR`), until reported. */
@@ -39,10 +44,11 @@ export class Connector {
    * Starts an attempt to `target`; `done` gets the connection, or null when
    * it failed (its error is in `error`).
    */
-  start(transport: Transport, target: Target, done: (conn: StreamConn | null) => void): void {
+  start(target: Target, done: (conn: StreamConn | null) => void): void {
+    this.target = target;
     this.error = null;
     const abort = this.#abort = new AbortController();
-    this.connecting = transport.connect(target, abort.signal).then((conn) => {
+    this.connecting = this.transport.connect(target, abort.signal).then((conn) => {
       this.#abort = null;
       this.connecting = null;
       done(conn);
@@ -59,7 +65,7 @@ export class Connector {
    * failed and another connect call waiting on it took the error (Linux's
    * sock_error gives the other waiters that).
    */
-  result(connected: boolean, target: Target | null): void {
+  result(connected: boolean): void {
     const failure = this.error;
     if (failure) {
       this.error = null;
@@ -67,9 +73,25 @@ export class Connector {
     }
     if (!connected) {
       throw fromErrno(errno.ECONNABORTED, {
-        detail: target ? formatTarget(target) : undefined,
+        detail: this.target ? formatTarget(this.target) : undefined,
       });
     }
+  }
+
+  /**
+   * Before a bound socket connects: Deno cannot connect from a chosen
+   * source address, so an ephemeral TCP binding is given up (the kernel
+   * picks one, as it would have anyway) and true returned; any other
+   * binding is `EOPNOTSUPP`.
+   */
+  releasable(to: Target): boolean {
+    const bound = this.target;
+    if (to.transport === "tcp" && bound?.transport === "tcp" && bound.port === 0) return true;
+    throw new OSError(errno.EOPNOTSUPP, null, {
+      detail: `Deno cannot connect from a chosen local address (bound to ${
+        bound ? formatTarget(bound) : "?"
+      }); connect an unbound socket`,
+    });
   }
 
   /** Takes the failure to report (SO_ERROR). */

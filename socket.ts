@@ -81,12 +81,7 @@ import {
 import { type Call, refuse, type StreamState } from "./_lifecycle.ts";
 import { Reader } from "./_reader.ts";
 import { Writer } from "./_writer.ts";
-import {
-  plainTransport,
-  type StreamConn,
-  type StreamListener,
-  type Transport,
-} from "./_transport.ts";
+import type { StreamConn, StreamListener } from "./_transport.ts";
 import { DatagramSocket } from "./udp.ts";
 import { unsupportedType } from "./_omissions.ts";
 import { type SendableFile, sendfile } from "./_sendfile.ts";
@@ -130,7 +125,6 @@ const RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
  */
 export class Socket extends SocketBase {
   #state: StreamState = "fresh";
-  #transport: Transport = plainTransport;
   /** The address bound or connected to (for error messages). */
   #target: Target | null = null;
   /** The open connection (the reader and writer hold it too). */
@@ -189,12 +183,13 @@ export class Socket extends SocketBase {
     this.#check("bind");
     let listener: StreamListener;
     try {
-      listener = this.#transport.listen(target, { reusePort: this.#options.reuseport === 1 });
+      const reusePort = this.#options.reuseport === 1;
+      listener = this.#connector.transport.listen(target, { reusePort });
     } catch (e) {
       throw toOSError(e, { address: formatTarget(target) });
     }
     this.#acceptor = new Acceptor(listener, () => this.closed);
-    this.#target = target;
+    this.#connector.target = target;
     this.#state = "bound";
   }
 
@@ -338,7 +333,11 @@ export class Socket extends SocketBase {
         connector.error = null;
         throw failure;
       }
-      this.#releaseBinding(target);
+      if (this.#state === "bound" && this.#connector.releasable(target)) {
+        closeQuietly(this.#acceptor!.listener);
+        this.#acceptor = null;
+        this.#state = "fresh";
+      }
       this.#startConnect(target);
       if (deadline.timeout === 0 && target.transport === "tcp") {
         // Linux answers every non-blocking TCP connect with EINPROGRESS, even
@@ -362,34 +361,12 @@ export class Socket extends SocketBase {
   /** After the connect Deno had in flight ended: its error, or EBADF if closed meanwhile. */
   #connectResult(): void {
     this.checkOpen();
-    this.#connector.result(this.#conn !== null, this.#target);
-  }
-
-  /** A bound socket about to connect gives up an ephemeral binding. */
-  #releaseBinding(target: Target): void {
-    const acceptor = this.#acceptor;
-    if (this.#state !== "bound" || acceptor === null) return;
-    if (
-      target.transport === "tcp" && this.#target?.transport === "tcp" && this.#target.port === 0
-    ) {
-      // Deno cannot connect from a chosen source address; an ephemeral
-      // binding is given up so the kernel picks one, as it would have anyway.
-      closeQuietly(acceptor.listener);
-      this.#acceptor = null;
-      this.#state = "fresh";
-      return;
-    }
-    throw new OSError(errno.EOPNOTSUPP, null, {
-      detail: `Deno cannot connect from a chosen local address (bound to ${
-        this.#target ? formatTarget(this.#target) : "?"
-      }); connect an unbound socket`,
-    });
+    this.#connector.result(this.#conn !== null);
   }
 
   #startConnect(target: Target): void {
-    this.#target = target;
     this.#state = "connecting";
-    this.#connector.start(this.#transport, target, (conn) => {
+    this.#connector.start(target, (conn) => {
       if (conn === null) {
         if (!this.closed) this.#state = "fresh";
       } else if (this.closed) conn.close();
@@ -474,7 +451,7 @@ export class Socket extends SocketBase {
   #adopt(conn: StreamConn): [Socket, SocketAddress] {
     const sock = new Socket(this.family, SOCK_STREAM, this.proto);
     sock.#options = { ...this.#options };
-    sock.#transport = this.#transport;
+    sock.#connector.transport = this.#connector.transport;
     sock.#attach(conn);
     return [sock, fromDenoAddr(this.family, conn.remoteAddr)];
   }
@@ -1127,7 +1104,7 @@ export class Socket extends SocketBase {
   protected override _wouldBlock(op: BlockingCall): OSError {
     if (op === "connect") {
       return fromErrno(errno.EINPROGRESS, {
-        detail: this.#target ? formatTarget(this.#target) : undefined,
+        detail: this.#connector.target ? formatTarget(this.#connector.target) : undefined,
       });
     }
     return super._wouldBlock(op);
@@ -1166,7 +1143,7 @@ export class Socket extends SocketBase {
 
   /** Maps a Deno error; after close every failure is `EBADF`. */
   #fail(e: unknown): OSError {
-    return failure(this, e, this.#target);
+    return failure(this, e, this.#connector.target);
   }
 }
 
