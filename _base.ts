@@ -39,6 +39,68 @@ export type { Deadline, TimedWait } from "./_deadlines.ts";
 
 export type { CallOptions } from "./_deadlines.ts";
 
+/**
+ * The common start of a blocking call of `sock`: its flags checked against
+ * `allowed`, the socket open, and the call's deadline (`MSG_DONTWAIT` makes
+ * this one call non-blocking). `flags` may be left out before the options,
+ * as in `recv(n, { signal })`.
+ * @ignore
+ */
+export function beginCall(
+  sock: SocketBase,
+  flags: number | CallOptions | undefined,
+  options: CallOptions | undefined,
+  allowed: number,
+  where: string,
+): { flags: number; deadline: Deadline } {
+  return reach.begin(sock, flags, options, allowed, where);
+}
+
+/**
+ * Closes `sock` for real now, open files or not (a `detach` leaves nothing
+ * for them to read).
+ * @ignore
+ */
+export function closeNow(sock: SocketBase): void {
+  reach.closeNow(sock);
+}
+
+/**
+ * What a socket's parts (reader, writer) get of it: its open state,
+ * timers, waits, and `fail` (the socket's own error mapping).
+ * @ignore
+ */
+export function partLink(sock: SocketBase, fail: (e: unknown) => OSError): Link {
+  return new PartLink(sock, fail);
+}
+
+/**
+ * The options a socket's own state answers, on every kind: `SO_TYPE`,
+ * `SO_DOMAIN`, `SO_PROTOCOL`, `SO_ACCEPTCONN` (`listening`) and
+ * `SO_ERROR` (`takeError`, cleared by reading); null for the others.
+ * @ignore
+ */
+export function stateOption(
+  sock: SocketBase,
+  name: OptionName,
+  listening: boolean,
+  takeError: () => OSError | null,
+): number | null {
+  switch (name) {
+    case "type":
+      return sock.type;
+    case "domain":
+      return sock.family;
+    case "protocol":
+      return protocolOf(sock.family, sock.type, sock.proto);
+    case "acceptconn":
+      return listening ? 1 : 0;
+    case "error":
+      return takeError()?.errno ?? 0;
+  }
+  return null;
+}
+
 /** A wait of a subclass's own that names no operation: plain `EAGAIN`. */
 function wouldBlockPlain(): OSError {
   return new BlockingIOError(errno.EAGAIN);
@@ -49,6 +111,14 @@ let reach: {
   timers(sock: SocketBase): Timers;
   waitFor<T>(sock: SocketBase, op: Promise<T>, deadline: Deadline, kind: BlockingCall): Promise<T>;
   checkOpen(sock: SocketBase): void;
+  closeNow(sock: SocketBase): void;
+  begin(
+    sock: SocketBase,
+    flags: number | CallOptions | undefined,
+    options: CallOptions | undefined,
+    allowed: number,
+    where: string,
+  ): { flags: number; deadline: Deadline };
 };
 
 let defaultTimeout: number | null = null;
@@ -260,21 +330,7 @@ export abstract class SocketBase {
     if (this.#fileno === -1) return;
     this.#closeRequested = true;
     if (this.#ioRefs > 0) return; // closes for real with its last file
-    this.closeNow();
-  }
-
-  /**
-   * Closes for real now, open files or not (a `detach` leaves nothing for
-   * them to read): the fileno is freed, the timer stopped, `release` run.
-   * @ignore
-   */
-  protected closeNow(): void {
-    if (this.#fileno === -1) return;
-    this.#closeRequested = true;
-    openFilenos.delete(this.#fileno);
-    this.#fileno = -1;
-    this.release();
-    this.#timers?.stop();
+    this.#closeNow();
   }
 
   /**
@@ -474,32 +530,6 @@ export abstract class SocketBase {
   ): Promise<number>;
 
   /**
-   * The options the socket's own state answers, on every kind: `SO_TYPE`,
-   * `SO_DOMAIN`, `SO_PROTOCOL`, `SO_ACCEPTCONN` (`listening`) and
-   * `SO_ERROR` (`takeError`, cleared by reading); null for the others.
-   * @ignore
-   */
-  protected stateOption(
-    name: OptionName,
-    listening: boolean,
-    takeError: () => OSError | null,
-  ): number | null {
-    switch (name) {
-      case "type":
-        return this.type;
-      case "domain":
-        return this.family;
-      case "protocol":
-        return protocolOf(this.family, this.type, this.proto);
-      case "acceptconn":
-        return listening ? 1 : 0;
-      case "error":
-        return takeError()?.errno ?? 0;
-    }
-    return null;
-  }
-
-  /**
    * The socket's own address (each kind documents its shape).
    *
    * @example
@@ -624,50 +654,38 @@ export abstract class SocketBase {
   }
 
   /**
-   * What the socket's parts (reader, writer) get of it: its open state,
-   * timers, waits, and `fail` (the socket's own error mapping).
-   * @ignore
+   * Closes for real now, open files or not (a `detach` leaves nothing for
+   * them to read): the fileno is freed, `release` run, the timers stopped.
    */
-  protected link(fail: (e: unknown) => OSError): Link {
-    return new PartLink(this, fail);
+  #closeNow(): void {
+    if (this.#fileno === -1) return;
+    this.#closeRequested = true;
+    openFilenos.delete(this.#fileno);
+    this.#fileno = -1;
+    this.release();
+    this.#timers?.stop();
   }
 
-  /**
-   * The socket's one timer service, made on first use (a socket that never
-   * waits with a timeout has none): every timed call waits on it.
-   * @ignore
-   */
-  protected get timers(): Timers {
+  /** The socket's one timer service, made on first use (a socket that never waits with a timeout has none). */
+  get #service(): Timers {
     return this.#timers ??= new Timers();
   }
 
   static {
-    // PartLink reaches the protected calls through these, so a socket's
-    // link is one object, not a closure per call it offers.
+    // The parts and the socket modules reach these through module functions
+    // (beginCall, closeNow, partLink), so they are not on the class's API.
     reach = {
-      timers: (sock) => sock.timers,
+      timers: (sock) => sock.#service,
       waitFor: (sock, op, deadline, kind) => sock.waitFor(op, deadline, kind),
       checkOpen: (sock) => sock.checkOpen(),
+      closeNow: (sock) => sock.#closeNow(),
+      begin: (sock, flags, options, allowed, where) => {
+        [flags, options] = splitOptions(flags, options, where);
+        checkFlags(flags, allowed, where);
+        sock.checkOpen();
+        return { flags, deadline: sock.deadline(options, (flags & MSG_DONTWAIT) !== 0) };
+      },
     };
-  }
-
-  /**
-   * The common start of a blocking call: its flags checked against
-   * `allowed`, the socket open, and the call's deadline (`MSG_DONTWAIT`
-   * makes this one call non-blocking). `flags` may be left out before the
-   * options, as in `recv(n, { signal })`.
-   * @ignore
-   */
-  protected begin(
-    flags: number | CallOptions | undefined,
-    options: CallOptions | undefined,
-    allowed: number,
-    where: string,
-  ): { flags: number; deadline: Deadline } {
-    [flags, options] = splitOptions(flags, options, where);
-    checkFlags(flags, allowed, where);
-    this.checkOpen();
-    return { flags, deadline: this.deadline(options, (flags & MSG_DONTWAIT) !== 0) };
   }
 
   /**
@@ -687,7 +705,7 @@ export abstract class SocketBase {
       // Closed: nothing to wait for (an abort still gives its own reason).
       return Promise.reject(deadline.signal?.aborted ? deadline.signal.reason : badf());
     }
-    return this.timers.waitFor(
+    return this.#service.waitFor(
       op,
       deadline,
       kind === undefined ? wouldBlockPlain : () => this._wouldBlock(kind),

@@ -58,11 +58,15 @@ import {
 } from "./_address.ts";
 import {
   badf,
+  beginCall,
   type BlockingCall,
   type CallOptions,
+  closeNow,
   failure,
+  partLink,
   quiet,
   SocketBase,
+  stateOption,
   untilClosed,
 } from "./_base.ts";
 import {
@@ -146,7 +150,7 @@ export class Socket extends SocketBase {
   constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
     checkKind(family, type, proto, SOCK_STREAM, "Socket");
     super(family, type, proto);
-    const link = this.link((e) => this.#fail(e));
+    const link = partLink(this, (e) => this.#fail(e));
     this.#reader = new Reader(link);
     this.#writer = new Writer(link);
   }
@@ -525,7 +529,7 @@ export class Socket extends SocketBase {
     options: CallOptions | undefined,
   ): Promise<Uint8Array<ArrayBuffer>> {
     checkBufsize(bufsize, "recv()");
-    const call = this.begin(flags, options, RECV_FLAGS, "recv()");
+    const call = beginCall(this, flags, options, RECV_FLAGS, "recv()");
     if (bufsize === 0) return EMPTY; // in any state, as Linux's recv(fd, buf, 0)
     this.#check("recv");
     const bytes = await this.#reader.recv(bufsize, call.flags, call.deadline);
@@ -560,7 +564,7 @@ export class Socket extends SocketBase {
     options: CallOptions | undefined,
   ): Promise<number> {
     const target = intoTarget(buffer, nbytes, "recv_into()");
-    const call = this.begin(flags, options, RECV_FLAGS, "recv_into()");
+    const call = beginCall(this, flags, options, RECV_FLAGS, "recv_into()");
     if (target.length === 0) return 0; // in any state, as Linux
     this.#check("recv");
     return await this.#reader.recvInto(target, call.flags, call.deadline);
@@ -685,7 +689,7 @@ export class Socket extends SocketBase {
   ): Promise<number | void> {
     const where = all ? "sendall()" : "send()";
     const bytes = toBytes(data, where);
-    const { deadline } = this.begin(flags, options, MSG_DONTWAIT, where);
+    const { deadline } = beginCall(this, flags, options, MSG_DONTWAIT, where);
     this.#check("send", where);
     return all
       ? await this.#writer.sendall(bytes, deadline)
@@ -805,7 +809,7 @@ export class Socket extends SocketBase {
     this.checkOpen();
     const name = checkOption(level, option, this.family, this.type, "get");
     const listening = this.#state === "listening";
-    return this.stateOption(name, listening, () => this.#connector.takeError()) ??
+    return stateOption(this, name, listening, () => this.#connector.takeError()) ??
       this.#options[name as StreamOption];
   }
 
@@ -1057,7 +1061,7 @@ export class Socket extends SocketBase {
     const conn = await this.#quiesce();
     const buffered = this.#reader.takeAll();
     this.#conn = this.#reader.conn = this.#writer.conn = null;
-    this.closeNow();
+    closeNow(this);
     return { conn, buffered };
   }
 

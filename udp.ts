@@ -53,12 +53,15 @@ import {
 } from "./_address.ts";
 import {
   badf,
+  beginCall,
   type CallOptions,
   type Deadline,
   failure,
+  partLink,
   quiet,
   quietRejections,
   SocketBase,
+  stateOption,
   untilClosed,
 } from "./_base.ts";
 import {
@@ -133,7 +136,7 @@ export class DatagramSocket extends SocketBase {
       });
     }
     super(family, type, proto);
-    this.#reader = new DatagramReader(family, this.link((e) => this.#fail(e)));
+    this.#reader = new DatagramReader(family, partLink(this, (e) => this.#fail(e)));
     this.#multicast = new Multicast(family, {
       conn: () => this.#conn,
       closed: () => this.closed,
@@ -366,7 +369,7 @@ export class DatagramSocket extends SocketBase {
       options = addressOrOptions as CallOptions | undefined;
     }
     const bytes = toBytes(data, "sendto()");
-    const { deadline } = this.begin(flags, options, MSG_DONTWAIT, "sendto()");
+    const { deadline } = beginCall(this, flags, options, MSG_DONTWAIT, "sendto()");
     const target = this.target(address, "sendto()", "connect") as UdpTarget;
     return await this.#sendTo(bytes, target, deadline, "sendto()");
   }
@@ -389,7 +392,7 @@ export class DatagramSocket extends SocketBase {
    */
   async send(data: Data, flags?: number | CallOptions, options?: CallOptions): Promise<number> {
     const bytes = toBytes(data, "send()");
-    const { deadline } = this.begin(flags, options, MSG_DONTWAIT, "send()");
+    const { deadline } = beginCall(this, flags, options, MSG_DONTWAIT, "send()");
     this.#check("send");
     const peer = this.#peer!;
     const target: UdpTarget = { transport: "tcp", hostname: peer.hostname, port: peer.port };
@@ -516,7 +519,7 @@ export class DatagramSocket extends SocketBase {
     where: string,
   ): Promise<[Uint8Array, SocketAddress]> {
     checkBufsize(bufsize, where);
-    const call = this.begin(flags, options, RECV_FLAGS, where);
+    const call = beginCall(this, flags, options, RECV_FLAGS, where);
     const peek = (call.flags & MSG_PEEK) !== 0;
     await this.#settleOptions(call.deadline);
     const [data, from] = await this.#reader.receive(call.deadline, peek, bufsize);
@@ -596,7 +599,7 @@ export class DatagramSocket extends SocketBase {
     where: string,
   ): Promise<[number, SocketAddress]> {
     const target = intoTarget(buffer, nbytes, where, true);
-    const call = this.begin(flags, options, RECV_FLAGS, where);
+    const call = beginCall(this, flags, options, RECV_FLAGS, where);
     const peek = (call.flags & MSG_PEEK) !== 0;
     // Sized now: a buffer detached while the call waits has length 0.
     const size = target.length;
@@ -777,7 +780,7 @@ export class DatagramSocket extends SocketBase {
     const multicast = this.#multicast.get(level, option);
     if (multicast !== null) return multicast;
     const name = checkOption(level, option, this.family, this.type, "get");
-    const state = this.stateOption(name, false, () => this.#multicast.takeError());
+    const state = stateOption(this, name, false, () => this.#multicast.takeError());
     if (state !== null) return state;
     return name === "reuseaddr" || name === "reuseport" || name === "broadcast"
       ? this.#options[name]
