@@ -11,6 +11,35 @@ import { LookupError } from "./errors.ts";
 
 const EMPTY_BYTES = new Uint8Array(0);
 
+/** The slab short results are copied into (as Node's `Buffer` pool). */
+const POOL_SIZE = 16384;
+/** Results up to this size come from the slab; longer ones get their own array. */
+const POOLED_MAX = 1024;
+let pool = new Uint8Array(POOL_SIZE);
+let poolUsed = 0;
+
+/**
+ * A copy of `bytes` that the caller owns. A new `ArrayBuffer` costs far
+ * more than copying a line, so results up to {@linkcode POOLED_MAX} bytes
+ * are views into a shared slab that is filled once and never rewritten:
+ * their `.buffer` holds other results too (`slice()` one before
+ * transferring its buffer). A slab detached by such a transfer is replaced.
+ */
+export function copyOut(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const n = bytes.length;
+  if (n > POOLED_MAX) return bytes.slice() as Uint8Array<ArrayBuffer>;
+  if (n === 0) return new Uint8Array(0);
+  if (poolUsed + n > POOL_SIZE || pool.length === 0) {
+    pool = new Uint8Array(POOL_SIZE);
+    poolUsed = 0;
+  }
+  const out = pool.subarray(poolUsed, poolUsed + n);
+  out.set(bytes);
+  // Eight-byte alignment, so a result can back any typed array view.
+  poolUsed = (poolUsed + n + 7) & ~7;
+  return out;
+}
+
 /** What the buffered layers need from the raw layer (a socket or memory). */
 export interface RawReader {
   /** Reads into `buffer`; 0 at end of stream; throws when it cannot. */
@@ -33,18 +62,22 @@ export class Lock {
     return this.#busy > 0;
   }
 
-  /** Runs `job` after every job queued before it. */
-  run<T>(job: () => Promise<T>): Promise<T> {
-    if (this.#busy++ === 0) return this.#settle(job());
+  /**
+   * Runs `job` after every job queued before it; `after` runs when it
+   * settles, before whoever awaits the result resumes.
+   */
+  run<T>(job: () => Promise<T>, after?: () => void): Promise<T> {
+    if (this.#busy++ === 0) return this.#settle(job(), after);
     return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() =>
-      this.#settle(job())
+      this.#settle(job(), after)
     );
   }
 
-  #settle<T>(result: Promise<T>): Promise<T> {
+  #settle<T>(result: Promise<T>, after: (() => void) | undefined): Promise<T> {
     const next = () => {
       this.#busy--;
-      this.#waiting.shift()?.();
+      if (this.#waiting.length > 0) this.#waiting.shift()!();
+      if (after) after();
     };
     result.then(next, next);
     return result;
@@ -111,9 +144,14 @@ export class ReadBuffer {
     return this.#buf.subarray(this.#start, this.#end);
   }
 
-  /** Removes and returns (a copy of) the first `n` buffered bytes. */
+  /**
+   * Removes and returns (a copy of) the first `n` buffered bytes. A short
+   * copy shares its `ArrayBuffer` with other short results (see
+   * {@linkcode copyOut}); the read buffer itself is never handed out, so
+   * nothing a caller does to a result reaches bytes not yet read.
+   */
   take(n: number): Uint8Array<ArrayBuffer> {
-    return this.takeView(n).slice();
+    return copyOut(this.takeView(n));
   }
 
   /**
@@ -209,6 +247,17 @@ export class WriteQueue {
       this.#pending += data.length;
     }
     return this.#pending > 0 && this.#pending >= this.size;
+  }
+
+  /**
+   * Puts `data` (a copy unless `owned`) back at the front: the part of a
+   * write that went straight out and failed, ahead of what was queued
+   * while it was in flight.
+   */
+  unshift(data: Uint8Array, owned = false): void {
+    if (data.length === 0) return;
+    this.#parts.unshift(owned ? data : data.slice());
+    this.#pending += data.length;
   }
 
   /** Sends everything queued, including what is queued while it sends. */

@@ -215,6 +215,16 @@ function checkRaw(raw: unknown, where: string): void {
   );
 }
 
+/**
+ * True when `raw`'s writes read the bytes given only until they settle
+ * (a {@linkcode SocketIO} over a blocking socket), so a write may pass the
+ * caller's array through. With a timeout a socket may finish a write in
+ * the background after the call returns, so the bytes must be a copy.
+ */
+function borrowsOnly(raw: RawStream): boolean {
+  return raw instanceof SocketIO && raw._borrowsOnly();
+}
+
 function closedFile(): TypeError {
   return new TypeError("I/O operation on closed file");
 }
@@ -294,7 +304,16 @@ export class SocketIO implements RawStream {
    * const n = await raw.readinto(new Uint8Array(1024));
    * ```
    */
-  async readinto(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
+  readinto(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
+    const sock = this.#sock;
+    if (
+      sock !== null && this.#reading && ArrayBuffer.isView(buffer) &&
+      buffer instanceof Uint8Array && buffer.length > 0
+    ) return sock.recv_into(buffer);
+    return this.#readinto(buffer);
+  }
+
+  async #readinto(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
     const sock = this.#open();
     const view = writableView(buffer, "readinto()");
     if (!this.#reading) throw new UnsupportedOperation("File or stream is not readable.");
@@ -347,7 +366,16 @@ export class SocketIO implements RawStream {
    * const n = await raw.write(new Uint8Array([1, 2, 3]));
    * ```
    */
-  async write(data: Data): Promise<number> {
+  write(data: Data): Promise<number> {
+    const sock = this.#sock;
+    if (
+      sock !== null && this.#writing && ArrayBuffer.isView(data) && data instanceof Uint8Array &&
+      data.length > 0
+    ) return sock.send(data);
+    return this.#write(data);
+  }
+
+  async #write(data: Data): Promise<number> {
     const sock = this.#open();
     const bytes = toBytes(data, "write()");
     if (!this.#writing) throw new UnsupportedOperation("File or stream is not writable.");
@@ -403,6 +431,15 @@ export class SocketIO implements RawStream {
    */
   fileno(): number {
     return this.#open().fileno();
+  }
+
+  /**
+   * True when a write reads its bytes only until it settles: the socket
+   * is open and blocking (a timed send may go on in the background).
+   * @ignore
+   */
+  _borrowsOnly(): boolean {
+    return this.#sock !== null && this.#sock.gettimeout() === null;
   }
 
   /** The socket's `fileno()` (`-1` once closed), as Python's `name`. */
@@ -527,10 +564,12 @@ export class SocketFile {
 
   /** Runs a read job; a file closed meanwhile gives its read-ahead back. */
   #read<T>(job: () => Promise<T>): Promise<T> {
-    return this.#readLock.run(job).finally(() => {
-      if (this.raw.closed) this.#giveBack();
-    });
+    return this.#readLock.run(job, this.#afterRead);
   }
+
+  #afterRead = (): void => {
+    if (this.raw.closed) this.#giveBack();
+  };
 
   /** Hands unread buffered bytes back to the socket (binary files over a socket). */
   #giveBack(): void {
@@ -773,11 +812,37 @@ export class SocketFile {
 
   #write(bytes: Uint8Array, owned: boolean): Promise<number> {
     const writer = this.#writeQueue();
+    if (
+      bytes.length > 0 && bytes.length >= writer.size && writer.pending === 0 &&
+      !this.#writeLock.busy
+    ) {
+      // Nothing queued and nothing to gain from queueing (unbuffered, or
+      // at least a buffer's worth): straight to the raw layer, as
+      // CPython's BufferedWriter does. The caller's bytes are used in
+      // place only where a raw write holds them no longer than it runs.
+      const data = owned || borrowsOnly(this.raw) ? bytes : bytes.slice();
+      return this.#writeLock.run(() => this.#writeThrough(writer, data));
+    }
     if (!writer.push(bytes, owned)) return Promise.resolve(bytes.length);
     return this.#writeLock.run(async () => {
       await writer.flush();
       return bytes.length;
     });
+  }
+
+  /** Sends `data` in raw writes; what a failed write leaves goes to the front of the queue. */
+  async #writeThrough(writer: WriteQueue, data: Uint8Array): Promise<number> {
+    let sent = 0;
+    try {
+      while (sent < data.length) {
+        sent += await this.raw.write(sent === 0 ? data : data.subarray(sent));
+      }
+    } catch (e) {
+      // Kept, ahead of whatever was queued while this write was in flight.
+      writer.unshift(data.subarray(sent));
+      throw e;
+    }
+    return data.length;
   }
 
   /**
