@@ -56,32 +56,36 @@ export interface RawWriter {
 export class Lock {
   #busy = 0;
   #waiting: (() => void)[] = [];
+  #after: (() => void) | undefined;
+
+  /** `after` runs when each job settles, before whoever awaits the job resumes. */
+  constructor(after?: () => void) {
+    this.#after = after;
+  }
 
   /** True while a job runs or waits. */
   get busy(): boolean {
     return this.#busy > 0;
   }
 
-  /**
-   * Runs `job` after every job queued before it; `after` runs when it
-   * settles, before whoever awaits the result resumes.
-   */
-  run<T>(job: () => Promise<T>, after?: () => void): Promise<T> {
-    if (this.#busy++ === 0) return this.#settle(job(), after);
+  /** Runs `job` after every job queued before it. */
+  run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.#busy++ === 0) return this.#settle(job());
     return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() =>
-      this.#settle(job(), after)
+      this.#settle(job())
     );
   }
 
-  #settle<T>(result: Promise<T>, after: (() => void) | undefined): Promise<T> {
-    const next = () => {
-      this.#busy--;
-      if (this.#waiting.length > 0) this.#waiting.shift()!();
-      if (after) after();
-    };
-    result.then(next, next);
+  #settle<T>(result: Promise<T>): Promise<T> {
+    result.then(this.#next, this.#next);
     return result;
   }
+
+  #next = (): void => {
+    this.#busy--;
+    if (this.#waiting.length > 0) this.#waiting.shift()!();
+    if (this.#after) this.#after();
+  };
 }
 
 /**
@@ -135,8 +139,10 @@ export class ReadBuffer {
 
   /** Index (from the front) of `byte` at or after `from`, or -1. */
   indexOf(byte: number, from: number): number {
-    const i = this.#buf.subarray(this.#start + from, this.#end).indexOf(byte);
-    return i < 0 ? -1 : i + from;
+    // Searching the whole array spares a view per call; a hit past the
+    // buffered bytes (stale data) counts as none.
+    const i = this.#buf.indexOf(byte, this.#start + from);
+    return i < 0 || i >= this.#end ? -1 : i - this.#start;
   }
 
   /** A view of the buffered bytes (valid until the next fill or take). */
@@ -200,6 +206,15 @@ export class ReadBuffer {
     this.scanned = Math.max(0, this.scanned - n);
     if (this.#start === this.#end) this.#start = this.#end = 0;
     return n;
+  }
+
+  /**
+   * Removes and returns (as `take`) the first line, at most `limit` bytes
+   * when `limit >= 0`, if a whole one is buffered; else null.
+   */
+  takeLine(limit: number): Uint8Array<ArrayBuffer> | null {
+    const end = this.lineEnd(limit);
+    return end < 0 ? null : copyOut(this.takeView(end));
   }
 
   /** The end (exclusive) of the first line, if a whole line is buffered. */

@@ -533,7 +533,10 @@ export class SocketFile {
   readonly mode: string;
   #reader: ReadBuffer | null;
   #writer: WriteQueue | null;
-  #readLock = new Lock();
+  // A file closed while a read was in flight gives its read-ahead back.
+  #readLock = new Lock(() => {
+    if (this.raw.closed) this.#giveBack();
+  });
   #writeLock = new Lock();
 
   /**
@@ -564,12 +567,8 @@ export class SocketFile {
 
   /** Runs a read job; a file closed meanwhile gives its read-ahead back. */
   #read<T>(job: () => Promise<T>): Promise<T> {
-    return this.#readLock.run(job, this.#afterRead);
+    return this.#readLock.run(job);
   }
-
-  #afterRead = (): void => {
-    if (this.raw.closed) this.#giveBack();
-  };
 
   /** Hands unread buffered bytes back to the socket (binary files over a socket). */
   #giveBack(): void {
@@ -723,8 +722,8 @@ export class SocketFile {
       const reader = this.#readBuffer();
       if (limit === 0) return Promise.resolve(EMPTY);
       if (!this.#readLock.busy) {
-        const end = reader.lineEnd(limit);
-        if (end >= 0) return Promise.resolve(reader.take(end));
+        const line = reader.takeLine(limit);
+        if (line !== null) return Promise.resolve(line);
       }
       return this.#read(() => this.#readline(reader, limit));
     } catch (e) {
@@ -734,8 +733,8 @@ export class SocketFile {
 
   async #readline(reader: ReadBuffer, limit: number): Promise<Uint8Array<ArrayBuffer>> {
     for (;;) {
-      const end = reader.lineEnd(limit);
-      if (end >= 0) return reader.take(end);
+      const line = reader.takeLine(limit);
+      if (line !== null) return line;
       if (await reader.fill() === 0) return reader.take(reader.available);
     }
   }
