@@ -513,7 +513,13 @@ export class SocketIO implements RawStream {
  * (`TimeoutError`, `BlockingIOError`) keeps every byte it had received in
  * the buffer, so calling again continues exactly where it stopped. A
  * `write` always takes all of its data; if the flush it triggers fails, the
- * bytes stay queued, in order, for the next `flush`.
+ * bytes stay queued, in order, for the next `flush`. A write with nothing
+ * queued that fills the buffer (every write, unbuffered) goes straight to
+ * the socket and may read the caller's array until its promise settles.
+ *
+ * Results of up to 1 KiB are copies that share one `ArrayBuffer` with other
+ * results (as Node's pooled `Buffer`s): `slice()` one before transferring
+ * its `.buffer`.
  *
  * @example
  * ```ts ignore

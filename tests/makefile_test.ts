@@ -568,3 +568,90 @@ Deno.test("surrogateescape and surrogatepass write back what they read", async (
     assertEquals([...got], want, errors);
   }
 });
+
+Deno.test("lines a caller keeps stay intact; transferring one's buffer loses no unread byte", async () => {
+  const data = encoder.encode("one\ntwo\nthree\nfour\n");
+  const f = new SocketFile(new ChunkRaw([data]), "rb");
+  const one = await f.readline();
+  const two = await f.readline();
+  assertEquals(text(one), "one\n");
+  // The read buffer is never handed out: writing into a result, or
+  // transferring the ArrayBuffer behind it, leaves what is not yet read.
+  one.fill(0x21);
+  assertEquals(text(one), "!!!!");
+  assertEquals(text(two), "two\n");
+  two.buffer.transfer();
+  assertEquals(two.length, 0);
+  assertEquals(text(await f.readline()), "three\n");
+  assertEquals(text(await f.readline()), "four\n");
+  assertEquals((await f.readline()).length, 0);
+});
+
+Deno.test("an unbuffered write that fails part way keeps the rest ahead of later writes", async () => {
+  const sent: number[] = [];
+  let fail = true;
+  const raw: RawStream = {
+    closed: false,
+    readinto: () => Promise.resolve(0),
+    async write(data) {
+      await Promise.resolve();
+      if (fail && sent.length >= 2) {
+        fail = false;
+        throw new TimeoutError();
+      }
+      sent.push(data[0]);
+      return 1;
+    },
+    close() {},
+    fileno: () => 1,
+  };
+  const f = new SocketFile(raw, "wb", 0);
+  const first = f.write(new Uint8Array([1, 2, 3, 4]));
+  const second = f.write(new Uint8Array([5, 6])); // queued while the first is in flight
+  await assertRejects(() => first, TimeoutError);
+  await second;
+  await f.flush();
+  assertEquals(sent, [1, 2, 3, 4, 5, 6]);
+});
+
+Deno.test("a write that goes straight out sends the bytes as they were at the call", async () => {
+  const sent: number[] = [];
+  const raw: RawStream = {
+    closed: false,
+    readinto: () => Promise.resolve(0),
+    async write(data) {
+      await new Promise((r) => setTimeout(r, 0));
+      sent.push(data[0]); // one byte a call: the rest is read later
+      return 1;
+    },
+    close() {},
+    fileno: () => 1,
+  };
+  for (const size of [0, 4]) {
+    sent.length = 0;
+    const f = new SocketFile(raw, "wb", size);
+    const data = new Uint8Array([1, 2, 3, 4, 5, 6]);
+    const done = f.write(data);
+    data.fill(0);
+    await done;
+    await f.flush();
+    assertEquals(sent, [1, 2, 3, 4, 5, 6], `buffer size ${size}`);
+  }
+});
+
+Deno.test("an unbuffered file over a blocking socket sends every write, in order", async () => {
+  await using pair = await connectedPair();
+  const f = new SocketFile(new SocketIO(pair.client, "wb"), "wb", 0);
+  const payload = new Uint8Array(1 << 20).map((_, i) => i % 251);
+  const reading = (async () => {
+    const got = new Uint8Array(payload.length + 3);
+    let n = 0;
+    while (n < got.length) n += await pair.server.recv_into(got.subarray(n));
+    return got;
+  })();
+  await Promise.all([f.write(payload), f.write(new Uint8Array([7, 8, 9]))]);
+  const got = await reading;
+  assertEquals(got.subarray(0, payload.length), payload);
+  assertEquals([...got.subarray(payload.length)], [7, 8, 9]);
+  await f.close();
+});
