@@ -26,18 +26,25 @@ let poolUsed = 0;
  * transferring its buffer). A slab detached by such a transfer is replaced.
  */
 export function copyOut(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  const n = bytes.length;
-  if (n > POOLED_MAX) return bytes.slice() as Uint8Array<ArrayBuffer>;
+  return copyRange(bytes, 0, bytes.length);
+}
+
+/** As {@linkcode copyOut} for `bytes[from..to)`, without a view of the range. */
+function copyRange(bytes: Uint8Array, from: number, to: number): Uint8Array<ArrayBuffer> {
+  const n = to - from;
+  if (n > POOLED_MAX) return bytes.slice(from, to) as Uint8Array<ArrayBuffer>;
   if (n === 0) return new Uint8Array(0);
   if (poolUsed + n > POOL_SIZE || pool.length === 0) {
     pool = new Uint8Array(POOL_SIZE);
     poolUsed = 0;
   }
-  const out = pool.subarray(poolUsed, poolUsed + n);
-  out.set(bytes);
+  const at = poolUsed;
+  // A short loop beats making a view for set().
+  if (n <= 64) { for (let i = 0; i < n; i++) pool[at + i] = bytes[from + i]; }
+  else pool.set(bytes.subarray(from, to), at);
   // Eight-byte alignment, so a result can back any typed array view.
-  poolUsed = (poolUsed + n + 7) & ~7;
-  return out;
+  poolUsed = (at + n + 7) & ~7;
+  return pool.subarray(at, at + n);
 }
 
 /** What the buffered layers need from the raw layer (a socket or memory). */
@@ -172,12 +179,16 @@ export class ReadBuffer {
     this.scanned = Math.max(0, this.scanned - n);
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
-      // A huge read grew the buffer: give the memory back.
-      if (this.#buf.length > 4 * this.size && this.#buf.length > 65536) {
-        this.#buf = new Uint8Array(this.size);
-      }
+      this.#shrink();
     }
     return out;
+  }
+
+  /** A huge read grew the buffer: give the memory back once it is empty. */
+  #shrink(): void {
+    if (this.#buf.length > 4 * this.size && this.#buf.length > 65536) {
+      this.#buf = new Uint8Array(this.size);
+    }
   }
 
   /** Puts `data` back in front of the buffered bytes (lines a failed `readlines` had taken). */
@@ -213,8 +224,37 @@ export class ReadBuffer {
    * when `limit >= 0`, if a whole one is buffered; else null.
    */
   takeLine(limit: number): Uint8Array<ArrayBuffer> | null {
-    const end = this.lineEnd(limit);
-    return end < 0 ? null : copyOut(this.takeView(end));
+    const buf = this.#buf;
+    const start = this.#start;
+    const end = this.#end;
+    let nl = -1;
+    let i = start + this.scanned;
+    // Lines are mostly short: a loop first, the builtin search for the rest.
+    const near = Math.min(end, i + 128);
+    for (; i < near; i++) {
+      if (buf[i] === 0x0a) {
+        nl = i;
+        break;
+      }
+    }
+    if (nl < 0 && i < end) {
+      nl = buf.indexOf(0x0a, i);
+      if (nl >= end) nl = -1;
+    }
+    let stop: number;
+    if (nl >= 0) stop = limit >= 0 && nl + 1 - start > limit ? start + limit : nl + 1;
+    else if (limit >= 0 && end - start >= limit) stop = start + limit;
+    else {
+      this.scanned = end - start;
+      return null;
+    }
+    const out = copyRange(buf, start, stop);
+    this.scanned = 0;
+    if (stop === end) {
+      this.#start = this.#end = 0;
+      this.#shrink();
+    } else this.#start = stop;
+    return out;
   }
 
   /** The end (exclusive) of the first line, if a whole line is buffered. */

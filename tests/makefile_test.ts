@@ -655,3 +655,49 @@ Deno.test("an unbuffered file over a blocking socket sends every write, in order
   assertEquals([...got.subarray(payload.length)], [7, 8, 9]);
   await f.close();
 });
+
+python.test("binary readline(limit) over any split matches CPython's BufferedReader", async () => {
+  // Long and short lines, around the 128-byte scan and the 1 KiB copy sizes.
+  const data = encoder.encode(
+    ["a\n", "\n", "b".repeat(127) + "\n", "c".repeat(130) + "\n", "d".repeat(1100) + "\n", "tail"]
+      .join(""),
+  );
+  const limits = [-1, 0, 1, 5, 128, 129, 1024, 2000];
+  const py = JSON.parse(
+    await python(
+      `
+import io, json, sys
+data = sys.argv[1].encode()
+out = {}
+for limit in ${JSON.stringify(limits)}:
+    r = io.BufferedReader(io.BytesIO(data), 64)
+    lines = []
+    for _ in range(4000):
+        line = r.readline(limit)
+        if not line and limit != 0: break
+        lines.append(len(line))
+        if limit == 0 and len(lines) > 3: break
+    out[str(limit)] = lines
+print(json.dumps(out))`,
+      text(data),
+    ),
+  ) as Record<string, number[]>;
+  for (const split of [1, 7, 64, 200, data.length]) {
+    for (const limit of limits) {
+      const chunks = [];
+      for (let i = 0; i < data.length; i += split) chunks.push(data.subarray(i, i + split));
+      const f = new SocketFile(new ChunkRaw(chunks), "rb", 64);
+      const got: number[] = [];
+      const joined: number[] = [];
+      for (let k = 0; k < 4000; k++) {
+        const line = await f.readline(limit);
+        if (line.length === 0 && limit !== 0) break;
+        got.push(line.length);
+        joined.push(...line);
+        if (limit === 0 && got.length > 3) break;
+      }
+      assertEquals(got, py[String(limit)], `split ${split}, limit ${limit}`);
+      if (limit !== 0) assertEquals(joined, [...data], `split ${split}, limit ${limit}`);
+    }
+  }
+});
