@@ -498,6 +498,29 @@ export function lookupCodec(
   };
 }
 
+/**
+ * `text` as bytes, in the slab of {@linkcode copyOut}, when every
+ * character is ASCII (and there are not too many): what every writable
+ * codec makes of it, without the cost of an encoder call and a new array.
+ * Null otherwise.
+ */
+export function encodeAscii(text: string): Uint8Array<ArrayBuffer> | null {
+  const n = text.length;
+  if (n > POOLED_MAX || n === 0) return null;
+  if (poolUsed + n > POOL_SIZE || pool.length === 0) {
+    pool = new Uint8Array(POOL_SIZE);
+    poolUsed = 0;
+  }
+  const at = poolUsed;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return null; // the slab's bytes past poolUsed are free still
+    pool[at + i] = c;
+  }
+  poolUsed = (at + n + 7) & ~7;
+  return pool.subarray(at, at + n);
+}
+
 function singleByte(name: string, max: number, errors: string, fail: CodecErrors): Codec {
   return {
     name,

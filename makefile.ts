@@ -40,6 +40,7 @@ import {
   type Codec,
   codePoints,
   codePointsEnd,
+  encodeAscii,
   iterLines,
   join,
   Lock,
@@ -1248,7 +1249,9 @@ export class SocketTextFile {
       if (!this.buffer.mode.includes("w")) throw new UnsupportedOperation("not writable");
       const newline = this.#newline ?? LINESEP;
       const out = newline !== "\n" && newline !== "" ? text.replaceAll("\n", newline) : text;
-      let bytes = this.#codec.encode!(out);
+      // ASCII is the same bytes in every codec that writes.
+      const ascii = encodeAscii(out);
+      let bytes = ascii ?? this.#codec.encode!(out);
       if (!this.#wroteAny && this.#codec.bom && out.length > 0) {
         const withBom = new Uint8Array(this.#codec.bom.length + bytes.length);
         withBom.set(this.#codec.bom);
@@ -1256,7 +1259,8 @@ export class SocketTextFile {
         bytes = withBom;
       }
       if (out.length > 0) this.#wroteAny = true;
-      const count = codePoints(text);
+      // All ASCII: one code point per character.
+      const count = ascii !== null ? text.length : codePoints(text);
       return this.buffer._writeOwned(bytes).then(() => count);
     } catch (e) {
       return Promise.reject(e);

@@ -701,3 +701,46 @@ print(json.dumps(out))`,
     }
   }
 });
+
+python.test("text writes in every writable codec match CPython's TextIOWrapper, bytes and counts", async () => {
+  const cases: [string, string | null, string[]][] = [
+    ["utf-8", null, ["", "plain\n", "h\u00e9llo \u{1F600}\n", "x".repeat(1500), "end"]],
+    ["utf-8-sig", null, ["", "ascii first\n", "then \u00e9\n"]],
+    ["utf-8-sig", null, ["\u00e9 first\n", "then ascii\n"]],
+    ["latin-1", "\r\n", ["a\nb\n", "\u00ff\n", ""]],
+    ["ascii", "\r", ["one\ntwo\n", "x".repeat(1025)]],
+  ];
+  const py = JSON.parse(
+    await python(
+      `
+import io, json, sys
+out = []
+for encoding, newline, writes in json.loads(sys.argv[1]):
+    raw = io.BytesIO()
+    f = io.TextIOWrapper(raw, encoding=encoding, newline=newline, write_through=True)
+    counts = [f.write(w) for w in writes]
+    f.flush()
+    out.append([list(raw.getvalue()), counts])
+print(json.dumps(out))`,
+      JSON.stringify(cases),
+    ),
+  ) as [number[], number[]][];
+  for (const [i, [encoding, newline, writes]] of cases.entries()) {
+    const sent: number[] = [];
+    const raw: RawStream = {
+      closed: false,
+      readinto: () => Promise.resolve(0),
+      write(data) {
+        sent.push(...data);
+        return Promise.resolve(data.length);
+      },
+      close() {},
+      fileno: () => 1,
+    };
+    const f = new SocketTextFile(new SocketFile(raw, "wb"), { encoding, newline });
+    const counts = [];
+    for (const w of writes) counts.push(await f.write(w));
+    await f.flush();
+    assertEquals([sent, counts], py[i], `${encoding} ${JSON.stringify(newline)}`);
+  }
+});
