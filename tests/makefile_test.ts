@@ -639,8 +639,15 @@ Deno.test("a write that goes straight out sends the bytes as they were at the ca
   }
 });
 
-Deno.test("an unbuffered file over a blocking socket sends every write, in order", async () => {
+Deno.test("an unbuffered file over a socket, blocking or timed, sends every write, in order", async () => {
+  for (const timeout of [null, 5]) {
+    await unbufferedWrites(timeout);
+  }
+});
+
+async function unbufferedWrites(timeout: number | null): Promise<void> {
   await using pair = await connectedPair();
+  pair.client.settimeout(timeout);
   const f = new SocketFile(new SocketIO(pair.client, "wb"), "wb", 0);
   const payload = new Uint8Array(1 << 20).map((_, i) => i % 251);
   const reading = (async () => {
@@ -649,12 +656,17 @@ Deno.test("an unbuffered file over a blocking socket sends every write, in order
     while (n < got.length) n += await pair.server.recv_into(got.subarray(n));
     return got;
   })();
-  await Promise.all([f.write(payload), f.write(new Uint8Array([7, 8, 9]))]);
+  const sent = payload.slice();
+  const writes = Promise.all([f.write(sent), f.write(new Uint8Array([7, 8, 9]))]);
+  // Over a timed socket a send may go on after its call returns: the file
+  // sends a copy, so the caller may reuse its array once its write settles.
+  if (timeout !== null) await writes.then(() => sent.fill(0));
+  await writes;
   const got = await reading;
-  assertEquals(got.subarray(0, payload.length), payload);
+  assertEquals(got.subarray(0, payload.length), payload, `timeout ${timeout}`);
   assertEquals([...got.subarray(payload.length)], [7, 8, 9]);
   await f.close();
-});
+}
 
 python.test("binary readline(limit) over any split matches CPython's BufferedReader", async () => {
   // Long and short lines, around the 128-byte scan and the 1 KiB copy sizes.
