@@ -122,12 +122,19 @@ export class ReadBuffer {
   }
 
   /** One raw read into room for at least `want` more bytes; 0 at the end. */
-  async fill(want: number = this.size): Promise<number> {
-    this.#room(Math.max(want, 1));
-    const n = await this.#raw.readinto(this.#buf.subarray(this.#end));
+  fill(want: number = this.size): Promise<number> {
+    try {
+      this.#room(Math.max(want, 1));
+      return this.#raw.readinto(this.#buf.subarray(this.#end)).then(this.#filled);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #filled = (n: number): number => {
     this.#end += n;
     return n;
-  }
+  };
 
   #room(want: number): void {
     const available = this.available;

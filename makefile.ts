@@ -1084,19 +1084,22 @@ export class SocketTextFile {
   }
 
   /** Decodes one more receive; false at the end of the stream. */
-  async #fill(decoder: NewlineDecoder): Promise<boolean> {
+  #fill(): Promise<boolean> {
     // Decoded straight from the read buffer: no copy of the bytes per line.
-    const text = await this.buffer._read1Decoded(
-      DEFAULT_BUFFER_SIZE,
-      (bytes) => bytes.length === 0 ? null : decoder.decode(bytes, false),
-    );
+    return this.buffer._read1Decoded(DEFAULT_BUFFER_SIZE, this.#decodeChunk).then(this.#append);
+  }
+
+  #decodeChunk = (bytes: Uint8Array): string | null =>
+    bytes.length === 0 ? null : this.#decoder!.decode(bytes, false);
+
+  #append = (text: string | null): boolean => {
     if (text === null) {
-      this.#text += decoder.decode(EMPTY, true);
+      this.#text += this.#decoder!.decode(EMPTY, true);
       return false;
     }
     this.#text += text;
     return true;
-  }
+  };
 
   #take(end: number): string {
     const out = this.#text.slice(0, end);
@@ -1157,17 +1160,17 @@ export class SocketTextFile {
   read(size: number = -1): Promise<string> {
     try {
       size = checkSize(size, "read()");
-      const decoder = this.#reading();
+      this.#reading();
       if (size === 0) return Promise.resolve("");
       return this.#lock.run(async () => {
         if (size < 0) {
-          while (await this.#fill(decoder)) { /* until the end */ }
+          while (await this.#fill()) { /* until the end */ }
           return this.#take(this.#text.length);
         }
         for (;;) {
           const end = codePointsEnd(this.#text, 0, size);
           if (end < this.#text.length || codePoints(this.#text) >= size) return this.#take(end);
-          if (!await this.#fill(decoder)) return this.#take(this.#text.length);
+          if (!await this.#fill()) return this.#take(this.#text.length);
         }
       });
     } catch (e) {
@@ -1189,7 +1192,7 @@ export class SocketTextFile {
   readline(limit: number = -1): Promise<string> {
     try {
       limit = checkSize(limit, "readline()", "limit");
-      const decoder = this.#reading();
+      this.#reading();
       if (limit === 0) return Promise.resolve("");
       if (!this.#lock.busy) {
         const end = this.#lineEnd(limit, false);
@@ -1199,7 +1202,7 @@ export class SocketTextFile {
         for (;;) {
           const end = this.#lineEnd(limit, false);
           if (end >= 0) return this.#take(end);
-          if (!await this.#fill(decoder)) {
+          if (!await this.#fill()) {
             const last = this.#lineEnd(limit, true);
             return this.#take(last >= 0 ? last : this.#text.length);
           }
