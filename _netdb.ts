@@ -23,10 +23,9 @@ import {
 } from "./errors.ts";
 import { getaddrinfo, gethostname, inet_ntop, inet_pton } from "./inet.ts";
 import { describe, dottedQuad } from "./_address.ts";
+import { protocolByName, serviceByName, serviceByPort } from "./_services.ts";
 
 const HOSTS = "/etc/hosts";
-const SERVICES = "/etc/services";
-const PROTOCOLS = "/etc/protocols";
 
 /** `gethostbyname_ex` / `gethostbyaddr`'s result: `[hostname, aliaslist, ipaddrlist]`. */
 export type HostEntry = [hostname: string, aliaslist: string[], ipaddrlist: string[]];
@@ -428,70 +427,6 @@ export async function getfqdn(name: string = ""): Promise<string> {
 
 // ---- services and protocols -----------------------------------------------------------------
 
-interface Service {
-  name: string;
-  port: number;
-  proto: string;
-  aliases: string[];
-}
-
-// The well-known entries of the IANA registry (as the system files name
-// them), for when the system's files cannot be read.
-const BUILTIN_SERVICES =
-  "tcpmux 1/tcp;echo 7/tcp;echo 7/udp;discard 9/tcp sink null;discard 9/udp sink null;" +
-  "daytime 13/tcp;daytime 13/udp;chargen 19/tcp ttytst source;chargen 19/udp ttytst source;" +
-  "ftp-data 20/tcp;ftp 21/tcp;fsp 21/udp fspd;ssh 22/tcp;telnet 23/tcp;smtp 25/tcp mail;" +
-  "time 37/tcp timserver;time 37/udp timserver;whois 43/tcp nicname;domain 53/tcp;" +
-  "domain 53/udp;bootps 67/udp;bootpc 68/udp;tftp 69/udp;gopher 70/tcp;finger 79/tcp;" +
-  "http 80/tcp www;kerberos 88/tcp kerberos5 krb5 kerberos-sec;" +
-  "kerberos 88/udp kerberos5 krb5 kerberos-sec;pop3 110/tcp pop-3;sunrpc 111/tcp portmapper;" +
-  "sunrpc 111/udp portmapper;auth 113/tcp authentication tap ident;nntp 119/tcp readnews untp;" +
-  "ntp 123/udp;netbios-ns 137/udp;netbios-dgm 138/udp;netbios-ssn 139/tcp;imap2 143/tcp imap;" +
-  "snmp 161/tcp;snmp 161/udp;snmp-trap 162/tcp snmptrap;snmp-trap 162/udp snmptrap;" +
-  "bgp 179/tcp;ldap 389/tcp;ldap 389/udp;https 443/tcp;https 443/udp;microsoft-ds 445/tcp;" +
-  "submissions 465/tcp ssmtp smtps urd;shell 514/tcp cmd syslog;syslog 514/udp;printer 515/tcp spooler;" +
-  "submission 587/tcp;ldaps 636/tcp;ldaps 636/udp;rsync 873/tcp;imaps 993/tcp;pop3s 995/tcp;" +
-  "openvpn 1194/tcp;openvpn 1194/udp;ms-sql-s 1433/tcp;mysql 3306/tcp;" +
-  "postgresql 5432/tcp postgres;amqp 5672/tcp;x11 6000/tcp x11-0;http-alt 8080/tcp webcache";
-
-const BUILTIN_PROTOCOLS =
-  "ip 0 IP;hopopt 0 HOPOPT;icmp 1 ICMP;igmp 2 IGMP;ggp 3 GGP;ipencap 4 IP-ENCAP;st 5 ST;" +
-  "tcp 6 TCP;egp 8 EGP;igp 9 IGP;pup 12 PUP;udp 17 UDP;hmp 20 HMP;xns-idp 22 XNS-IDP;" +
-  "rdp 27 RDP;iso-tp4 29 ISO-TP4;dccp 33 DCCP;xtp 36 XTP;ddp 37 DDP;ipv6 41 IPv6;" +
-  "ipv6-route 43 IPv6-Route;ipv6-frag 44 IPv6-Frag;idrp 45 IDRP;rsvp 46 RSVP;gre 47 GRE;" +
-  "esp 50 IPSEC-ESP;ah 51 IPSEC-AH;ipv6-icmp 58 IPv6-ICMP;ipv6-nonxt 59 IPv6-NoNxt;" +
-  "ipv6-opts 60 IPv6-Opts;eigrp 88 EIGRP;ospf 89 OSPFIGP;ipip 94 IPIP;pim 103 PIM;" +
-  "vrrp 112 VRRP;l2tp 115 L2TP;isis 124 ISIS;sctp 132 SCTP;udplite 136 UDPLite;" +
-  "mpls-in-ip 137 MPLS-in-IP;ethernet 143 Ethernet";
-
-/** Lines of a system file (comments dropped) when readable, else the built-in table. */
-function table(path: string, builtin: string): string[][] {
-  let text: string | null = null;
-  try {
-    if (Deno.permissions.querySync({ name: "read", path }).state === "granted") {
-      text = Deno.readTextFileSync(path);
-    }
-  } catch {
-    text = null; // unreadable: the built-in table
-  }
-  const lines = text === null ? builtin.split(";") : text.split("\n");
-  return lines.map((line) => line.replace(/#.*/, "").trim().split(/\s+/))
-    .filter((fields) => fields.length >= 2 && fields[0] !== "");
-}
-
-function services(): Service[] {
-  const out: Service[] = [];
-  for (const [name, where, ...aliases] of table(SERVICES, BUILTIN_SERVICES)) {
-    const match = /^(\d+)\/(\w+)$/.exec(where);
-    if (match) out.push({ name, port: Number(match[1]), proto: match[2], aliases });
-  }
-  return out;
-}
-
-function serviceByPort(port: number, proto?: string): Service | undefined {
-  return services().find((s) => s.port === port && (proto === undefined || s.proto === proto));
-}
-
 function checkProtoName(value: unknown, fn: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   return checkString(value, fn, "protocolname");
@@ -515,10 +450,7 @@ function checkProtoName(value: unknown, fn: string): string | undefined {
 export function getservbyname(servicename: string, protocolname?: string): number {
   checkString(servicename, "getservbyname", "servicename");
   const proto = checkProtoName(protocolname, "getservbyname");
-  const found = services().find((s) =>
-    (s.name === servicename || s.aliases.includes(servicename)) &&
-    (proto === undefined || s.proto === proto)
-  );
+  const found = serviceByName(servicename, proto);
   if (!found) throw new OSError(null, "service/proto not found");
   return found.port;
 }
@@ -562,10 +494,7 @@ export function getservbyport(port: number, protocolname?: string): string {
  */
 export function getprotobyname(protocolname: string): number {
   checkString(protocolname, "getprotobyname", "protocolname");
-  for (const [name, number, ...aliases] of table(PROTOCOLS, BUILTIN_PROTOCOLS)) {
-    if ((name === protocolname || aliases.includes(protocolname)) && /^\d+$/.test(number)) {
-      return Number(number);
-    }
-  }
-  throw new OSError(null, "protocol not found");
+  const found = protocolByName(protocolname);
+  if (found === undefined) throw new OSError(null, "protocol not found");
+  return found;
 }

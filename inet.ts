@@ -43,6 +43,7 @@ import {
 import { EAI_NONAME, errno, gaierror, OSError, PermissionError } from "./errors.ts";
 import { describe, packedIPv4, parseAton } from "./_address.ts";
 import { isArrayBuffer, toBytes } from "./_options.ts";
+import { servicePorts } from "./_services.ts";
 
 // ---- IPv4 -------------------------------------------------------------------
 
@@ -402,36 +403,8 @@ function parsePort(port: unknown, flags: number): number | string {
   return text;
 }
 
-function servname(detail?: string, cause?: unknown): gaierror {
-  return gai(EAI_SERVICE, "Servname not supported for ai_socktype", detail, cause);
-}
-
-const SERVICES = "/etc/services";
-
-/** The TCP and UDP ports of a service name (or alias) in the services database. */
-async function lookupService(name: string): Promise<{ tcp?: number; udp?: number }> {
-  let table: string;
-  try {
-    table = await Deno.readTextFile(SERVICES);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotCapable) {
-      throw new PermissionError(errno.EACCES, null, {
-        cause: e,
-        detail: `Deno needs read permission to look up the service "${name}": ` +
-          `run with --allow-read=${SERVICES}, or pass the port number`,
-      });
-    }
-    throw servname(`${SERVICES} cannot be read; pass the port number`, e);
-  }
-  const found: { tcp?: number; udp?: number } = {};
-  for (const line of table.split("\n")) {
-    const [entry, ...aliases] = line.replace(/#.*/, "").trim().split(/\s+/);
-    const [official, where] = [entry, aliases.shift() ?? ""];
-    if (official !== name && !aliases.includes(name)) continue;
-    const match = /^(\d+)\/(tcp|udp)$/.exec(where);
-    if (match) found[match[2] as "tcp" | "udp"] ??= Number(match[1]);
-  }
-  return found;
+function servname(): gaierror {
+  return gai(EAI_SERVICE, "Servname not supported for ai_socktype");
 }
 
 /** The (type, proto) pairs glibc lists for a request. */
@@ -549,8 +522,10 @@ function lookupError(e: Error & { code?: string }, host: string): OSError {
  * An unknown host rejects with `gaierror` (`EAI_NONAME`, -2 on Linux); a
  * family the host has no address in with `gaierror` -9 (`EAI_ADDRFAMILY`)
  * for numeric hosts. A service name (`"http"`) is looked up in
- * `/etc/services`, which needs `--allow-read=/etc/services`; a port number
- * needs nothing.
+ * `/etc/services` when Deno may read it (`--allow-read=/etc/services`),
+ * else in a built-in table of the well-known services, as
+ * `getservbyname`; a name in neither rejects with `gaierror`
+ * (`EAI_SERVICE`, -8), as CPython. A port number needs nothing.
  *
  * @example
  * ```ts
@@ -600,7 +575,7 @@ export async function getaddrinfo(
   if (typeof service === "number") {
     pairs = kinds(type, proto).map(([t, p]) => [t, p, service]);
   } else {
-    const ports = await lookupService(service);
+    const ports = servicePorts(service);
     pairs = kinds(type, proto).flatMap(([t, p]): [number, number, number][] => {
       const number = t === SOCK_STREAM ? ports.tcp : t === SOCK_DGRAM ? ports.udp : undefined;
       return number === undefined ? [] : [[t, p, number]];
