@@ -49,6 +49,6 @@ export interface Params {
   body?: number;
   /** http: exit after this many responses (bench/profile.ts; the harness stops the server). */
   requests?: number;
-  /** tls_*: directory holding `ca.pem`, `cert.pem` and `key.pem`. */
+  /** tls_*: directory holding `ca.pem`, `server.pem` and `server.key`. */
   certs?: string;
 }

@@ -179,13 +179,11 @@ async function loadSsl(): Promise<SslModule> {
 async function tlsServer(p: Params): Promise<void> {
   const ssl = await loadSsl();
   const ctx = new ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER);
-  await ctx.load_cert_chain(`${p.certs}/cert.pem`, `${p.certs}/key.pem`);
-  const srv = listening();
-  const accept = async () => {
-    const [conn] = await srv.accept();
-    conn.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
-    return await ctx.wrap_socket(conn, { server_side: true });
-  };
+  await ctx.load_cert_chain(`${p.certs}/server.pem`, `${p.certs}/server.key`);
+  // The listening socket wrapped, as Python's TLS server recipe: its
+  // accept() gives handshaken SSLSockets (Deno's own TLS listener here).
+  const srv = await ctx.wrap_socket(listening(), { server_side: true });
+  const accept = async () => (await srv.accept())[0];
   if (workload === "tls_rr") {
     await echo(await accept(), { read: "recv_into" });
   } else if (workload === "tls_bulk") {
