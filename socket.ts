@@ -1879,9 +1879,11 @@ export class Socket extends SocketBase {
   // ---- transport hooks ---------------------------------------------------
   // Internal seam for layered transports (TLS): a fresh socket adopts a
   // connection, a connected one hands its connection over, or goes on over a
-  // connection made from its own. Each waits until no read or write is in
-  // flight, since a Deno read cannot be cancelled and `Deno.startTls` on a
-  // connection with a read pending destroys it.
+  // connection made from its own. Each waits until no write is in flight. A
+  // read in flight is handed over, not waited for: a Deno read cannot be
+  // cancelled, and one abandoned by a timeout may only end with bytes the
+  // peer sends after the new layer starts (a STARTTLS server's answer to the
+  // ClientHello), so waiting for it first would wait forever.
 
   /**
    * A fresh socket becomes connected over `conn`. `OSError` `EISCONN` when
@@ -1897,37 +1899,51 @@ export class Socket extends SocketBase {
   }
 
   /**
-   * Waits until no read or write is in flight (a read in flight completes
-   * into the buffer), then gives up the connection without closing it,
-   * with the bytes received but not yet read. The socket then reads as
-   * closed (`fileno()` is -1), as CPython's `detach()`.
+   * Waits until no write is in flight, then gives up the connection without
+   * closing it, with the bytes received but not yet read (`buffered`) and,
+   * when a read is still in flight (a receive that timed out, say),
+   * `pending`: it settles once that read ends, with the bytes it brought
+   * that no caller took (empty when a receive still waiting took them:
+   * read on), `null` at the end of the stream, or the read's error. The
+   * connection's next bytes are `buffered`, then `pending`'s, then its own
+   * reads, which must wait for `pending`. The socket then reads as closed
+   * (`fileno()` is -1), as CPython's `detach()`.
    * @ignore
    */
-  async _detach(): Promise<{ conn: StreamConn; buffered: Uint8Array }> {
+  async _detach(): Promise<{
+    conn: StreamConn;
+    buffered: Uint8Array;
+    pending: Promise<Uint8Array | null> | null;
+  }> {
     const conn = await this.#quiesce();
-    const buffered = this.#drainBuffer();
-    this.#conn = null;
+    const { buffered, pending } = this.#handOver();
     this.close();
-    return { conn, buffered };
+    return { conn, buffered, pending };
   }
 
   /**
-   * The same wait as `_detach`, then the socket stays open and reads and
-   * writes through the connection `wrap` makes from the old one and the
-   * bytes received but not yet read. Calls made while `wrap` runs see an
-   * unconnected socket. If `wrap` fails, the socket is closed and the
-   * error passes through.
+   * The same wait and hand-over as `_detach`, then the socket stays open and
+   * reads and writes through the connection `wrap` makes from the old one,
+   * `buffered` and `pending`. Calls made while `wrap` runs, and until the
+   * read handed over has ended, see an unconnected socket. If `wrap` fails,
+   * the socket is closed and the error passes through.
    * @ignore
    */
   async _upgrade(
-    wrap: (raw: StreamConn, buffered: Uint8Array) => Promise<StreamConn>,
+    wrap: (
+      raw: StreamConn,
+      buffered: Uint8Array,
+      pending: Promise<Uint8Array | null> | null,
+    ) => Promise<StreamConn>,
   ): Promise<void> {
     const raw = await this.#quiesce();
-    const buffered = this.#drainBuffer();
-    this.#conn = null;
+    const { buffered, pending } = this.#handOver();
     let next: StreamConn;
     try {
-      next = await wrap(raw, buffered);
+      next = await wrap(raw, buffered, pending);
+      // The read handed over still ends in this socket's read state: let it
+      // end before reads through `next` begin.
+      if (pending !== null) await pending.then(ignoreValue, ignoreValue);
     } catch (e) {
       closeQuietly(raw);
       this.close();
@@ -1939,6 +1955,30 @@ export class Socket extends SocketBase {
     }
     this.#conn = next;
     this.#eof = false;
+    this.#readError = null;
+  }
+
+  /**
+   * Takes the received bytes not yet read, and the read in flight as a
+   * promise of what it brings; the socket lets go of its connection.
+   */
+  #handOver(): { buffered: Uint8Array; pending: Promise<Uint8Array | null> | null } {
+    const buffered = this.#drainBuffer();
+    const reading = this.#reading;
+    this.#conn = null;
+    if (reading === null) return { buffered, pending: null };
+    // The read's own handlers put its bytes, end or error into the read
+    // state (a receive still waiting takes its bytes first): take them there.
+    const pending = reading.then(ignoreValue, ignoreValue).then(() => {
+      const bytes = this.#drainBuffer();
+      if (bytes.length > 0) return bytes;
+      const failure = this.#readError;
+      this.#readError = null;
+      if (failure !== null) throw failure;
+      return this.#eof ? null : bytes;
+    });
+    pending.catch(ignoreValue);
+    return { buffered, pending };
   }
 
   /**
@@ -1969,15 +2009,14 @@ export class Socket extends SocketBase {
     });
   }
 
-  /** Waits until the socket is connected with no read or write in flight. */
+  /** Waits until the socket is connected with no write in flight. */
   async #quiesce(): Promise<StreamConn> {
     this.checkOpen();
     for (;;) {
       if (this.#connecting) await this.#connecting;
-      const reading = this.#reading;
       const writing = this.#writing;
-      if (reading === null && writing === null) break;
-      await Promise.allSettled([reading, writing]);
+      if (writing === null) break;
+      await writing.then(ignoreValue, ignoreValue);
       this.checkOpen();
     }
     const conn = this.#connected();
