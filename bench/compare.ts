@@ -85,6 +85,11 @@ const COLUMNS: Record<string, Column> = {
     peer: "lib",
     params: { style: "socketserver" },
   },
+  lib_accepted: {
+    label: "@seed/socket, server wraps accepted sockets",
+    peer: "lib",
+    params: { style: "accepted" },
+  },
   deno_loop: { label: "raw Deno", peer: "deno", params: { style: "loop" } },
   deno_serve: { label: "Deno.serve (for reference)", peer: "deno", params: { style: "serve" } },
   python_socketserver: {
@@ -349,7 +354,7 @@ function buildRows(): Row[] {
       score: (r) => r.rate ?? r.requests! / r.seconds,
     });
   }
-  const tlsColumns = ["lib", "deno", "node", "python"];
+  const tlsColumns = ["lib", "deno", "node", "python", "lib_accepted"];
   for (const pinned of [false, true]) {
     const where = pinned ? ", pinned" : "";
     const id = (base: string) => `${base}${pinned ? "_pinned" : ""}`;
@@ -386,7 +391,7 @@ function buildRows(): Row[] {
     title: `tls_handshake ${tlsHandshakes} × connect, handshake, close`,
     workload: "tls_handshake",
     params: { count: tlsHandshakes, size: 0 },
-    columns: tlsColumns,
+    columns: ["lib", "lib_accepted", "deno", "node", "python"],
     unit: "connections/s",
     score: (r) => tlsHandshakes / r.seconds,
   });
@@ -399,7 +404,7 @@ function buildRows(): Row[] {
     title: `tls_connect_rr ${tlsConnectRr} × connect, handshake, 1 B echo, close`,
     workload: "tls_handshake",
     params: { count: tlsConnectRr, size: 1 },
-    columns: tlsColumns,
+    columns: ["lib", "lib_accepted", "deno", "node", "python"],
     unit: "connections/s",
     score: (r) => tlsConnectRr / r.seconds,
   });
@@ -924,7 +929,7 @@ for (const row of table) {
     }
     line[row.pinned ? "pinned" : "unpinned"] = ratioOf(figure);
     if (row.pinned) line.hasPinned = true;
-    if (spec.title === row.title && row.section === "targets") {
+    if (spec.title === row.title && (row.section === "targets" || row.section === "tls")) {
       line[row.pinned ? "cpuPinned" : "cpuUnpinned"] = ratioOf(cpuFigure);
     }
   }
