@@ -1508,7 +1508,10 @@ export class SSLSocket extends Socket {
    * the handshake. Deno's native TLS (used for a verifying client with no
    * client certificate or version limits, and for a server that asks for no
    * client certificate, ALPN or version limits) does not report it: there
-   * it is `null` too. Connections over `node:tls` report it.
+   * it is `null` too (Deno's public TLS API reports only the ALPN protocol,
+   * from `Deno.TlsConn.handshake()`). Connections over `node:tls` report it:
+   * a context with a version limit (`maximum_version`, or a
+   * `minimum_version` of TLSv1_3) takes that route.
    *
    * @example
    * ```ts ignore
