@@ -2,9 +2,10 @@
  * The reader: the only code that reads a stream connection. It owns the one
  * read Deno may have in flight, the receive buffer, the end of stream,
  * resets and read errors, `MSG_PEEK` and `MSG_WAITALL`, `recv_into`, the
- * readable web stream, and what a timeout, an abort or a close does to a
- * read in flight: Deno cannot cancel a read, so its bytes land in the
- * buffer and the next call returns them.
+ * readable web stream, and what a timeout, an abort, a close or a hand-over
+ * does to a read in flight: Deno cannot cancel a read, so its bytes land in
+ * the buffer and the next call returns them, or go to the connection's new
+ * owner.
  *
  * The fast paths (a blocking `recv`/`recv_into`, a timed `recv_into`, each
  * with nothing buffered) are one Deno read and their promise; their
@@ -14,7 +15,7 @@
  */
 
 import { MSG_PEEK, MSG_WAITALL } from "./constants.ts";
-import { BlockingIOError, TimeoutError } from "./errors.ts";
+import { BlockingIOError, errno, OSError, TimeoutError } from "./errors.ts";
 import { badf, type Link, quiet } from "./_base.ts";
 import { detachedError, isDetached } from "./_options.ts";
 import type { Deadline, Slot, Timers } from "./_deadlines.ts";
@@ -189,14 +190,36 @@ export class Reader {
     this.#queue.unshift(data);
   }
 
-  /** Takes every buffered byte (the hand-over gives them to the new owner). */
-  takeAll(): Uint8Array {
-    return this.#queue.takeAll();
-  }
-
-  /** Resolves once no read is in flight; its bytes are in the buffer by then. */
-  async settle(): Promise<void> {
-    while (this.reading !== null) await this.reading.then(ignoreValue, ignoreValue);
+  /**
+   * Lets go of the connection for a new owner (STARTTLS, detach): takes the
+   * buffered bytes, and hands over the read in flight, if any, as `pending`
+   * instead of waiting for it. Deno cannot cancel a read, and one abandoned
+   * by a timeout may end only with bytes the peer sends after the new layer
+   * starts (a STARTTLS server answers nothing before the ClientHello).
+   * `pending` settles once that read ends: with the bytes it brought that no
+   * caller took (empty when a receive still waiting took them: read on),
+   * `null` at the end of the stream, or the read's error. The new owner's
+   * input is `buffered`, then `pending`'s bytes, then its own reads, which
+   * must not start before `pending` settles. A receive still waiting on the
+   * general path gets `ENOTCONN` (or `EBADF` once the socket is closed)
+   * rather than reading on for itself.
+   */
+  handOver(): { buffered: Uint8Array; pending: Promise<Uint8Array | null> | null } {
+    const buffered = this.#queue.takeAll();
+    const reading = this.reading;
+    this.conn = null;
+    if (reading === null) return { buffered, pending: null };
+    // The read's own handlers put its bytes, end or error into the read
+    // state (a receive still waiting takes its bytes first): take them there.
+    const pending = reading.then(ignoreValue, ignoreValue).then(() => {
+      const bytes = this.#queue.takeAll();
+      if (bytes.length > 0) return bytes;
+      const failure = this.#readError;
+      this.#readError = null;
+      if (failure !== null) throw failure;
+      return this.#eof ? null : bytes;
+    });
+    return { buffered, pending: quiet(pending) };
   }
 
   /** True when a receive would not wait (select's "readable"). */
@@ -343,7 +366,7 @@ export class Reader {
   ): Promise<Uint8Array> {
     let polled = false;
     for (;;) {
-      const conn = this.conn!;
+      const conn = this.#connected();
       if (this.#queue.size > 0) {
         // A peek sees all that has arrived, not only what was read ahead.
         if (peek && !polled && this.#queue.size < size && !this.#eof && !this.#shutRd) {
@@ -376,6 +399,16 @@ export class Reader {
     }
   }
 
+  /**
+   * The connection to read on; `ENOTCONN` once it was handed over (a
+   * receive that waited through a hand-over: its read went to the new owner).
+   */
+  #connected(): StreamConn {
+    const conn = this.conn;
+    if (conn === null) throw new OSError(errno.ENOTCONN);
+    return conn;
+  }
+
   /** Waits for the read in flight within `deadline`; EBADF if closed meanwhile. */
   async #wait(reading: Promise<unknown>, deadline: Deadline): Promise<void> {
     try {
@@ -389,7 +422,10 @@ export class Reader {
   /** MSG_PEEK with MSG_WAITALL: waits until `size` bytes (or the end) are buffered, as Linux. */
   async #peekAll(size: number, deadline: Deadline): Promise<void> {
     while (this.#queue.size < size && !this.#eof && !this.#shutRd && this.#readError === null) {
-      this.reading ??= this.#readAhead(this.conn!, Math.max(size - this.#queue.size, PEEK_CHUNK));
+      this.reading ??= this.#readAhead(
+        this.#connected(),
+        Math.max(size - this.#queue.size, PEEK_CHUNK),
+      );
       try {
         await this.#link.waitFor(this.reading, deadline, "read");
       } catch (e) {

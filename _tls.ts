@@ -264,17 +264,46 @@ export async function settle(conn: TlsConn): Promise<TlsConn> {
 const READ_SIZE = 65536;
 
 /**
+ * What a socket hands over with its connection: a read still in flight,
+ * settling with the bytes it brought (empty: none left for this reader),
+ * `null` at the end of the stream, or its error. Reads of the connection
+ * wait for it.
+ */
+export type PendingRead = Promise<Uint8Array | null> | null;
+
+/**
  * A Duplex over `raw` for node:tls: `buffered` (bytes already read off the
- * connection) come first, then a read loop; writes go out whole.
+ * connection) come first, then what the read in flight brings (`pending`),
+ * then a read loop; writes go out whole.
  */
 function duplexOver(
   raw: StreamConn,
   buffered: Uint8Array,
+  pending: PendingRead,
   inputEnded: (error: unknown) => void,
 ): Duplex {
   let reading = false;
   let first: Uint8Array = buffered;
   const scratch = new Uint8Array(READ_SIZE);
+  const failed = (e: unknown) => {
+    reading = false;
+    inputEnded(e);
+    duplex.destroy(e as Error);
+  };
+  const ended = () => {
+    duplex.push(null);
+    inputEnded(null);
+  };
+  const readRaw = () => {
+    raw.read(scratch).then((n) => {
+      reading = false;
+      // node:tls may keep the chunk: push a copy of what was read, and
+      // read again into the same scratch buffer (a fresh 64 KiB per read
+      // costs more than a small copy).
+      if (n !== null) return duplex.push(Buffer.from(scratch.subarray(0, n)));
+      ended();
+    }, failed);
+  };
   const duplex: Duplex = new Duplex({
     read() {
       if (first.length > 0) {
@@ -285,19 +314,20 @@ function duplexOver(
       }
       if (reading) return;
       reading = true;
-      raw.read(scratch).then((n) => {
+      if (pending === null) return readRaw();
+      // The read the socket had in flight is this connection's next input:
+      // no other read may start before it ends.
+      const adopted = pending;
+      pending = null;
+      adopted.then((bytes) => {
+        if (bytes === null) {
+          reading = false;
+          return ended();
+        }
+        if (bytes.length === 0) return readRaw();
         reading = false;
-        // node:tls may keep the chunk: push a copy of what was read, and
-        // read again into the same scratch buffer (a fresh 64 KiB per read
-        // costs more than a small copy).
-        if (n !== null) return duplex.push(Buffer.from(scratch.subarray(0, n)));
-        duplex.push(null);
-        inputEnded(null);
-      }, (e) => {
-        reading = false;
-        inputEnded(e);
-        duplex.destroy(e);
-      });
+        duplex.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+      }, failed);
     },
     write(chunk: Uint8Array, _encoding, callback) {
       writeAll(raw, chunk).then(() => callback(), callback);
@@ -530,14 +560,15 @@ function handshakeGuard<T>(): {
   };
 }
 
-/** Client TLS through node:tls over `raw` (and bytes already read from it). */
+/** Client TLS through node:tls over `raw` (and bytes already read from it or on their way). */
 export function nodeClient(
   raw: StreamConn,
   buffered: Uint8Array,
+  pending: PendingRead,
   options: ClientOptions,
 ): TlsConn {
   const guard = handshakeGuard<void>();
-  const duplex = duplexOver(raw, buffered, guard.inputEnded);
+  const duplex = duplexOver(raw, buffered, pending, guard.inputEnded);
   const name = options.serverName;
   const isIp = name !== null && /^[\d.]+$|:/.test(name);
   const socket = tls.connect({
@@ -569,9 +600,14 @@ export function nodeClient(
  * (`emit("connection")`) enforces client certificates; a bare
  * `TLSSocket({ isServer })` would not.
  */
-export function nodeServer(raw: StreamConn, buffered: Uint8Array, options: ServerOptions): TlsConn {
+export function nodeServer(
+  raw: StreamConn,
+  buffered: Uint8Array,
+  pending: PendingRead,
+  options: ServerOptions,
+): TlsConn {
   const guard = handshakeGuard<tls.TLSSocket>();
-  const duplex = duplexOver(raw, buffered, guard.inputEnded);
+  const duplex = duplexOver(raw, buffered, pending, guard.inputEnded);
   const server = tls.createServer({
     cert: options.cert,
     key: options.key,

@@ -1033,9 +1033,11 @@ export class Socket extends SocketBase {
   // ---- handing the connection over (STARTTLS, detach) ---------------------
   // Internal seam for layered transports (TLS): a fresh socket adopts a
   // connection, a connected one hands its connection over, or goes on over a
-  // connection made from its own. Each waits until no read or write is in
-  // flight, since a Deno read cannot be cancelled and `Deno.startTls` on a
-  // connection with a read pending destroys it.
+  // connection made from its own. Each waits until no write is in flight. A
+  // read in flight is handed over, not waited for: a Deno read cannot be
+  // cancelled, and one abandoned by a timeout may only end with bytes the
+  // peer sends after the new layer starts (a STARTTLS server's answer to the
+  // ClientHello), so waiting for it first would wait forever.
 
   /**
    * A fresh socket becomes connected over `conn`. `OSError` `EISCONN` when
@@ -1051,39 +1053,55 @@ export class Socket extends SocketBase {
   }
 
   /**
-   * Waits until no read or write is in flight (a read in flight completes
-   * into the buffer), then gives up the connection without closing it,
-   * with the bytes received but not yet read. The socket then reads as
-   * closed (`fileno()` is -1), as CPython's `detach()`.
+   * Waits until no write is in flight, then gives up the connection without
+   * closing it, with the bytes received but not yet read (`buffered`) and,
+   * when a read is still in flight (a receive that timed out, say),
+   * `pending`: it settles once that read ends, with the bytes it brought
+   * that no caller took (empty when a receive still waiting took them:
+   * read on), `null` at the end of the stream, or the read's error. The
+   * connection's next bytes are `buffered`, then `pending`'s, then its own
+   * reads, which must wait for `pending`. The socket then reads as closed
+   * (`fileno()` is -1), as CPython's `detach()`.
    * @ignore
    */
-  async _detach(): Promise<{ conn: StreamConn; buffered: Uint8Array }> {
+  async _detach(): Promise<{
+    conn: StreamConn;
+    buffered: Uint8Array;
+    pending: Promise<Uint8Array | null> | null;
+  }> {
     const conn = await this.#quiesce();
-    const buffered = this.#reader.takeAll();
-    this.#conn = this.#reader.conn = this.#writer.conn = null;
+    const { buffered, pending } = this.#reader.handOver();
+    this.#conn = this.#writer.conn = null;
     closeNow(this);
-    return { conn, buffered };
+    return { conn, buffered, pending };
   }
 
   /**
-   * The same wait as `_detach`, then the socket stays open and reads and
-   * writes through the connection `wrap` makes from the old one and the
-   * bytes received but not yet read. Calls made while `wrap` runs see an
-   * unconnected socket. If `wrap` fails, the socket is closed and the
-   * error passes through.
+   * The same wait and hand-over as `_detach`, then the socket stays open and
+   * reads and writes through the connection `wrap` makes from the old one,
+   * `buffered` and `pending`. Calls made while `wrap` runs, and until the
+   * read handed over has ended, see an unconnected socket. If `wrap` fails,
+   * the socket is closed and the error passes through.
    * @ignore
    */
   async _upgrade(
-    wrap: (raw: StreamConn, buffered: Uint8Array) => Promise<StreamConn>,
+    wrap: (
+      raw: StreamConn,
+      buffered: Uint8Array,
+      pending: Promise<Uint8Array | null> | null,
+    ) => Promise<StreamConn>,
   ): Promise<void> {
     const raw = await this.#quiesce();
-    const buffered = this.#reader.takeAll();
+    const { buffered, pending } = this.#reader.handOver();
     const state = this.#state;
-    this.#conn = this.#reader.conn = this.#writer.conn = null;
+    this.#conn = this.#writer.conn = null;
     this.#state = "fresh";
     let conn: StreamConn;
     try {
-      conn = await wrap(raw, buffered);
+      conn = await wrap(raw, buffered, pending);
+      // The read handed over still ends in the reader's state: let it end
+      // before reads through `conn` begin.
+      if (pending !== null) await pending.catch(() => null);
     } catch (e) {
       closeQuietly(raw);
       this.close();
@@ -1114,14 +1132,13 @@ export class Socket extends SocketBase {
     return super._wouldBlock(op);
   }
 
-  /** Waits until the socket is connected with no read or write in flight. */
+  /** Waits until the socket is connected with no write in flight. */
   async #quiesce(): Promise<StreamConn> {
     this.checkOpen();
     for (;;) {
       const connecting = this.#connector.connecting;
       if (connecting !== null) await connecting;
-      if (this.#reader.reading === null && this.#writer.settled()) break;
-      await this.#reader.settle();
+      if (this.#writer.settled()) break;
       await this.#writer.settle();
       this.checkOpen();
     }

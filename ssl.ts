@@ -42,6 +42,7 @@ import {
   nativeClient,
   nodeClient,
   nodeServer,
+  type PendingRead,
   settle,
   type TlsConn,
 } from "./_tls.ts";
@@ -304,6 +305,7 @@ let startTls: (
   ctx: SSLContext,
   raw: StreamConn,
   buffered: Uint8Array,
+  pending: PendingRead,
   settings: Settings,
 ) => TlsConn;
 let verifies: (ctx: SSLContext) => boolean;
@@ -821,8 +823,9 @@ export class SSLContext {
    *
    * Cancel safety: the handshake cannot be stopped half-way; when it fails
    * or times out the new socket is closed (the connection is gone). A
-   * receive still in flight on `sock` (one that timed out, say) is waited
-   * for first, since Deno cannot cancel it: its bytes go into TLS.
+   * receive still in flight on `sock` (one that timed out, say) is not
+   * waited for (a STARTTLS server sends nothing before the ClientHello):
+   * TLS takes over that read, and its bytes are TLS's first input.
    *
    * @example
    * ```ts ignore
@@ -889,7 +892,8 @@ export class SSLContext {
   }
 
   static {
-    startTls = (ctx, raw, buffered, settings) => ctx.#start(raw, buffered, settings);
+    startTls = (ctx, raw, buffered, pending, settings) =>
+      ctx.#start(raw, buffered, pending, settings);
     verifies = (ctx) => ctx.#verifyMode !== CERT_NONE;
     nativeServerKeys = (ctx) => {
       const [min, max] = ctx.#versions();
@@ -904,10 +908,15 @@ export class SSLContext {
   }
 
   /** Starts TLS over `raw` for a socket made with `settings`. */
-  #start(raw: StreamConn, buffered: Uint8Array, settings: Settings): TlsConn {
+  #start(
+    raw: StreamConn,
+    buffered: Uint8Array,
+    pending: PendingRead,
+    settings: Settings,
+  ): TlsConn {
     const [minVersion, maxVersion] = this.#versions();
     if (settings.serverSide) {
-      return nodeServer(raw, buffered, {
+      return nodeServer(raw, buffered, pending, {
         cert: this.#chain!.cert,
         key: this.#chain!.key,
         caCerts: this.#cas.map((c) => c.pem),
@@ -933,14 +942,16 @@ export class SSLContext {
     };
     // Deno's own TLS is the fastest route; it covers a verifying client
     // without client certificate or version limits, on a TCP connection
-    // with no bytes read ahead of the handshake.
+    // with no bytes read ahead of the handshake and no read in flight
+    // (Deno.startTls destroys a connection with a read pending).
     if (
-      isDenoTcp(raw) && buffered.length === 0 && options.verify && !this.#chain &&
+      isDenoTcp(raw) && buffered.length === 0 && pending === null && options.verify &&
+      !this.#chain &&
       minVersion === undefined && maxVersion === undefined
     ) {
       return nativeClient(raw, options);
     }
-    return nodeClient(raw, buffered, options);
+    return nodeClient(raw, buffered, pending, options);
   }
 
   /** node:tls version limits, or undefined where Deno's 1.2–1.3 already holds. */
@@ -1091,10 +1102,10 @@ export class SSLSocket extends Socket {
       else if (!settings.serverSide || !ssock.#listenNative(sock)) ssock.#inner = sock;
       return ssock;
     }
-    const { conn, buffered } = await sock._detach();
+    const { conn, buffered, pending } = await sock._detach();
     let tls: TlsConn;
     try {
-      tls = await settle(startTls(context, conn, buffered, settings));
+      tls = await settle(startTls(context, conn, buffered, pending, settings));
     } catch (e) {
       closeQuietly(conn); // TLS never started on it: it is still ours
       ssock.close();
@@ -1201,8 +1212,8 @@ export class SSLSocket extends Socket {
     if (this.#settings.serverSide) throw new ValueError("can't connect in server-side mode");
     if (this.#tls !== null) throw new ValueError("attempt to connect already-connected SSLSocket!");
     await super.connect(address, options);
-    await this._upgrade(async (raw, buffered) => {
-      this.#tls = await settle(startTls(this.#context, raw, buffered, this.#settings));
+    await this._upgrade(async (raw, buffered, pending) => {
+      this.#tls = await settle(startTls(this.#context, raw, buffered, pending, this.#settings));
       return this.#tls;
     });
     if (this.#settings.handshakeOnConnect) await this.#handshakeOrClose(options);
@@ -1297,8 +1308,8 @@ export class SSLSocket extends Socket {
     } else accepted = await super.accept(options);
     const [plain, address] = accepted;
     const child = new SSLSocket(this.family, MAKE, this.#context, this.#settings);
-    const { conn, buffered } = await plain._detach();
-    const tls = startTls(this.#context, conn, buffered, this.#settings);
+    const { conn, buffered, pending } = await plain._detach();
+    const tls = startTls(this.#context, conn, buffered, pending, this.#settings);
     child.#tls = tls;
     child._attach(tls);
     if (this.#settings.handshakeOnConnect) await child.#handshakeOrClose();
@@ -1497,7 +1508,10 @@ export class SSLSocket extends Socket {
    * the handshake. Deno's native TLS (used for a verifying client with no
    * client certificate or version limits, and for a server that asks for no
    * client certificate, ALPN or version limits) does not report it: there
-   * it is `null` too. Connections over `node:tls` report it.
+   * it is `null` too (Deno's public TLS API reports only the ALPN protocol,
+   * from `Deno.TlsConn.handshake()`). Connections over `node:tls` report it:
+   * a context with a version limit (`maximum_version`, or a
+   * `minimum_version` of TLSv1_3) takes that route.
    *
    * @example
    * ```ts ignore

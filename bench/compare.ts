@@ -28,9 +28,9 @@
  * `PREFIX-ratios.svg` (library / raw Deno for every target row), PREFIX
  * being `bench/results/compare-<time>`.
  *
- * Permissions: `--allow-run=deno,node,python3,taskset,prlimit,wrk,ab,openssl`
- * (peers run with `--allow-net=127.0.0.1` only, TLS peers also read the
- * generated certificates) and `--allow-write=bench/results`.
+ * Permissions: `--allow-run=deno,node,python3,taskset,prlimit,wrk,ab`
+ * `--allow-read=tests/certs` and `--allow-write=bench/results` (peers run
+ * with `--allow-net=127.0.0.1` only; TLS peers also read `tests/certs`).
  *
  * @module
  */
@@ -84,6 +84,11 @@ const COLUMNS: Record<string, Column> = {
     label: "@seed/socket socketserver",
     peer: "lib",
     params: { style: "socketserver" },
+  },
+  lib_accepted: {
+    label: "@seed/socket, server wraps accepted sockets",
+    peer: "lib",
+    params: { style: "accepted" },
   },
   deno_loop: { label: "raw Deno", peer: "deno", params: { style: "loop" } },
   deno_serve: { label: "Deno.serve (for reference)", peer: "deno", params: { style: "serve" } },
@@ -354,34 +359,44 @@ function buildRows(): Row[] {
       score: (r) => r.rate ?? r.requests! / r.seconds,
     });
   }
-  const tlsColumns = ["lib", "deno", "node", "python"];
-  out.push({
-    id: "tls_rr",
-    section: "tls",
-    title: `tls_rr ${tlsRrCount.toLocaleString("en-US")} × 1 B`,
-    workload: "tls_rr",
-    params: { count: tlsRrCount, size: 1 },
-    columns: tlsColumns,
-    unit: "round trips/s",
-    score: rr(tlsRrCount),
-  });
-  out.push({
-    id: "tls_bulk",
-    section: "tls",
-    title: `tls_bulk ${tlsBulkTotal / MiB} MiB in 64 KiB writes`,
-    workload: "tls_bulk",
-    params: { total: tlsBulkTotal, write: 64 << 10 },
-    columns: tlsColumns,
-    unit: "MB/s",
-    score: (r) => tlsBulkTotal / r.seconds / 1e6,
-  });
+  const tlsColumns = ["lib", "deno", "node", "python", "lib_accepted"];
+  for (const pinned of [false, true]) {
+    const where = pinned ? ", pinned" : "";
+    const id = (base: string) => `${base}${pinned ? "_pinned" : ""}`;
+    out.push({
+      id: id("tls_rr"),
+      group: "tls_rr",
+      section: "tls",
+      title: `tls_rr ${tlsRrCount.toLocaleString("en-US")} × 1 B${where}`,
+      workload: "tls_rr",
+      params: { count: tlsRrCount, size: 1 },
+      columns: tlsColumns,
+      pinned,
+      unit: "round trips/s",
+      score: rr(tlsRrCount),
+      target: 0.93,
+    });
+    out.push({
+      id: id("tls_bulk"),
+      group: "tls_bulk",
+      section: "tls",
+      title: `tls_bulk ${tlsBulkTotal / MiB} MiB in 64 KiB writes${where}`,
+      workload: "tls_bulk",
+      params: { total: tlsBulkTotal, write: 64 << 10 },
+      columns: tlsColumns,
+      pinned,
+      unit: "MB/s",
+      score: (r) => tlsBulkTotal / r.seconds / 1e6,
+      target: 0.95,
+    });
+  }
   out.push({
     id: "tls_handshake",
     section: "tls",
     title: `tls_handshake ${tlsHandshakes} × connect, handshake, close`,
     workload: "tls_handshake",
     params: { count: tlsHandshakes, size: 0 },
-    columns: tlsColumns,
+    columns: ["lib", "lib_accepted", "deno", "node", "python"],
     unit: "connections/s",
     score: (r) => tlsHandshakes / r.seconds,
   });
@@ -394,7 +409,7 @@ function buildRows(): Row[] {
     title: `tls_connect_rr ${tlsConnectRr} × connect, handshake, 1 B echo, close`,
     workload: "tls_handshake",
     params: { count: tlsConnectRr, size: 1 },
-    columns: tlsColumns,
+    columns: ["lib", "lib_accepted", "deno", "node", "python"],
     unit: "connections/s",
     score: (r) => tlsConnectRr / r.seconds,
   });
@@ -443,28 +458,18 @@ function note(text: string): void {
   console.error(`note: ${text}`);
 }
 
-/** The directory of TLS test certificates made with openssl, or why there is none. */
-async function makeCerts(): Promise<string | { skip: string }> {
-  const dir = here("results/certs");
-  await Deno.mkdir(dir, { recursive: true });
-  // Valid for two days and made afresh on every run: nothing to keep or expire.
-  await Deno.writeTextFile(
-    `${dir}/server.ext`,
-    "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n" +
-      "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-  );
-  const steps = [
-    `req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench-ca -keyout ${dir}/ca-key.pem ` +
-    `-out ${dir}/ca.pem -addext basicConstraints=critical,CA:TRUE ` +
-    `-addext keyUsage=critical,keyCertSign,cRLSign`,
-    `req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout ${dir}/key.pem -out ${dir}/server.csr`,
-    `x509 -req -days 2 -in ${dir}/server.csr -CA ${dir}/ca.pem -CAkey ${dir}/ca-key.pem ` +
-    `-CAcreateserial -out ${dir}/cert.pem -extfile ${dir}/server.ext`,
-  ];
-  for (const step of steps) {
-    const out = await output(["openssl", ...step.split(" ")]);
-    if (!out) return { skip: "openssl could not be run (not installed, or not in --allow-run)" };
-    if (out.code !== 0) return { skip: `openssl failed: ${out.text.split("\n").at(-1)}` };
+/**
+ * The directory of the test PKI (`tests/certs`: a CA, and a server certificate
+ * for localhost/127.0.0.1/::1 as `server.pem`/`server.key`), or why there is none.
+ */
+async function findCerts(): Promise<string | { skip: string }> {
+  const dir = here("../tests/certs");
+  for (const name of ["ca.pem", "server.pem", "server.key"]) {
+    try {
+      await Deno.stat(`${dir}/${name}`);
+    } catch (e) {
+      return { skip: `${dir}/${name} cannot be read (${(e as Error).message})` };
+    }
   }
   return dir;
 }
@@ -748,7 +753,7 @@ async function tool(cmd: string[], name: string): Promise<string | null> {
 const table = buildRows();
 const started = new Date();
 const env: Env = {
-  certs: table.some((r) => r.section === "tls") ? await makeCerts() : null,
+  certs: table.some((r) => r.section === "tls") ? await findCerts() : null,
   fds: await fdLimits(),
   tools: {
     wrk: table.some((r) => r.client === "wrk") ? await tool(["wrk", "-v"], "wrk") : null,
@@ -929,7 +934,7 @@ for (const row of table) {
     }
     line[row.pinned ? "pinned" : "unpinned"] = ratioOf(figure);
     if (row.pinned) line.hasPinned = true;
-    if (spec.title === row.title && row.section === "targets") {
+    if (spec.title === row.title && (row.section === "targets" || row.section === "tls")) {
       line[row.pinned ? "cpuPinned" : "cpuUnpinned"] = ratioOf(cpuFigure);
     }
   }

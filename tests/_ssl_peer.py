@@ -3,7 +3,8 @@
 Plan keys: role ("server" | "client"), port (client), cert, key, ca,
 verify ("none" | "optional" | "required"), server_hostname, alpn (list),
 max_version ("TLSv1_2"), starttls (server: a plain greeting and line
-exchanged first; client: "STARTTLS\n" sent right before the handshake), and
+exchanged first; client: "STARTTLS\n" sent right before the handshake, or
+with "wait", then a line on stdin awaited before the handshake), and
 steps: a list of [op, arg] run in order on the TLS socket:
   ["send", text]          sendall text (UTF-8)
   ["send_n", n]           sendall n bytes of the test pattern
@@ -138,8 +139,12 @@ def main():
     else:
         sock = socket.create_connection((plan.get("host", "127.0.0.1"), plan["port"]))
         if plan.get("starttls"):
-            # The ClientHello follows the line at once, as a careless client's would.
+            # The ClientHello follows the line at once, as a careless client's
+            # would, unless the test says when.
             sock.sendall(b"STARTTLS\n")
+            if plan["starttls"] == "wait":
+                out({"plain_sent": True})
+                sys.stdin.readline()
         try:
             tls = ctx.wrap_socket(sock, server_hostname=plan.get("server_hostname"))
         except (OSError, ValueError) as e:

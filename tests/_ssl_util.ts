@@ -32,7 +32,7 @@ export interface PeerPlan {
   server_hostname?: string;
   alpn?: string[];
   max_version?: string;
-  starttls?: boolean;
+  starttls?: boolean | "wait";
   connections?: number;
   steps?: [string, unknown][];
 }

@@ -2,7 +2,7 @@
  * The hand-over hooks a transport on top of the stream socket (TLS) builds
  * on: `_attach`, `_detach`, `_upgrade` and `_wouldBlock`. No byte may be
  * lost across a hand-over: what arrived before it is handed over, and a read
- * in flight when it starts completes first.
+ * in flight when it starts is handed over too (`pending`), not waited for.
  */
 
 import {
@@ -26,6 +26,7 @@ import {
   listening,
   recvAll,
   text,
+  within,
 } from "./_util.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
@@ -49,29 +50,48 @@ Deno.test("_detach: bytes that arrived before the hand-over come back as buffere
   }
 });
 
-Deno.test("_detach: a read in flight when it starts completes into the buffer", async () => {
+Deno.test("_detach: a read in flight when it starts is handed over as pending, not waited for", async () => {
   await using pair = await connectedPair();
-  const abort = new AbortController();
-  const stopped = pair.server.recv(16, { signal: abort.signal });
-  abort.abort();
-  await assertRejects(() => stopped, DOMException);
-  // The aborted call's read is still in flight in Deno.
-  const detaching = pair.server._detach();
-  await pair.client.sendall("late bytes");
-  const { conn, buffered } = await detaching;
-  conn.close();
-  assertEquals(text(buffered), "late bytes");
+  await pair.client.sendall("early");
+  assertEquals(text(await pair.server.recv(5, MSG_PEEK | MSG_WAITALL)), "early");
+  // A peek for more than has arrived looks for the rest with a read ahead
+  // that stays in flight; nothing comes until after the hand-over.
+  assertEquals(text(await pair.server.recv(16, MSG_PEEK)), "early");
+  const { conn, buffered, pending } = await within(pair.server._detach(), 5000, "_detach");
+  try {
+    assertEquals(text(buffered), "early");
+    assert(pending !== null);
+    await pair.client.sendall("late bytes");
+    assertEquals(text((await pending)!), "late bytes");
+    // The connection's own reads come after them.
+    await pair.client.sendall("next");
+    const buffer = new Uint8Array(8);
+    assertEquals(text(buffer.subarray(0, (await conn.read(buffer))!)), "next");
+  } finally {
+    conn.close();
+  }
 });
 
-Deno.test("_detach: a blocking recv in flight gets its bytes first; nothing is left over", async () => {
+Deno.test("_detach: a blocking recv in flight gets its bytes first; pending then brings none", async () => {
   await using pair = await connectedPair();
   const receiving = pair.server.recv(16);
-  const detaching = pair.server._detach();
-  await pair.client.sendall("abc");
-  assertEquals(text(await receiving), "abc");
-  const { conn, buffered } = await detaching;
+  const { conn, buffered, pending } = await within(pair.server._detach(), 5000, "_detach");
+  try {
+    await pair.client.sendall("abc");
+    assertEquals(text(await receiving), "abc");
+    assertEquals(buffered.length, 0);
+    // Empty, not null: the stream goes on, the new owner reads on.
+    assertEquals(await pending, new Uint8Array(0));
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("_detach: no read in flight, no pending", async () => {
+  await using pair = await connectedPair();
+  const { conn, pending } = await pair.server._detach();
   conn.close();
-  assertEquals(buffered.length, 0);
+  assertEquals(pending, null);
 });
 
 Deno.test("_detach: waits for a write in flight to finish", async () => {
@@ -114,12 +134,28 @@ Deno.test("_detach: a socket that is not connected gets ENOTCONN, a closed one E
   assertEquals(closed.errno, errno.EBADF);
 });
 
-/** A connection that flips the case of ASCII letters both ways (a stand-in for TLS). */
-function flipping(raw: StreamConn): StreamConn {
+/**
+ * A connection that flips the case of ASCII letters both ways (a stand-in
+ * for TLS); its input is what `pending` brings, then its own reads.
+ */
+function flipping(raw: StreamConn, pending: Promise<Uint8Array | null> | null = null): StreamConn {
   const flip = (bytes: Uint8Array) => bytes.map((b) => (b >= 0x41 && b <= 0x7a ? b ^ 0x20 : b));
+  let ahead = pending;
+  let rest: Uint8Array = new Uint8Array(0);
   return {
     async read(buffer) {
-      const n = await raw.read(buffer);
+      if (ahead !== null) {
+        const bytes = await ahead;
+        ahead = null;
+        if (bytes === null) return null;
+        rest = bytes;
+      }
+      let n: number | null;
+      if (rest.length > 0) {
+        n = Math.min(rest.length, buffer.length);
+        buffer.set(rest.subarray(0, n));
+        rest = rest.subarray(n);
+      } else n = await raw.read(buffer);
       if (n !== null) buffer.set(flip(buffer.subarray(0, n)));
       return n;
     },
@@ -152,22 +188,71 @@ Deno.test("_upgrade: the wrapper gets the buffered bytes; reads and writes then 
   assertEquals(text(await recvAll(pair.client, 3)), "XYZ");
 });
 
-Deno.test("_upgrade: a read in flight lands in what the wrapper gets, not lost", async () => {
+Deno.test("_upgrade: a read in flight goes to the wrapper as pending, its bytes first, none lost", async () => {
   await using pair = await connectedPair();
   const abort = new AbortController();
   const stopped = pair.server.recv(16, { signal: abort.signal });
   abort.abort();
   await assertRejects(() => stopped, DOMException);
-  let handed = "";
-  const upgrading = pair.server._upgrade((raw, buffered) => {
-    handed = text(buffered);
-    return Promise.resolve(flipping(raw));
-  });
-  await pair.client.sendall("before");
-  await upgrading;
-  assertEquals(handed, "before");
+  let handed = -1;
+  let adopted = false;
+  // The read is still in flight and nothing comes before the wrapper is
+  // made: the wrapper is not waited for it.
+  await within(
+    pair.server._upgrade((raw, buffered, pending) => {
+      handed = buffered.length;
+      adopted = pending !== null;
+      const wrapped = flipping(raw, pending);
+      // The wrapper's first input is sent only now (as a TLS peer answers).
+      return pair.client.sendall("before").then(() => wrapped);
+    }),
+    5000,
+    "_upgrade",
+  );
+  assertEquals(handed, 0);
+  assert(adopted);
   await pair.client.sendall("after");
-  assertEquals(text(await recvAll(pair.server, 5)), "AFTER");
+  assertEquals(text(await recvAll(pair.server, 11)), "BEFOREAFTER");
+});
+
+Deno.test("_upgrade: a peek still waiting when its read is handed over gets ENOTCONN; the bytes go to the wrapper", async () => {
+  await using pair = await connectedPair();
+  pair.server.settimeout(5);
+  const peeking = pair.server.recv(10, MSG_PEEK | MSG_WAITALL).then(() => null, (e) => e);
+  let adopted: Promise<Uint8Array | null> | null = null;
+  const upgrading = pair.server._upgrade((raw, _buffered, pending) => {
+    adopted = pending;
+    return Promise.resolve(raw);
+  });
+  await pair.client.sendall("abc");
+  await within(upgrading, 5000, "_upgrade");
+  const e = await peeking;
+  assertInstanceOf(e, OSError);
+  assertEquals(e.errno, errno.ENOTCONN);
+  assertEquals(text((await adopted!)!), "abc");
+  await pair.client.sendall("def");
+  assertEquals(text(await recvAll(pair.server, 3)), "def");
+});
+
+Deno.test("_upgrade: a recv still waiting when its read is handed over gets the bytes or ENOTCONN; none lost", async () => {
+  await using pair = await connectedPair();
+  pair.server.settimeout(5);
+  const receiving = pair.server.recv(16).then((data) => text(data), (e) => e);
+  let adopted: Promise<Uint8Array | null> | null = null;
+  const upgrading = pair.server._upgrade((raw, _buffered, pending) => {
+    adopted = pending;
+    return Promise.resolve(raw);
+  });
+  await pair.client.sendall("abc");
+  await within(upgrading, 5000, "_upgrade");
+  const got = await receiving;
+  const handed = text((await adopted!)!);
+  if (typeof got === "string") assertEquals([got, handed], ["abc", ""]);
+  else {
+    assertInstanceOf(got, OSError);
+    assertEquals(got.errno, errno.ENOTCONN);
+    assertEquals(handed, "abc");
+  }
 });
 
 Deno.test("_attach: a fresh socket becomes connected over a given connection", async () => {

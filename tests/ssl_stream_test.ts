@@ -90,6 +90,94 @@ Deno.test({
   },
 });
 
+/** Receives until a newline (the plain lines before STARTTLS), in bounded steps. */
+async function plainLine(sock: Socket): Promise<string> {
+  let line = "";
+  for (let i = 0; i < 100 && !line.endsWith("\n"); i++) {
+    const data = await sock.recv(1);
+    if (data.length === 0) break;
+    line += text(data);
+  }
+  return line;
+}
+
+for (const call of ["recv", "recv_into"] as const) {
+  Deno.test({
+    name:
+      `STARTTLS, client side, a ${call} that timed out still in flight: the upgrade completes, no byte lost either way (CPython server)`,
+    ignore: !HAS_PYTHON,
+    async fn() {
+      await using p = await peer({
+        role: "server",
+        cert: SERVER_CERT,
+        key: SERVER_KEY,
+        starttls: true,
+        steps: [["recv_line", null], ["send", "secret reply\n"]],
+      });
+      const sock = socket();
+      await sock.connect(["127.0.0.1", p.port]);
+      assertEquals(await plainLine(sock), "220 ready\n");
+      await sock.sendall("STARTTLS\n");
+      assertEquals(await plainLine(sock), "220 go ahead\n");
+      assertEquals(await p.next(), { plain: "STARTTLS\n" });
+      // The server now waits for the ClientHello: this receive times out and
+      // its read stays in flight (Deno cannot cancel it).
+      sock.settimeout(0.2);
+      await assertRejects(
+        call === "recv" ? sock.recv(64) : sock.recv_into(new Uint8Array(64)),
+        TimeoutError,
+      );
+      sock.settimeout(null);
+      await using tls = await within(
+        clientContext("native").wrap_socket(sock, { server_hostname: "localhost" }),
+        10_000,
+        "wrap_socket",
+      );
+      assertEquals(sock.fileno(), -1);
+      await tls.sendall("secret line\n");
+      assertEquals(await p.next(), { line: "secret line\n" });
+      assertEquals(await plainLine(tls), "secret reply\n");
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "STARTTLS, server side, a recv that timed out still in flight: the ClientHello it gets goes into TLS (CPython client)",
+  ignore: !HAS_PYTHON,
+  async fn() {
+    const listener = socket();
+    listener.bind(["127.0.0.1", 0]);
+    listener.listen();
+    const port = (listener.getsockname() as [string, number])[1];
+    try {
+      await using p = await peer({
+        role: "client",
+        port,
+        ca: CA,
+        server_hostname: "localhost",
+        starttls: "wait",
+        steps: [["send", "over tls\n"], ["recv_line", null]],
+      });
+      const [conn] = await listener.accept();
+      assertEquals(await plainLine(conn), "STARTTLS\n");
+      assertEquals(await p.next(), { plain_sent: true });
+      conn.settimeout(0.2);
+      await assertRejects(conn.recv(64), TimeoutError);
+      conn.settimeout(null);
+      const wrapping = serverContext().wrap_socket(conn, { server_side: true });
+      await p.go(); // the ClientHello now reaches the read in flight
+      await using tls = await within(wrapping, 10_000, "wrap_socket");
+      assertEquals(await p.next(), { connected: true });
+      assertEquals(await plainLine(tls), "over tls\n");
+      await tls.sendall("answer\n");
+      assertEquals(await p.next(), { line: "answer\n" });
+    } finally {
+      listener.close();
+    }
+  },
+});
+
 Deno.test({
   name:
     "STARTTLS, server side: TLS bytes that arrived with the plain line go into TLS (CPython client)",

@@ -4,7 +4,14 @@
  * where CPython defines it; and the socket hooks TLS is built on.
  */
 
-import { BlockingIOError, FileNotFoundError, OSError, Socket, socket } from "@seed/socket";
+import {
+  BlockingIOError,
+  FileNotFoundError,
+  OSError,
+  Socket,
+  socket,
+  TimeoutError,
+} from "@seed/socket";
 import * as ssl from "../ssl.ts";
 import { decodeCertificate, pemCertificates } from "../_x509.ts";
 import {
@@ -18,6 +25,7 @@ import {
   python,
   runWithInput,
   text,
+  within,
 } from "./_util.ts";
 import {
   CA,
@@ -416,19 +424,69 @@ Deno.test("wrap_socket checks its options before any I/O and rejects (never thro
 
 // ---- the socket hooks -----------------------------------------------------------
 
-Deno.test("_detach waits for the read in flight and hands over the buffered bytes; the socket reads as closed", async () => {
+Deno.test("_detach hands over the buffered bytes; the socket reads as closed", async () => {
   await using pair = await connectedPair();
   await pair.client.sendall("hello, more");
   // A peek reads ahead into the socket's buffer.
   assertEquals(text(await pair.server.recv(5, 2 /* MSG_PEEK */)), "hello");
-  const { conn, buffered } = await pair.server._detach();
+  const { conn, buffered, pending } = await pair.server._detach();
   assertEquals(text(buffered), "hello, more");
+  assertEquals(pending, null);
   assertEquals(pair.server.fileno(), -1);
   await pair.client.sendall("!");
   const buf = new Uint8Array(8);
   const n = await conn.read(buf);
   assertEquals(text(buf.subarray(0, n!)), "!");
   conn.close();
+});
+
+for (const call of ["recv", "recv_into"] as const) {
+  Deno.test(`_detach hands over a ${call} that timed out without waiting for it: its bytes, then its end`, async () => {
+    await using pair = await connectedPair();
+    pair.server.settimeout(0.05);
+    await assertRejects(
+      call === "recv" ? pair.server.recv(16) : pair.server.recv_into(new Uint8Array(16)),
+      TimeoutError,
+    );
+    // The read is still in flight, and nothing will come until after the hand-over.
+    const { conn, buffered, pending } = await within(pair.server._detach(), 5000, "_detach");
+    assertEquals(buffered.length, 0);
+    assert(pending !== null);
+    assertEquals(pair.server.fileno(), -1);
+    await pair.client.sendall("late bytes");
+    assertEquals(text((await pending)!), "late bytes");
+    // The connection reads on after them; the peer's end comes as null.
+    pair.client.shutdown(1 /* SHUT_WR */);
+    assertEquals(await conn.read(new Uint8Array(8)), null);
+    conn.close();
+  });
+}
+
+Deno.test("_detach: a read in flight that ends with the stream gives null", async () => {
+  await using pair = await connectedPair();
+  pair.server.settimeout(0.05);
+  await assertRejects(pair.server.recv(16), TimeoutError);
+  const { conn, pending } = await pair.server._detach();
+  pair.client.shutdown(1 /* SHUT_WR */);
+  assertEquals(await pending, null);
+  conn.close();
+});
+
+Deno.test("_upgrade gives wrap the read in flight, and reads through the new connection only after it ends", async () => {
+  await using pair = await connectedPair();
+  pair.server.settimeout(0.05);
+  await assertRejects(pair.server.recv(16), TimeoutError);
+  pair.server.settimeout(null);
+  let adopted: Promise<Uint8Array | null> | null = null;
+  const upgrading = pair.server._upgrade((raw, _buffered, pending) => {
+    adopted = pending;
+    return Promise.resolve(raw);
+  });
+  await pair.client.sendall("first");
+  await within(upgrading, 5000, "_upgrade");
+  assertEquals(text((await adopted!)!), "first");
+  await pair.client.sendall("second");
+  assertEquals(text(await pair.server.recv(16)), "second");
 });
 
 Deno.test("_upgrade re-routes reads and writes through the wrapping connection", async () => {

@@ -42,13 +42,15 @@ export interface Params {
    * http: how the server is written. Library: `loop` (accept loop,
    * `recv_into`), `makefile` (`makefile("rb")` + `readline`), `socketserver`
    * (`TCPServer` + `StreamRequestHandler`). Raw Deno: `loop` or `serve`
-   * (`Deno.serve`). CPython: `socketserver`.
+   * (`Deno.serve`). CPython: `socketserver`. tls_*, library server:
+   * `accepted` wraps each accepted socket (with TCP_NODELAY) in place of
+   * the listening one.
    */
-  style?: "loop" | "makefile" | "socketserver" | "serve";
+  style?: "loop" | "makefile" | "socketserver" | "serve" | "accepted";
   /** http: response body size in bytes. */
   body?: number;
   /** http: exit after this many responses (bench/profile.ts; the harness stops the server). */
   requests?: number;
-  /** tls_*: directory holding `ca.pem`, `cert.pem` and `key.pem`. */
+  /** tls_*: directory holding `ca.pem`, `server.pem` and `server.key`. */
   certs?: string;
 }

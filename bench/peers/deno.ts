@@ -91,7 +91,7 @@ async function httpServer(p: Params): Promise<void> {
 
 function tlsOptions(p: Params) {
   const read = (name: string) => Deno.readTextFileSync(`${p.certs}/${name}`);
-  return { cert: read("cert.pem"), key: read("key.pem"), ca: read("ca.pem") };
+  return { cert: read("server.pem"), key: read("server.key"), ca: read("ca.pem") };
 }
 
 /** Deno's fastest TLS client: TCP with no-delay (TlsConn has no setNoDelay), then startTls. */

@@ -179,10 +179,16 @@ async function loadSsl(): Promise<SslModule> {
 async function tlsServer(p: Params): Promise<void> {
   const ssl = await loadSsl();
   const ctx = new ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER);
-  await ctx.load_cert_chain(`${p.certs}/cert.pem`, `${p.certs}/key.pem`);
-  const srv = listening();
+  await ctx.load_cert_chain(`${p.certs}/server.pem`, `${p.certs}/server.key`);
+  // The listening socket wrapped, as Python's TLS server recipe: its
+  // accept() gives handshaken SSLSockets (Deno's own TLS listener here).
+  // Or each accepted socket wrapped, with TCP_NODELAY first, which
+  // Deno.listenTls connections cannot have (node:tls over the socket).
+  const plain = listening();
+  const srv = p.style === "accepted" ? plain : await ctx.wrap_socket(plain, { server_side: true });
   const accept = async () => {
     const [conn] = await srv.accept();
+    if (p.style !== "accepted") return conn;
     conn.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
     return await ctx.wrap_socket(conn, { server_side: true });
   };

@@ -47,7 +47,7 @@ function reader(sock) {
 function tlsServer(p) {
   const read = (name) => fs.readFileSync(`${p.certs}/${name}`);
   let left = workload === "tls_handshake" ? p.count : 1;
-  const srv = tls.createServer({ cert: read("cert.pem"), key: read("key.pem") }, (conn) => {
+  const srv = tls.createServer({ cert: read("server.pem"), key: read("server.key") }, (conn) => {
     conn.setNoDelay(true);
     conn.on("close", () => {
       if (--left === 0) srv.close();

@@ -81,7 +81,7 @@ def http_server(p):
 
 def tls_server(p):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(f"{p['certs']}/cert.pem", f"{p['certs']}/key.pem")
+    ctx.load_cert_chain(f"{p['certs']}/server.pem", f"{p['certs']}/server.key")
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1024)
