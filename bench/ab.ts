@@ -1,6 +1,7 @@
 /**
  * Two builds of the library against raw Deno in one process: round trips
- * (blocking, and with settimeout(5)), UDP round trips and connect/accept
+ * (blocking, and with settimeout(5)), UDP round trips (reused buffers:
+ * `receive(buf)`, `recvfrom_into`) and connect/accept
  * cycles, in interleaved rounds (each round runs raw, A and B in a rotating
  * order), scored by this process's CPU time, so another process's load
  * moves all three alike. Prints each build's median time per round relative
@@ -9,7 +10,7 @@
  * ```sh
  * git worktree add /tmp/before main
  * deno run --unstable-net --allow-net=127.0.0.1 --allow-read --allow-env \
- *   bench/ab.ts /tmp/before/mod.ts ./mod.ts [count] [rounds]
+ *   bench/ab.ts /tmp/before/mod.ts ./mod.ts [count] [rounds] [tcp_rr,tcp_rr_timeout,udp_rr,tcp_connect]
  * ```
  *
  * @module
@@ -25,6 +26,8 @@ const base: Lib = await import(toUrl(pathA));
 const next: Lib = await import(toUrl(pathB));
 const N = Number(Deno.args[2] ?? 4000);
 const ROUNDS = Number(Deno.args[3] ?? 9);
+/** Workloads to run (comma-separated names), all when absent. */
+const ONLY = Deno.args[4]?.split(",");
 const SIZE = 64;
 /** This process's CPU time in ms (user + system). */
 const cpu = () => {
@@ -133,17 +136,17 @@ async function libConnect(lib: Lib): Promise<number> {
 async function rawUdp(): Promise<number> {
   const a = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const b = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const msg = new Uint8Array(SIZE);
+  const msg = new Uint8Array(SIZE), buf = new Uint8Array(65536), sbuf = new Uint8Array(65536);
   const echo = (async () => {
     for (;;) {
-      const [d, from] = await b.receive();
+      const [d, from] = await b.receive(sbuf);
       await b.send(d, from);
     }
   })();
   const t0 = cpu();
   for (let i = 0; i < N; i++) {
     await a.send(msg, b.addr);
-    await a.receive();
+    await a.receive(buf);
   }
   const t = cpu() - t0;
   a.close();
@@ -158,17 +161,17 @@ async function libUdp(lib: Lib): Promise<number> {
   const b = lib.socket(lib.AF_INET, lib.SOCK_DGRAM);
   b.bind(["127.0.0.1", 0]);
   const addr = b.getsockname();
-  const msg = new Uint8Array(SIZE);
+  const msg = new Uint8Array(SIZE), buf = new Uint8Array(65536), sbuf = new Uint8Array(65536);
   const echo = (async () => {
     for (;;) {
-      const [d, from] = await b.recvfrom(65536);
-      await b.sendto(d, from);
+      const [n, from] = await b.recvfrom_into(sbuf);
+      await b.sendto(sbuf.subarray(0, n), from);
     }
   })();
   const t0 = cpu();
   for (let i = 0; i < N; i++) {
     await a.sendto(msg, addr);
-    await a.recvfrom(65536);
+    await a.recvfrom_into(buf);
   }
   const t = cpu() - t0;
   a.close();
@@ -193,6 +196,7 @@ const work: Record<string, Record<string, () => Promise<number>>> = {
 };
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const [name, impls] of Object.entries(work)) {
+  if (ONLY && !ONLY.includes(name)) continue;
   const times: Record<string, number[]> = { raw: [], base: [], new: [] };
   const order = ["raw", "base", "new"];
   for (let r = 0; r < ROUNDS; r++) {
