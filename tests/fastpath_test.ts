@@ -21,6 +21,26 @@ async function recvExactly(
   return parts;
 }
 
+Deno.test("read memory a closed socket leaves to the next socket never holds bytes a caller got", async () => {
+  const kept: Uint8Array[][] = [];
+  const fills = [0x61, 0x62, 0x63, 0x64];
+  for (const [i, fill] of fills.entries()) {
+    // Small reads (copied out of the read buffer) and large ones (handed
+    // out whole), on sockets closed one after another.
+    const size = i % 2 === 0 ? 1024 : 65536;
+    await using pair = await connectedPair();
+    await pair.client.sendall(new Uint8Array(size).fill(fill));
+    kept.push(await recvExactly(pair.server, size));
+    const into = new Uint8Array(16);
+    await pair.client.sendall(new Uint8Array(16).fill(fill));
+    for (let got = 0; got < 16;) got += await pair.server.recv_into(into.subarray(got));
+    assert(into.every((b) => b === fill));
+  }
+  fills.forEach((fill, i) => {
+    for (const part of kept[i]) assert(part.every((b) => b === fill), `socket ${i}`);
+  });
+});
+
 for (const timeout of [null, 5]) {
   Deno.test(`recv(65536) results never share memory with later reads (timeout ${timeout})`, async () => {
     await using pair = await connectedPair();
