@@ -123,13 +123,14 @@ export class Reader {
     const whole = this.#memory.borrow(size);
     const { promise, resolve, reject } = Promise.withResolvers<number>();
     read.promise = promise;
-    read.at = performance.now() + timeout * 1000;
+    read.at = NaN;
+    read.ms = timeout * 1000;
     read.waiting = true;
     read.buffer = buffer;
     read.whole = whole;
     read.resolve = resolve;
     read.reject = reject;
-    this.#timers!.arm(read.at);
+    this.#timers!.armSlot(read);
     this.reading = conn.read(whole.length === size ? whole : whole.subarray(0, size))
       .then(read.done, read.failed);
     return promise;
@@ -281,6 +282,7 @@ export class Reader {
   #makeTimedRead(): TimedRead {
     const read: TimedRead = {
       at: 0,
+      ms: 0,
       waiting: false,
       buffer: EMPTY,
       whole: EMPTY,

@@ -96,6 +96,29 @@ Deno.test("a short timeout after a long one fires on time, and loses nothing", a
   assertEquals(text(await pair.server.recv(1)), "y");
 });
 
+Deno.test("timed recv_into and sendall after a run of quick timed calls time out neither early nor much late", async () => {
+  await using pair = await connectedPair();
+  pair.client.settimeout(0.15);
+  pair.server.settimeout(0.15);
+  const buf = new Uint8Array(4);
+  // Many calls between two firings of the socket's timer, each its own deadline.
+  for (let i = 0; i < 200; i++) {
+    await pair.client.sendall("ping");
+    for (let got = 0; got < 4;) got += await pair.server.recv_into(buf.subarray(got));
+    assertEquals(text(buf), "ping");
+  }
+  for (const round of [0, 1]) {
+    const start = performance.now();
+    await assertRejects(pair.server.recv_into(buf), TimeoutError);
+    const took = performance.now() - start;
+    assert(took >= 150 && took < 2000, `round ${round}: timed out after ${took.toFixed(0)} ms`);
+  }
+  await pair.client.sendall("late");
+  pair.server.settimeout(5);
+  for (let got = 0; got < 4;) got += await pair.server.recv_into(buf.subarray(got));
+  assertEquals(text(buf), "late");
+});
+
 Deno.test("two calls waiting at once on one socket each time out at their own deadline", async () => {
   await using pair = await connectedPair();
   pair.server.settimeout(0.3);
