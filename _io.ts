@@ -11,6 +11,42 @@ import { LookupError } from "./errors.ts";
 
 const EMPTY_BYTES = new Uint8Array(0);
 
+/** The slab short results are copied into (as Node's `Buffer` pool). */
+const POOL_SIZE = 16384;
+/** Results up to this size come from the slab; longer ones get their own array. */
+const POOLED_MAX = 1024;
+let pool = new Uint8Array(POOL_SIZE);
+let poolUsed = 0;
+
+/**
+ * A copy of `bytes` that the caller owns. A new `ArrayBuffer` costs far
+ * more than copying a line, so results up to {@linkcode POOLED_MAX} bytes
+ * are views into a shared slab that is filled once and never rewritten:
+ * their `.buffer` holds other results too (`slice()` one before
+ * transferring its buffer). A slab detached by such a transfer is replaced.
+ */
+export function copyOut(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return copyRange(bytes, 0, bytes.length);
+}
+
+/** As {@linkcode copyOut} for `bytes[from..to)`, without a view of the range. */
+function copyRange(bytes: Uint8Array, from: number, to: number): Uint8Array<ArrayBuffer> {
+  const n = to - from;
+  if (n > POOLED_MAX) return bytes.slice(from, to) as Uint8Array<ArrayBuffer>;
+  if (n === 0) return new Uint8Array(0);
+  if (poolUsed + n > POOL_SIZE || pool.length === 0) {
+    pool = new Uint8Array(POOL_SIZE);
+    poolUsed = 0;
+  }
+  const at = poolUsed;
+  // A short loop beats making a view for set().
+  if (n <= 64) { for (let i = 0; i < n; i++) pool[at + i] = bytes[from + i]; }
+  else pool.set(bytes.subarray(from, to), at);
+  // Eight-byte alignment, so a result can back any typed array view.
+  poolUsed = (at + n + 7) & ~7;
+  return pool.subarray(at, at + n);
+}
+
 /** What the buffered layers need from the raw layer (a socket or memory). */
 export interface RawReader {
   /** Reads into `buffer`; 0 at end of stream; throws when it cannot. */
@@ -27,6 +63,12 @@ export interface RawWriter {
 export class Lock {
   #busy = 0;
   #waiting: (() => void)[] = [];
+  #after: (() => void) | undefined;
+
+  /** `after` runs when each job settles, before whoever awaits the job resumes. */
+  constructor(after?: () => void) {
+    this.#after = after;
+  }
 
   /** True while a job runs or waits. */
   get busy(): boolean {
@@ -42,13 +84,15 @@ export class Lock {
   }
 
   #settle<T>(result: Promise<T>): Promise<T> {
-    const next = () => {
-      this.#busy--;
-      this.#waiting.shift()?.();
-    };
-    result.then(next, next);
+    result.then(this.#next, this.#next);
     return result;
   }
+
+  #next = (): void => {
+    this.#busy--;
+    if (this.#waiting.length > 0) this.#waiting.shift()!();
+    if (this.#after) this.#after();
+  };
 }
 
 /**
@@ -78,12 +122,19 @@ export class ReadBuffer {
   }
 
   /** One raw read into room for at least `want` more bytes; 0 at the end. */
-  async fill(want: number = this.size): Promise<number> {
-    this.#room(Math.max(want, 1));
-    const n = await this.#raw.readinto(this.#buf.subarray(this.#end));
+  fill(want: number = this.size): Promise<number> {
+    try {
+      this.#room(Math.max(want, 1));
+      return this.#raw.readinto(this.#buf.subarray(this.#end)).then(this.#filled);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #filled = (n: number): number => {
     this.#end += n;
     return n;
-  }
+  };
 
   #room(want: number): void {
     const available = this.available;
@@ -102,8 +153,10 @@ export class ReadBuffer {
 
   /** Index (from the front) of `byte` at or after `from`, or -1. */
   indexOf(byte: number, from: number): number {
-    const i = this.#buf.subarray(this.#start + from, this.#end).indexOf(byte);
-    return i < 0 ? -1 : i + from;
+    // Searching the whole array spares a view per call; a hit past the
+    // buffered bytes (stale data) counts as none.
+    const i = this.#buf.indexOf(byte, this.#start + from);
+    return i < 0 || i >= this.#end ? -1 : i - this.#start;
   }
 
   /** A view of the buffered bytes (valid until the next fill or take). */
@@ -111,9 +164,14 @@ export class ReadBuffer {
     return this.#buf.subarray(this.#start, this.#end);
   }
 
-  /** Removes and returns (a copy of) the first `n` buffered bytes. */
+  /**
+   * Removes and returns (a copy of) the first `n` buffered bytes. A short
+   * copy shares its `ArrayBuffer` with other short results (see
+   * {@linkcode copyOut}); the read buffer itself is never handed out, so
+   * nothing a caller does to a result reaches bytes not yet read.
+   */
   take(n: number): Uint8Array<ArrayBuffer> {
-    return this.takeView(n).slice();
+    return copyOut(this.takeView(n));
   }
 
   /**
@@ -128,12 +186,16 @@ export class ReadBuffer {
     this.scanned = Math.max(0, this.scanned - n);
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
-      // A huge read grew the buffer: give the memory back.
-      if (this.#buf.length > 4 * this.size && this.#buf.length > 65536) {
-        this.#buf = new Uint8Array(this.size);
-      }
+      this.#shrink();
     }
     return out;
+  }
+
+  /** A huge read grew the buffer: give the memory back once it is empty. */
+  #shrink(): void {
+    if (this.#buf.length > 4 * this.size && this.#buf.length > 65536) {
+      this.#buf = new Uint8Array(this.size);
+    }
   }
 
   /** Puts `data` back in front of the buffered bytes (lines a failed `readlines` had taken). */
@@ -162,6 +224,44 @@ export class ReadBuffer {
     this.scanned = Math.max(0, this.scanned - n);
     if (this.#start === this.#end) this.#start = this.#end = 0;
     return n;
+  }
+
+  /**
+   * Removes and returns (as `take`) the first line, at most `limit` bytes
+   * when `limit >= 0`, if a whole one is buffered; else null.
+   */
+  takeLine(limit: number): Uint8Array<ArrayBuffer> | null {
+    const buf = this.#buf;
+    const start = this.#start;
+    const end = this.#end;
+    let nl = -1;
+    let i = start + this.scanned;
+    // Lines are mostly short: a loop first, the builtin search for the rest.
+    const near = Math.min(end, i + 128);
+    for (; i < near; i++) {
+      if (buf[i] === 0x0a) {
+        nl = i;
+        break;
+      }
+    }
+    if (nl < 0 && i < end) {
+      nl = buf.indexOf(0x0a, i);
+      if (nl >= end) nl = -1;
+    }
+    let stop: number;
+    if (nl >= 0) stop = limit >= 0 && nl + 1 - start > limit ? start + limit : nl + 1;
+    else if (limit >= 0 && end - start >= limit) stop = start + limit;
+    else {
+      this.scanned = end - start;
+      return null;
+    }
+    const out = copyRange(buf, start, stop);
+    this.scanned = 0;
+    if (stop === end) {
+      this.#start = this.#end = 0;
+      this.#shrink();
+    } else this.#start = stop;
+    return out;
   }
 
   /** The end (exclusive) of the first line, if a whole line is buffered. */
@@ -209,6 +309,17 @@ export class WriteQueue {
       this.#pending += data.length;
     }
     return this.#pending > 0 && this.#pending >= this.size;
+  }
+
+  /**
+   * Puts `data` (a copy unless `owned`) back at the front: the part of a
+   * write that went straight out and failed, ahead of what was queued
+   * while it was in flight.
+   */
+  unshift(data: Uint8Array, owned = false): void {
+    if (data.length === 0) return;
+    this.#parts.unshift(owned ? data : data.slice());
+    this.#pending += data.length;
   }
 
   /** Sends everything queued, including what is queued while it sends. */
@@ -392,6 +503,29 @@ export function lookupCodec(
     },
     encode: null,
   };
+}
+
+/**
+ * `text` as bytes, in the slab of {@linkcode copyOut}, when every
+ * character is ASCII (and there are not too many): what every writable
+ * codec makes of it, without the cost of an encoder call and a new array.
+ * Null otherwise.
+ */
+export function encodeAscii(text: string): Uint8Array<ArrayBuffer> | null {
+  const n = text.length;
+  if (n > POOLED_MAX || n === 0) return null;
+  if (poolUsed + n > POOL_SIZE || pool.length === 0) {
+    pool = new Uint8Array(POOL_SIZE);
+    poolUsed = 0;
+  }
+  const at = poolUsed;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return null; // the slab's bytes past poolUsed are free still
+    pool[at + i] = c;
+  }
+  poolUsed = (at + n + 7) & ~7;
+  return pool.subarray(at, at + n);
 }
 
 function singleByte(name: string, max: number, errors: string, fail: CodecErrors): Codec {

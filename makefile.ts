@@ -40,6 +40,7 @@ import {
   type Codec,
   codePoints,
   codePointsEnd,
+  encodeAscii,
   iterLines,
   join,
   Lock,
@@ -225,6 +226,16 @@ function checkRaw(raw: unknown, where: string): void {
   );
 }
 
+/**
+ * True when `raw`'s writes read the bytes given only until they settle
+ * (a {@linkcode SocketIO} over a blocking socket), so a write may pass the
+ * caller's array through. With a timeout a socket may finish a write in
+ * the background after the call returns, so the bytes must be a copy.
+ */
+function borrowsOnly(raw: RawStream): boolean {
+  return raw instanceof SocketIO && raw._borrowsOnly();
+}
+
 function closedFile(): TypeError {
   return new TypeError("I/O operation on closed file");
 }
@@ -304,7 +315,16 @@ export class SocketIO implements RawStream {
    * const n = await raw.readinto(new Uint8Array(1024));
    * ```
    */
-  async readinto(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
+  readinto(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
+    const sock = this.#sock;
+    if (
+      sock !== null && this.#reading && ArrayBuffer.isView(buffer) &&
+      buffer instanceof Uint8Array && buffer.length > 0
+    ) return sock.recv_into(buffer);
+    return this.#readinto(buffer);
+  }
+
+  async #readinto(buffer: ArrayBufferView | ArrayBuffer): Promise<number> {
     const sock = this.#open();
     const view = writableView(buffer, "readinto()");
     if (!this.#reading) throw new UnsupportedOperation("File or stream is not readable.");
@@ -357,7 +377,16 @@ export class SocketIO implements RawStream {
    * const n = await raw.write(new Uint8Array([1, 2, 3]));
    * ```
    */
-  async write(data: Data): Promise<number> {
+  write(data: Data): Promise<number> {
+    const sock = this.#sock;
+    if (
+      sock !== null && this.#writing && ArrayBuffer.isView(data) && data instanceof Uint8Array &&
+      data.length > 0
+    ) return sock.send(data);
+    return this.#write(data);
+  }
+
+  async #write(data: Data): Promise<number> {
     const sock = this.#open();
     const bytes = toBytes(data, "write()");
     if (!this.#writing) throw new UnsupportedOperation("File or stream is not writable.");
@@ -413,6 +442,15 @@ export class SocketIO implements RawStream {
    */
   fileno(): number {
     return this.#open().fileno();
+  }
+
+  /**
+   * True when a write reads its bytes only until it settles: the socket
+   * is open and blocking (a timed send may go on in the background).
+   * @ignore
+   */
+  _borrowsOnly(): boolean {
+    return this.#sock !== null && this.#sock.gettimeout() === null;
   }
 
   /** The socket's `fileno()` (`-1` once closed), as Python's `name`. */
@@ -486,7 +524,13 @@ export class SocketIO implements RawStream {
  * (`TimeoutError`, `BlockingIOError`) keeps every byte it had received in
  * the buffer, so calling again continues exactly where it stopped. A
  * `write` always takes all of its data; if the flush it triggers fails, the
- * bytes stay queued, in order, for the next `flush`.
+ * bytes stay queued, in order, for the next `flush`. A write with nothing
+ * queued that fills the buffer (every write, unbuffered) goes straight to
+ * the socket and may read the caller's array until its promise settles.
+ *
+ * Results of up to 1 KiB are copies that share one `ArrayBuffer` with other
+ * results (as Node's pooled `Buffer`s): `slice()` one before transferring
+ * its `.buffer`.
  *
  * @example
  * ```ts ignore
@@ -506,7 +550,10 @@ export class SocketFile {
   readonly mode: string;
   #reader: ReadBuffer | null;
   #writer: WriteQueue | null;
-  #readLock = new Lock();
+  // A file closed while a read was in flight gives its read-ahead back.
+  #readLock = new Lock(() => {
+    if (this.raw.closed) this.#giveBack();
+  });
   #writeLock = new Lock();
 
   /**
@@ -537,9 +584,7 @@ export class SocketFile {
 
   /** Runs a read job; a file closed meanwhile gives its read-ahead back. */
   #read<T>(job: () => Promise<T>): Promise<T> {
-    return this.#readLock.run(job).finally(() => {
-      if (this.raw.closed) this.#giveBack();
-    });
+    return this.#readLock.run(job);
   }
 
   /** Hands unread buffered bytes back to the socket (binary files over a socket). */
@@ -694,8 +739,8 @@ export class SocketFile {
       const reader = this.#readBuffer();
       if (limit === 0) return Promise.resolve(EMPTY);
       if (!this.#readLock.busy) {
-        const end = reader.lineEnd(limit);
-        if (end >= 0) return Promise.resolve(reader.take(end));
+        const line = reader.takeLine(limit);
+        if (line !== null) return Promise.resolve(line);
       }
       return this.#read(() => this.#readline(reader, limit));
     } catch (e) {
@@ -705,8 +750,8 @@ export class SocketFile {
 
   async #readline(reader: ReadBuffer, limit: number): Promise<Uint8Array<ArrayBuffer>> {
     for (;;) {
-      const end = reader.lineEnd(limit);
-      if (end >= 0) return reader.take(end);
+      const line = reader.takeLine(limit);
+      if (line !== null) return line;
       if (await reader.fill() === 0) return reader.take(reader.available);
     }
   }
@@ -783,11 +828,37 @@ export class SocketFile {
 
   #write(bytes: Uint8Array, owned: boolean): Promise<number> {
     const writer = this.#writeQueue();
+    if (
+      bytes.length > 0 && bytes.length >= writer.size && writer.pending === 0 &&
+      !this.#writeLock.busy
+    ) {
+      // Nothing queued and nothing to gain from queueing (unbuffered, or
+      // at least a buffer's worth): straight to the raw layer, as
+      // CPython's BufferedWriter does. The caller's bytes are used in
+      // place only where a raw write holds them no longer than it runs.
+      const data = owned || borrowsOnly(this.raw) ? bytes : bytes.slice();
+      return this.#writeLock.run(() => this.#writeThrough(writer, data));
+    }
     if (!writer.push(bytes, owned)) return Promise.resolve(bytes.length);
     return this.#writeLock.run(async () => {
       await writer.flush();
       return bytes.length;
     });
+  }
+
+  /** Sends `data` in raw writes; what a failed write leaves goes to the front of the queue. */
+  async #writeThrough(writer: WriteQueue, data: Uint8Array): Promise<number> {
+    let sent = 0;
+    try {
+      while (sent < data.length) {
+        sent += await this.raw.write(sent === 0 ? data : data.subarray(sent));
+      }
+    } catch (e) {
+      // Kept, ahead of whatever was queued while this write was in flight.
+      writer.unshift(data.subarray(sent));
+      throw e;
+    }
+    return data.length;
   }
 
   /**
@@ -1023,19 +1094,22 @@ export class SocketTextFile {
   }
 
   /** Decodes one more receive; false at the end of the stream. */
-  async #fill(decoder: NewlineDecoder): Promise<boolean> {
+  #fill(): Promise<boolean> {
     // Decoded straight from the read buffer: no copy of the bytes per line.
-    const text = await this.buffer._read1Decoded(
-      DEFAULT_BUFFER_SIZE,
-      (bytes) => bytes.length === 0 ? null : decoder.decode(bytes, false),
-    );
+    return this.buffer._read1Decoded(DEFAULT_BUFFER_SIZE, this.#decodeChunk).then(this.#append);
+  }
+
+  #decodeChunk = (bytes: Uint8Array): string | null =>
+    bytes.length === 0 ? null : this.#decoder!.decode(bytes, false);
+
+  #append = (text: string | null): boolean => {
     if (text === null) {
-      this.#text += decoder.decode(EMPTY, true);
+      this.#text += this.#decoder!.decode(EMPTY, true);
       return false;
     }
     this.#text += text;
     return true;
-  }
+  };
 
   #take(end: number): string {
     const out = this.#text.slice(0, end);
@@ -1096,17 +1170,17 @@ export class SocketTextFile {
   read(size: number = -1): Promise<string> {
     try {
       size = checkSize(size, "read()");
-      const decoder = this.#reading();
+      this.#reading();
       if (size === 0) return Promise.resolve("");
       return this.#lock.run(async () => {
         if (size < 0) {
-          while (await this.#fill(decoder)) { /* until the end */ }
+          while (await this.#fill()) { /* until the end */ }
           return this.#take(this.#text.length);
         }
         for (;;) {
           const end = codePointsEnd(this.#text, 0, size);
           if (end < this.#text.length || codePoints(this.#text) >= size) return this.#take(end);
-          if (!await this.#fill(decoder)) return this.#take(this.#text.length);
+          if (!await this.#fill()) return this.#take(this.#text.length);
         }
       });
     } catch (e) {
@@ -1128,7 +1202,7 @@ export class SocketTextFile {
   readline(limit: number = -1): Promise<string> {
     try {
       limit = checkSize(limit, "readline()", "limit");
-      const decoder = this.#reading();
+      this.#reading();
       if (limit === 0) return Promise.resolve("");
       if (!this.#lock.busy) {
         const end = this.#lineEnd(limit, false);
@@ -1138,7 +1212,7 @@ export class SocketTextFile {
         for (;;) {
           const end = this.#lineEnd(limit, false);
           if (end >= 0) return this.#take(end);
-          if (!await this.#fill(decoder)) {
+          if (!await this.#fill()) {
             const last = this.#lineEnd(limit, true);
             return this.#take(last >= 0 ? last : this.#text.length);
           }
@@ -1188,7 +1262,9 @@ export class SocketTextFile {
       if (!this.buffer.mode.includes("w")) throw new UnsupportedOperation("not writable");
       const newline = this.#newline ?? LINESEP;
       const out = newline !== "\n" && newline !== "" ? text.replaceAll("\n", newline) : text;
-      let bytes = this.#codec.encode!(out);
+      // ASCII is the same bytes in every codec that writes.
+      const ascii = encodeAscii(out);
+      let bytes = ascii ?? this.#codec.encode!(out);
       if (!this.#wroteAny && this.#codec.bom && out.length > 0) {
         const withBom = new Uint8Array(this.#codec.bom.length + bytes.length);
         withBom.set(this.#codec.bom);
@@ -1196,7 +1272,8 @@ export class SocketTextFile {
         bytes = withBom;
       }
       if (out.length > 0) this.#wroteAny = true;
-      const count = codePoints(text);
+      // All ASCII: one code point per character.
+      const count = ascii !== null ? text.length : codePoints(text);
       return this.buffer._writeOwned(bytes).then(() => count);
     } catch (e) {
       return Promise.reject(e);

@@ -326,20 +326,25 @@ function buildRows(): Row[] {
     "python_socketserver",
   ];
   for (
-    const [client, how] of [
-      ["wrk", `wrk -t1 -c20 -d${wrkSeconds}s`],
-      ["ab", `ab -k -c 20 -n ${httpRequests}`],
-      ["loadgen", `bench/loadgen.ts, 20 connections, ${httpRequests} requests`],
-    ] as const
+    const [client, how, pinned] of [false, true].flatMap((pinned) =>
+      [
+        ["wrk", `wrk -t1 -c20 -d${wrkSeconds}s`],
+        ["ab", `ab -k -c 20 -n ${httpRequests}`],
+        ["loadgen", `bench/loadgen.ts, 20 connections, ${httpRequests} requests`],
+      ].map(([client, how]) => [client, how, pinned] as const)
+    )
   ) {
     out.push({
-      id: `http_${client}`,
+      // Pinned, the server and the load generator share one CPU: the rate
+      // then follows the CPU cost per request, steadier on a busy machine.
+      id: `http_${client}${pinned ? "_pinned" : ""}`,
       section: "http",
-      title: `http ${how}`,
+      title: `http ${how}${pinned ? ", pinned" : ""}`,
       workload: "http",
       params: { body: 1024 },
       columns: httpColumns,
-      client,
+      client: client as Row["client"],
+      pinned,
       otherTargets: [
         { name: `http ${client}: accept loop`, column: "lib_loop", target: 0.97 },
         { name: `http ${client}: makefile + readline`, column: "lib_makefile", target: 0.9 },

@@ -1,15 +1,17 @@
 /**
  * Run by `permissions_test.ts` under `deno run` with chosen permissions.
  * Each argument is one operation, `kind:host:port` (or `unix:path`,
- * `listen`, `gethostname`, `socketpair`, `getaddrinfo:host:service`); for
- * each it prints one JSON line: `{ op, ok }` or `{ op, ok: false, name,
- * errno, message }`. It imports the library by relative path, so it runs
- * with `--no-config`.
+ * `listen`, `gethostname`, `socketpair`, `getaddrinfo:host:service`, a
+ * name-service call with its argument such as `gethostbyname:localhost`,
+ * `load_cert_chain:certfile:keyfile`); for each it prints one JSON line:
+ * `{ op, ok }` or `{ op, ok: false, name, errno, message }`. It imports the
+ * library by relative path, so it runs with `--no-config`.
  *
  * @module
  */
 
 import * as lib from "../mod.ts";
+import * as ssl from "../ssl.ts";
 
 async function run(op: string): Promise<void> {
   const [kind, ...rest] = op.split(":");
@@ -156,6 +158,50 @@ async function run(op: string): Promise<void> {
       const [a, b] = await lib.socketpair();
       a.close();
       b.close();
+      return;
+    }
+    case "udp-socket": {
+      // Creating a datagram socket needs Deno's unstable net API, no permission.
+      lib.socket(lib.AF_INET, lib.SOCK_DGRAM).close();
+      return;
+    }
+    case "gethostbyname": {
+      await lib.gethostbyname(rest.join(":"));
+      return;
+    }
+    case "gethostbyname_ex": {
+      await lib.gethostbyname_ex(rest.join(":"));
+      return;
+    }
+    case "gethostbyaddr": {
+      await lib.gethostbyaddr(rest.join(":"));
+      return;
+    }
+    case "getnameinfo": {
+      await lib.getnameinfo([host, port], 0);
+      return;
+    }
+    case "getfqdn": {
+      // `getfqdn` alone asks about the local host; `getfqdn:name` about name.
+      await lib.getfqdn(rest.join(":"));
+      return;
+    }
+    case "getservbyname": {
+      lib.getservbyname(rest.join(":"));
+      return;
+    }
+    case "load_cert_chain": {
+      // The key file is the last field: paths here hold no colon.
+      new ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(host, rest.at(-1));
+      return;
+    }
+    case "load_verify_locations": {
+      new ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(rest.join(":"));
+      return;
+    }
+    case "exists": {
+      // Whether a system file is there, for rows whose outcome depends on it.
+      await Deno.stat(rest.join(":"));
       return;
     }
     case "udp-bind": {

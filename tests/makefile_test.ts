@@ -568,3 +568,191 @@ Deno.test("surrogateescape and surrogatepass write back what they read", async (
     assertEquals([...got], want, errors);
   }
 });
+
+Deno.test("lines a caller keeps stay intact; transferring one's buffer loses no unread byte", async () => {
+  const data = encoder.encode("one\ntwo\nthree\nfour\n");
+  const f = new SocketFile(new ChunkRaw([data]), "rb");
+  const one = await f.readline();
+  const two = await f.readline();
+  assertEquals(text(one), "one\n");
+  // The read buffer is never handed out: writing into a result, or
+  // transferring the ArrayBuffer behind it, leaves what is not yet read.
+  one.fill(0x21);
+  assertEquals(text(one), "!!!!");
+  assertEquals(text(two), "two\n");
+  two.buffer.transfer();
+  assertEquals(two.length, 0);
+  assertEquals(text(await f.readline()), "three\n");
+  assertEquals(text(await f.readline()), "four\n");
+  assertEquals((await f.readline()).length, 0);
+});
+
+Deno.test("an unbuffered write that fails part way keeps the rest ahead of later writes", async () => {
+  const sent: number[] = [];
+  let fail = true;
+  const raw: RawStream = {
+    closed: false,
+    readinto: () => Promise.resolve(0),
+    async write(data) {
+      await Promise.resolve();
+      if (fail && sent.length >= 2) {
+        fail = false;
+        throw new TimeoutError();
+      }
+      sent.push(data[0]);
+      return 1;
+    },
+    close() {},
+    fileno: () => 1,
+  };
+  const f = new SocketFile(raw, "wb", 0);
+  const first = f.write(new Uint8Array([1, 2, 3, 4]));
+  const second = f.write(new Uint8Array([5, 6])); // queued while the first is in flight
+  await assertRejects(() => first, TimeoutError);
+  await second;
+  await f.flush();
+  assertEquals(sent, [1, 2, 3, 4, 5, 6]);
+});
+
+Deno.test("a write that goes straight out sends the bytes as they were at the call", async () => {
+  const sent: number[] = [];
+  const raw: RawStream = {
+    closed: false,
+    readinto: () => Promise.resolve(0),
+    async write(data) {
+      await new Promise((r) => setTimeout(r, 0));
+      sent.push(data[0]); // one byte a call: the rest is read later
+      return 1;
+    },
+    close() {},
+    fileno: () => 1,
+  };
+  for (const size of [0, 4]) {
+    sent.length = 0;
+    const f = new SocketFile(raw, "wb", size);
+    const data = new Uint8Array([1, 2, 3, 4, 5, 6]);
+    const done = f.write(data);
+    data.fill(0);
+    await done;
+    await f.flush();
+    assertEquals(sent, [1, 2, 3, 4, 5, 6], `buffer size ${size}`);
+  }
+});
+
+Deno.test("an unbuffered file over a socket, blocking or timed, sends every write, in order", async () => {
+  for (const timeout of [null, 5]) {
+    await unbufferedWrites(timeout);
+  }
+});
+
+async function unbufferedWrites(timeout: number | null): Promise<void> {
+  await using pair = await connectedPair();
+  pair.client.settimeout(timeout);
+  const f = new SocketFile(new SocketIO(pair.client, "wb"), "wb", 0);
+  const payload = new Uint8Array(1 << 20).map((_, i) => i % 251);
+  const reading = (async () => {
+    const got = new Uint8Array(payload.length + 3);
+    let n = 0;
+    while (n < got.length) n += await pair.server.recv_into(got.subarray(n));
+    return got;
+  })();
+  const sent = payload.slice();
+  const writes = Promise.all([f.write(sent), f.write(new Uint8Array([7, 8, 9]))]);
+  // Over a timed socket a send may go on after its call returns: the file
+  // sends a copy, so the caller may reuse its array once its write settles.
+  if (timeout !== null) await writes.then(() => sent.fill(0));
+  await writes;
+  const got = await reading;
+  assertEquals(got.subarray(0, payload.length), payload, `timeout ${timeout}`);
+  assertEquals([...got.subarray(payload.length)], [7, 8, 9]);
+  await f.close();
+}
+
+python.test("binary readline(limit) over any split matches CPython's BufferedReader", async () => {
+  // Long and short lines, around the 128-byte scan and the 1 KiB copy sizes.
+  const data = encoder.encode(
+    ["a\n", "\n", "b".repeat(127) + "\n", "c".repeat(130) + "\n", "d".repeat(1100) + "\n", "tail"]
+      .join(""),
+  );
+  const limits = [-1, 0, 1, 5, 128, 129, 1024, 2000];
+  const py = JSON.parse(
+    await python(
+      `
+import io, json, sys
+data = sys.argv[1].encode()
+out = {}
+for limit in ${JSON.stringify(limits)}:
+    r = io.BufferedReader(io.BytesIO(data), 64)
+    lines = []
+    for _ in range(4000):
+        line = r.readline(limit)
+        if not line and limit != 0: break
+        lines.append(len(line))
+        if limit == 0 and len(lines) > 3: break
+    out[str(limit)] = lines
+print(json.dumps(out))`,
+      text(data),
+    ),
+  ) as Record<string, number[]>;
+  for (const split of [1, 7, 64, 200, data.length]) {
+    for (const limit of limits) {
+      const chunks = [];
+      for (let i = 0; i < data.length; i += split) chunks.push(data.subarray(i, i + split));
+      const f = new SocketFile(new ChunkRaw(chunks), "rb", 64);
+      const got: number[] = [];
+      const joined: number[] = [];
+      for (let k = 0; k < 4000; k++) {
+        const line = await f.readline(limit);
+        if (line.length === 0 && limit !== 0) break;
+        got.push(line.length);
+        joined.push(...line);
+        if (limit === 0 && got.length > 3) break;
+      }
+      assertEquals(got, py[String(limit)], `split ${split}, limit ${limit}`);
+      if (limit !== 0) assertEquals(joined, [...data], `split ${split}, limit ${limit}`);
+    }
+  }
+});
+
+python.test("text writes in every writable codec match CPython's TextIOWrapper, bytes and counts", async () => {
+  const cases: [string, string | null, string[]][] = [
+    ["utf-8", null, ["", "plain\n", "h\u00e9llo \u{1F600}\n", "x".repeat(1500), "end"]],
+    ["utf-8-sig", null, ["", "ascii first\n", "then \u00e9\n"]],
+    ["utf-8-sig", null, ["\u00e9 first\n", "then ascii\n"]],
+    ["latin-1", "\r\n", ["a\nb\n", "\u00ff\n", ""]],
+    ["ascii", "\r", ["one\ntwo\n", "x".repeat(1025)]],
+  ];
+  const py = JSON.parse(
+    await python(
+      `
+import io, json, sys
+out = []
+for encoding, newline, writes in json.loads(sys.argv[1]):
+    raw = io.BytesIO()
+    f = io.TextIOWrapper(raw, encoding=encoding, newline=newline, write_through=True)
+    counts = [f.write(w) for w in writes]
+    f.flush()
+    out.append([list(raw.getvalue()), counts])
+print(json.dumps(out))`,
+      JSON.stringify(cases),
+    ),
+  ) as [number[], number[]][];
+  for (const [i, [encoding, newline, writes]] of cases.entries()) {
+    const sent: number[] = [];
+    const raw: RawStream = {
+      closed: false,
+      readinto: () => Promise.resolve(0),
+      write(data) {
+        sent.push(...data);
+        return Promise.resolve(data.length);
+      },
+      close() {},
+      fileno: () => 1,
+    };
+    const f = new SocketTextFile(new SocketFile(raw, "wb"), { encoding, newline });
+    const counts = [];
+    for (const w of writes) counts.push(await f.write(w));
+    await f.flush();
+    assertEquals([sent, counts], py[i], `${encoding} ${JSON.stringify(newline)}`);
+  }
+});

@@ -6,6 +6,9 @@
  * `PermissionError` (errno EACCES) whose message names the `--allow-…`
  * entry that is missing. The child runs with `--no-config` (the library is
  * imported by path) and `--no-prompt`; datagram rows add `--unstable-net`.
+ * The second test walks README's permission table row by row: sockets, the
+ * name service (`--allow-read=/etc/hosts`, `--allow-sys=hostname`), the
+ * services file, TLS files, and datagram sockets without `--unstable-net`.
  */
 
 import { assert, assertEquals, assertMatch, listening, UNIX_DIR } from "./_util.ts";
@@ -40,11 +43,15 @@ function works(o: Outcome | undefined): void {
   assert(o.ok, `${o.op}: ${o.name}: ${o.message}`);
 }
 
-function denied(o: Outcome | undefined, entry: string): void {
+function denied(
+  o: Outcome | undefined,
+  entry: string,
+  error: { name: string; errno: number | null } = { name: "PermissionError", errno: 13 },
+): void {
   assert(o, "no outcome");
   assert(!o.ok, `${o.op} worked without ${entry}`);
-  assertEquals(o.name, "PermissionError", `${o.op}: ${o.message}`);
-  assertEquals(o.errno, 13);
+  assertEquals(o.name, error.name, `${o.op}: ${o.message}`);
+  assertEquals(o.errno, error.errno, `${o.op}: ${o.message}`);
   assert(o.message!.includes(entry), `${o.op}: "${o.message}" does not name ${entry}`);
 }
 
@@ -201,9 +208,37 @@ interface Row {
   with?: string[];
   /** Under `with`, the call may still fail, but not for a permission. */
   mayFail?: boolean;
+  /**
+   * Without the flag, the error in place of `PermissionError` (errno 13);
+   * its message still names `entry`.
+   */
+  error?: { name: string; errno: number | null };
+  /**
+   * Without the flag, the call is not refused: it falls back to what needs
+   * no permission and fails with this message, naming no flag.
+   */
+  fallback?: string;
 }
 
 Deno.test("permissions: every call of README's table, without and with the flag it names", async () => {
+  const certs = (name: string) => new URL(`./certs/${name}`, import.meta.url).pathname;
+  const [cert, key, ca] = [certs("server.pem"), certs("server.key"), certs("ca.pem")];
+  // getfqdn() looks the local host's name up: its denial under
+  // --allow-sys=hostname names it. The rows that let the lookup happen run
+  // only when the hosts file answers for that name (gethostbyname_ex then
+  // needs no net permission), so that no DNS query leaves the machine.
+  const named = (await child(["--allow-sys=hostname"], ["getfqdn"])).get("getfqdn");
+  const hostname = /--allow-net=(\S+)$/.exec(named?.message ?? "")?.[1];
+  assert(hostname, `getfqdn under --allow-sys=hostname: ${JSON.stringify(named)}`);
+  const inHosts = (await child(["--allow-read=/etc/hosts"], [`gethostbyname_ex:${hostname}`]))
+    .get(`gethostbyname_ex:${hostname}`)!.ok;
+  const servicesFile = (await child(["--allow-read=/etc/services"], ["exists:/etc/services"]))
+    .get("exists:/etc/services")!.ok;
+  const fqdnGrants = [
+    "--allow-sys=hostname",
+    `--allow-net=${hostname}`,
+    "--allow-read=/etc/hosts",
+  ];
   // A peer that reads until the client's EOF, then closes.
   const { server: sink, address: [, sinkPort] } = listening();
   const peers: Promise<void>[] = [];
@@ -307,6 +342,71 @@ Deno.test("permissions: every call of README's table, without and with the flag 
       mayFail: true, // a machine without /etc/services: gaierror
     },
     { op: "gethostname", without: [], entry: "--allow-sys=hostname" },
+    // Names go to the system resolver, which answers for names in the hosts file.
+    { op: "gethostbyname:localhost", without: [], entry: "--allow-net=localhost" },
+    { op: "gethostbyname:127.0.0.1", without: [], entry: null },
+    // The hosts file is read first; a name in it needs nothing more, one
+    // that is not goes to the resolver (its denial comes before any query).
+    { op: "gethostbyname_ex:localhost", without: [], entry: "--allow-read=/etc/hosts" },
+    {
+      op: "gethostbyname_ex:nonexistent.invalid",
+      without: ["--allow-read=/etc/hosts"],
+      entry: "--allow-net=nonexistent.invalid",
+      with: undefined,
+    },
+    { op: "gethostbyaddr:127.0.0.1", without: [], entry: "--allow-read=/etc/hosts" },
+    { op: "getnameinfo:127.0.0.1:80", without: [], entry: "--allow-read=/etc/hosts" },
+    // An address the hosts file lacks goes to DNS: the denial names the
+    // system's DNS server (only the denial runs: no query leaves).
+    {
+      op: "gethostbyaddr:192.0.2.1",
+      without: ["--allow-read=/etc/hosts"],
+      entry: "--allow-net=",
+      with: undefined,
+    },
+    // getfqdn(): the local host's name, its address, then the address's names.
+    { op: "getfqdn", without: [], entry: "--allow-sys=hostname", with: undefined },
+    {
+      op: "getfqdn",
+      without: ["--allow-sys=hostname"],
+      entry: `--allow-net=${hostname}`,
+      with: inHosts ? fqdnGrants : undefined,
+    },
+    ...(inHosts
+      ? [{ op: "getfqdn", without: fqdnGrants.slice(0, 2), entry: "--allow-read=/etc/hosts" }]
+      : []),
+    { op: "getfqdn:127.0.0.1", without: [], entry: "--allow-read=/etc/hosts" },
+    // Services: a built-in table of the well-known ones needs nothing; the
+    // system's file, when readable, also has the rest ("systat", port 11).
+    { op: "getservbyname:http", without: [], entry: null },
+    {
+      op: "getservbyname:systat",
+      without: [],
+      entry: "--allow-read=/etc/services",
+      fallback: "service/proto not found",
+      mayFail: !servicesFile,
+    },
+    // TLS files: each file read needs its own grant.
+    {
+      op: `load_cert_chain:${cert}:${key}`,
+      without: [],
+      entry: `--allow-read=${cert}`,
+      with: [`--allow-read=${cert},${key}`],
+    },
+    {
+      op: `load_cert_chain:${cert}:${key}`,
+      without: [`--allow-read=${cert}`],
+      entry: `--allow-read=${key}`,
+      with: [`--allow-read=${cert},${key}`],
+    },
+    { op: `load_verify_locations:${ca}`, without: [], entry: `--allow-read=${ca}` },
+    // Datagram sockets need Deno's unstable net API: an OSError names the flag.
+    {
+      op: "udp-socket",
+      without: [],
+      entry: "--unstable-net",
+      error: { name: "OSError", errno: 93 },
+    },
   ];
   // Where `with` is not given, it is `without` plus the named entry (all
   // three grants for a Unix path).
@@ -321,7 +421,7 @@ Deno.test("permissions: every call of README's table, without and with the flag 
   const plan = (flags: string[], op: string) => {
     const key = JSON.stringify(flags);
     const run = runs.get(key) ?? { flags, ops: [] };
-    run.ops.push(op);
+    if (!run.ops.includes(op)) run.ops.push(op);
     runs.set(key, run);
   };
   for (const row of rows) {
@@ -343,14 +443,21 @@ Deno.test("permissions: every call of README's table, without and with the flag 
     for (const row of rows) {
       const without = outcome(row.without, row.op);
       if (row.entry === null) works(without);
-      else {
-        denied(without, row.entry);
+      else if (row.fallback !== undefined) {
+        notDenied(without);
+        assert(!without!.ok, `${row.op} worked without ${row.entry}`);
+        assertEquals(without!.message, row.fallback);
+      } else {
+        denied(without, row.entry, row.error);
         const unixPath = /^--allow-net=unix:(.*)$/.exec(row.entry);
         if (unixPath) {
           for (const grant of unixGrants(unixPath[1]).slice(1)) {
             assert(without!.message!.includes(grant), `${row.op}: does not name ${grant}`);
           }
         }
+      }
+      if (row.op === "gethostbyaddr:192.0.2.1") {
+        assertMatch(without!.message!, /--allow-net=\S+:53$/);
       }
       const flags = withFlags(row);
       if (!flags) continue;
