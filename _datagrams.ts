@@ -12,6 +12,7 @@
 import { fromDenoAddr, type SocketAddress } from "./_address.ts";
 import { badf, type Link, quiet } from "./_base.ts";
 import type { Deadline } from "./_deadlines.ts";
+import { detachedError, isDetached } from "./_options.ts";
 import { canonicalHost } from "./inet.ts";
 
 /** Room for any datagram, for receives made before the caller's bufsize is known. */
@@ -33,6 +34,8 @@ export interface Peer {
 
 function ignoreResult(): void {}
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * One datagram socket's receiving side.
  * @ignore
@@ -52,6 +55,8 @@ export class DatagramReader {
   #whenBound: PromiseWithResolvers<void> | null = null;
   #link: Link;
   #family: number;
+  // recvfromIntoFast's caller's buffer while its receive is in flight.
+  #into: Uint8Array = EMPTY;
 
   constructor(family: number, link: Link) {
     this.#family = family;
@@ -96,6 +101,50 @@ export class DatagramReader {
     this.#receiving = received;
     return received;
   }
+
+  /**
+   * Blocking recvfrom_into of a bound, unconnected socket with nothing
+   * queued: one Deno receive into the scratch buffer (sized to `target`, so
+   * the kernel truncates as it would into `target`), copied into `target`.
+   * Never straight into `target`: it may be detached (transferred) while the
+   * receive waits, and the datagram would leave with it; then the datagram
+   * stays queued for the next call. The handlers are made once: the call
+   * allocates its promise and the address.
+   */
+  recvfromIntoFast(conn: Deno.DatagramConn, target: Uint8Array): Promise<[number, SocketAddress]> {
+    this.#into = target;
+    const scratch = this.#scratch ??= new Uint8Array(FULL_DATAGRAM);
+    const size = target.length;
+    const received = conn.receive(size >= FULL_DATAGRAM ? scratch : scratch.subarray(0, size))
+      .then(this.#intoDone, this.#intoFailed);
+    // Calls made meanwhile wait for it (see inFlight).
+    this.#receiving = received;
+    return received;
+  }
+
+  #intoDone = (datagram: [Uint8Array, Deno.Addr]): [number, SocketAddress] => {
+    const received = this.#receiving;
+    this.#receiving = null;
+    const into = this.#into;
+    this.#into = EMPTY;
+    const data = datagram[0];
+    if (isDetached(into.buffer)) {
+      // Detached while the call waited: the datagram stays for the next receive.
+      if (!this.#link.closed()) this.#ready.unshift([data.slice(), datagram[1] as Deno.NetAddr]);
+      if (received !== null) quiet(received);
+      throw detachedError("recvfrom_into()", "buffer");
+    }
+    into.set(data);
+    return [data.length, fromDenoAddr(this.#family, datagram[1])];
+  };
+
+  #intoFailed = (e: unknown): never => {
+    const received = this.#receiving;
+    this.#receiving = null;
+    this.#into = EMPTY;
+    if (received !== null) quiet(received);
+    throw this.#link.fail(e);
+  };
 
   /** One datagram: a queued one first, else one receive from Deno. */
   async receive(deadline: Deadline, peek: boolean, size: number): Promise<Datagram> {

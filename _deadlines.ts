@@ -86,12 +86,21 @@ export interface TimedWait {
 
 /**
  * A fast path's reusable wait, registered once with {@linkcode Timers.slot}:
- * armed while `waiting` is true.
+ * armed while `waiting` is true. A call sets `ms`, `waiting` and `at` to
+ * `NaN` (its start unread) and calls {@linkcode Timers.armSlot}.
  * @ignore
  */
 export interface Slot extends TimedWait {
   waiting: boolean;
+  /** The call's timeout in milliseconds. */
+  ms: number;
 }
+
+// A slot's call reads no clock: the next firing of the socket's timer, due
+// at most this share of the timeout after the call started, stamps its
+// deadline (its own time + the timeout; the call started before it). So a
+// timed call costs no clock read, and times out at most 1/16 late.
+const STAMP_SHARE = 1 / 16;
 
 /**
  * One socket's timer service.
@@ -102,6 +111,8 @@ export class Timers {
   #slots: Slot[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
+  // The clock when last read here: never after now.
+  #clock = 0;
   /**
    * The calls waiting in waitFor, rejected with EBADF by stop() (the socket
    * closed): the operation they wait on may outlive the close (a read stays
@@ -121,9 +132,16 @@ export class Timers {
     if (i >= 0) this.#slots.splice(i, 1);
   }
 
-  /** Makes sure the timer fires by `at` (for a slot whose `at` was just set). */
-  arm(at: number): void {
-    if (this.#timer === undefined || at < this.#timerAt) this.#start(at);
+  /**
+   * Makes sure the timer fires soon enough to stamp `slot`'s deadline (a
+   * call that just started). The clock is read only when the timer is not
+   * already due by then: once per firing at most in a busy loop.
+   */
+  armSlot(slot: Slot): void {
+    if (this.#timer !== undefined && this.#timerAt <= this.#clock + slot.ms * STAMP_SHARE) return;
+    const now = this.#clock = performance.now();
+    const due = now + slot.ms * STAMP_SHARE;
+    if (this.#timer === undefined || due < this.#timerAt) this.#start(due);
   }
 
   /**
@@ -230,12 +248,23 @@ export class Timers {
   #fire(): void {
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    const now = performance.now();
+    const now = this.#clock = performance.now();
     let next = Infinity;
-    for (const slot of this.#slots) {
+    // expire() may take its own slot off: walk from the end.
+    const slots = this.#slots;
+    for (let i = slots.length - 1; i >= 0; i--) {
+      const slot = slots[i];
       if (!slot.waiting) continue;
-      if (slot.at <= now) slot.expire();
-      else if (slot.at < next) next = slot.at;
+      // A call not stamped yet started before now: its deadline is at least now + ms.
+      if (Number.isNaN(slot.at)) slot.at = now + slot.ms;
+      else if (slot.at <= now) {
+        slot.expire();
+        continue;
+      }
+      if (slot.at < next) next = slot.at;
+      // While slots wait, fire often enough to stamp the calls that follow.
+      const beat = now + slot.ms * STAMP_SHARE;
+      if (beat < next) next = beat;
     }
     // expire() takes a wait off the list: walk a copy.
     for (const wait of this.#waits.slice()) {

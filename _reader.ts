@@ -124,13 +124,14 @@ export class Reader {
     const whole = this.#memory.borrow(size);
     const { promise, resolve, reject } = Promise.withResolvers<number>();
     read.promise = promise;
-    read.at = performance.now() + timeout * 1000;
+    read.at = NaN;
+    read.ms = timeout * 1000;
     read.waiting = true;
     read.buffer = buffer;
     read.whole = whole;
     read.resolve = resolve;
     read.reject = reject;
-    this.#timers!.arm(read.at);
+    this.#timers!.armSlot(read);
     this.reading = conn.read(whole.length === size ? whole : whole.subarray(0, size))
       .then(read.done, read.failed);
     return promise;
@@ -234,11 +235,11 @@ export class Reader {
     return this.reading ??= this.#readAhead(conn, PEEK_CHUNK);
   }
 
-  /** Drops the buffer (the socket closed). */
+  /** Drops the buffer (the socket closed); the read memory serves the next socket. */
   release(): void {
     this.conn = null;
     this.#queue.clear();
-    this.#memory.give(null);
+    this.#memory.recycle();
   }
 
   /**
@@ -304,6 +305,7 @@ export class Reader {
   #makeTimedRead(): TimedRead {
     const read: TimedRead = {
       at: 0,
+      ms: 0,
       waiting: false,
       buffer: EMPTY,
       whole: EMPTY,
@@ -566,6 +568,11 @@ class ByteQueue {
   }
 }
 
+// Read buffers closed sockets left: a new ArrayBuffer per connection costs
+// more than the rest of an accept's JavaScript.
+const spareMemory: Uint8Array[] = [];
+const MAX_SPARE_MEMORY = 16;
+
 /**
  * The memory reads go into: the last read's buffer, kept for the next one.
  * A fresh buffer per read costs V8 new, untouched memory (page faults)
@@ -576,12 +583,23 @@ class ReadMemory {
 
   /**
    * A buffer of at least `size` bytes for the one read in flight: the last
-   * read's buffer when it is big enough.
+   * read's buffer when it is big enough, else one a closed socket left.
    */
   borrow(size: number): Uint8Array {
+    let scratch = this.#scratch;
+    this.#scratch = null;
+    if (scratch === null) scratch = spareMemory.pop() ?? null;
+    return scratch !== null && scratch.length >= size ? scratch : new Uint8Array(size);
+  }
+
+  /**
+   * The socket closed: its buffer (never one a caller holds a view of, nor
+   * one a read still in flight fills) goes to the next socket's first read.
+   */
+  recycle(): void {
     const scratch = this.#scratch;
     this.#scratch = null;
-    return scratch !== null && scratch.length >= size ? scratch : new Uint8Array(size);
+    if (scratch !== null && spareMemory.length < MAX_SPARE_MEMORY) spareMemory.push(scratch);
   }
 
   /**

@@ -174,7 +174,7 @@ export class Writer {
     if (write.busy) write = this.#makeTimedWrite(true);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     write.promise = promise;
-    write.at = performance.now() + timeout * 1000;
+    write.ms = timeout * 1000;
     write.busy = write.waiting = true;
     this.#pending++;
     write.conn = conn;
@@ -182,8 +182,13 @@ export class Writer {
     write.off = 0;
     write.resolve = resolve;
     write.reject = reject;
-    if (write.listed) timers.watch(write);
-    else timers.arm(write.at);
+    if (write.listed) {
+      write.at = performance.now() + write.ms;
+      timers.watch(write);
+    } else {
+      write.at = NaN;
+      timers.armSlot(write);
+    }
     write.next();
     return promise;
   }
@@ -328,6 +333,7 @@ export class Writer {
     };
     const write: TimedWrite = {
       at: 0,
+      ms: 0,
       listed,
       busy: false,
       waiting: false,

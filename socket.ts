@@ -454,7 +454,13 @@ export class Socket extends SocketBase {
 
   #adopt(conn: StreamConn): [Socket, SocketAddress] {
     const sock = new Socket(this.family, SOCK_STREAM, this.proto);
-    sock.#options = { ...this.#options };
+    const options = this.#options;
+    sock.#options = {
+      nodelay: options.nodelay,
+      keepalive: options.keepalive,
+      reuseaddr: options.reuseaddr,
+      reuseport: options.reuseport,
+    };
     sock.#connector.transport = this.#connector.transport;
     sock.#attach(conn);
     return [sock, fromDenoAddr(this.family, conn.remoteAddr)];

@@ -588,7 +588,19 @@ export class DatagramSocket extends SocketBase {
     flags?: number | CallOptions,
     options?: CallOptions,
   ): Promise<[number, SocketAddress]> {
-    return this.#recvfromInto(buffer, nbytes, flags, options, "recvfrom_into()");
+    const reader = this.#reader;
+    const conn = reader.conn;
+    if (
+      conn !== null && nbytes === 0 && flags === undefined && options === undefined &&
+      ArrayBuffer.isView(buffer) && buffer instanceof Uint8Array && buffer.length > 0 &&
+      reader.idle() &&
+      this.#multicast.ops === null && this.#multicast.error === null &&
+      this.gettimeout() === null
+    ) {
+      // Blocking, plain arguments, nothing queued (nearly every call).
+      return reader.recvfromIntoFast(conn, buffer);
+    }
+    return quiet(this.#recvfromInto(buffer, nbytes, flags, options, "recvfrom_into()"));
   }
 
   async #recvfromInto(
@@ -821,14 +833,13 @@ export class DatagramSocket extends SocketBase {
   }
 }
 
-// sendto and recvfrom see to it themselves (quiet), their fast paths only
-// when they fail.
+// sendto, recvfrom and recvfrom_into see to it themselves (quiet), their
+// fast paths only when they fail.
 quietRejections(DatagramSocket.prototype, [
   "connect",
   "send",
   "sendall",
   "recv",
-  "recvfrom_into",
   "recv_into",
 ]);
 

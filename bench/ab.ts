@@ -1,15 +1,18 @@
 /**
  * Two builds of the library against raw Deno in one process: round trips
- * (blocking, and with settimeout(5)), UDP round trips and connect/accept
- * cycles, in interleaved rounds (each round runs raw, A and B in a rotating
- * order), scored by this process's CPU time, so another process's load
- * moves all three alike. Prints each build's median time per round relative
- * to raw Deno in the same round (lower is better).
+ * (blocking, and with settimeout(5)), UDP round trips (reused buffers:
+ * `receive(buf)`, `recvfrom_into`), connect/accept cycles (bare, and with
+ * 64 B each way: `tcp_connect_echo`), and a bulk read (`tcp_bulk`: 1 MiB
+ * writes from raw Deno, `recv_into` of 64 KiB), in interleaved rounds
+ * (each round runs raw, A and B in a rotating order), scored by this
+ * process's CPU time, so another process's load moves all three alike.
+ * Prints each build's median time per round relative to raw Deno in the
+ * same round (lower is better).
  *
  * ```sh
  * git worktree add /tmp/before main
  * deno run --unstable-net --allow-net=127.0.0.1 --allow-read --allow-env \
- *   bench/ab.ts /tmp/before/mod.ts ./mod.ts [count] [rounds]
+ *   bench/ab.ts /tmp/before/mod.ts ./mod.ts [count] [rounds] [tcp_rr,tcp_rr_timeout,udp_rr,tcp_connect,tcp_connect_echo,tcp_bulk]
  * ```
  *
  * @module
@@ -25,6 +28,8 @@ const base: Lib = await import(toUrl(pathA));
 const next: Lib = await import(toUrl(pathB));
 const N = Number(Deno.args[2] ?? 4000);
 const ROUNDS = Number(Deno.args[3] ?? 9);
+/** Workloads to run (comma-separated names), all when absent. */
+const ONLY = Deno.args[4]?.split(",");
 const SIZE = 64;
 /** This process's CPU time in ms (user + system). */
 const cpu = () => {
@@ -130,20 +135,119 @@ async function libConnect(lib: Lib): Promise<number> {
   return t;
 }
 
+/** Connect, 64 B each way, close (bench:compare's tcp_connect). */
+async function rawConnectEcho(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  const M = N / 10;
+  const msg = new Uint8Array(SIZE), buf = new Uint8Array(SIZE), sbuf = new Uint8Array(SIZE);
+  const t0 = cpu();
+  const server = (async () => {
+    for (let i = 0; i < M; i++) {
+      const s = await l.accept();
+      for (let got = 0; got < SIZE;) got += (await s.read(sbuf.subarray(got)))!;
+      for (let off = 0; off < SIZE;) off += await s.write(sbuf.subarray(off));
+      s.close();
+    }
+  })();
+  for (let i = 0; i < M; i++) {
+    const c = await Deno.connect({ hostname: "127.0.0.1", port });
+    for (let off = 0; off < SIZE;) off += await c.write(msg.subarray(off));
+    for (let got = 0; got < SIZE;) got += (await c.read(buf.subarray(got)))!;
+    c.close();
+  }
+  await server;
+  const t = cpu() - t0;
+  l.close();
+  return t;
+}
+
+async function libConnectEcho(lib: Lib): Promise<number> {
+  const l = lib.socket();
+  l.bind(["127.0.0.1", 0]);
+  l.listen();
+  const addr = l.getsockname() as [string, number];
+  const M = N / 10;
+  const msg = new Uint8Array(SIZE), buf = new Uint8Array(SIZE), sbuf = new Uint8Array(SIZE);
+  const t0 = cpu();
+  const server = (async () => {
+    for (let i = 0; i < M; i++) {
+      const [s] = await l.accept();
+      for (let got = 0; got < SIZE;) got += await s.recv_into(sbuf.subarray(got));
+      await s.sendall(sbuf);
+      s.close();
+    }
+  })();
+  for (let i = 0; i < M; i++) {
+    const c = lib.socket();
+    await c.connect(addr);
+    await c.sendall(msg);
+    for (let got = 0; got < SIZE;) got += await c.recv_into(buf.subarray(got));
+    c.close();
+  }
+  await server;
+  const t = cpu() - t0;
+  l.close();
+  return t;
+}
+
+/** N * 16 KiB (64 MiB at 4,000) in 1 MiB writes from raw Deno, read 64 KiB at a time. */
+async function bulk(read: (port: number) => Promise<number>): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  const writer = (async () => {
+    const c = await l.accept();
+    const chunk = new Uint8Array(1 << 20);
+    for (let sent = 0; sent < N * 16384;) {
+      const n = Math.min(chunk.length, N * 16384 - sent);
+      for (let off = 0; off < n;) off += await c.write(chunk.subarray(off, n));
+      sent += n;
+    }
+    c.close();
+  })();
+  const t = await read(port);
+  await writer;
+  l.close();
+  return t;
+}
+
+const rawBulk = () =>
+  bulk(async (port) => {
+    const c = await Deno.connect({ hostname: "127.0.0.1", port });
+    const buf = new Uint8Array(65536);
+    const t0 = cpu();
+    while ((await c.read(buf)) !== null);
+    const t = cpu() - t0;
+    c.close();
+    return t;
+  });
+
+const libBulk = (lib: Lib) =>
+  bulk(async (port) => {
+    const c = lib.socket();
+    await c.connect(["127.0.0.1", port]);
+    const buf = new Uint8Array(65536);
+    const t0 = cpu();
+    while ((await c.recv_into(buf)) !== 0);
+    const t = cpu() - t0;
+    c.close();
+    return t;
+  });
+
 async function rawUdp(): Promise<number> {
   const a = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const b = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const msg = new Uint8Array(SIZE);
+  const msg = new Uint8Array(SIZE), buf = new Uint8Array(65536), sbuf = new Uint8Array(65536);
   const echo = (async () => {
     for (;;) {
-      const [d, from] = await b.receive();
+      const [d, from] = await b.receive(sbuf);
       await b.send(d, from);
     }
   })();
   const t0 = cpu();
   for (let i = 0; i < N; i++) {
     await a.send(msg, b.addr);
-    await a.receive();
+    await a.receive(buf);
   }
   const t = cpu() - t0;
   a.close();
@@ -158,17 +262,17 @@ async function libUdp(lib: Lib): Promise<number> {
   const b = lib.socket(lib.AF_INET, lib.SOCK_DGRAM);
   b.bind(["127.0.0.1", 0]);
   const addr = b.getsockname();
-  const msg = new Uint8Array(SIZE);
+  const msg = new Uint8Array(SIZE), buf = new Uint8Array(65536), sbuf = new Uint8Array(65536);
   const echo = (async () => {
     for (;;) {
-      const [d, from] = await b.recvfrom(65536);
-      await b.sendto(d, from);
+      const [n, from] = await b.recvfrom_into(sbuf);
+      await b.sendto(sbuf.subarray(0, n), from);
     }
   })();
   const t0 = cpu();
   for (let i = 0; i < N; i++) {
     await a.sendto(msg, addr);
-    await a.recvfrom(65536);
+    await a.recvfrom_into(buf);
   }
   const t = cpu() - t0;
   a.close();
@@ -190,9 +294,16 @@ const work: Record<string, Record<string, () => Promise<number>>> = {
   },
   udp_rr: { raw: rawUdp, base: () => libUdp(base), new: () => libUdp(next) },
   tcp_connect: { raw: rawConnect, base: () => libConnect(base), new: () => libConnect(next) },
+  tcp_connect_echo: {
+    raw: rawConnectEcho,
+    base: () => libConnectEcho(base),
+    new: () => libConnectEcho(next),
+  },
+  tcp_bulk: { raw: rawBulk, base: () => libBulk(base), new: () => libBulk(next) },
 };
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const [name, impls] of Object.entries(work)) {
+  if (ONLY && !ONLY.includes(name)) continue;
   const times: Record<string, number[]> = { raw: [], base: [], new: [] };
   const order = ["raw", "base", "new"];
   for (let r = 0; r < ROUNDS; r++) {

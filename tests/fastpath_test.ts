@@ -21,6 +21,26 @@ async function recvExactly(
   return parts;
 }
 
+Deno.test("read memory a closed socket leaves to the next socket never holds bytes a caller got", async () => {
+  const kept: Uint8Array[][] = [];
+  const fills = [0x61, 0x62, 0x63, 0x64];
+  for (const [i, fill] of fills.entries()) {
+    // Small reads (copied out of the read buffer) and large ones (handed
+    // out whole), on sockets closed one after another.
+    const size = i % 2 === 0 ? 1024 : 65536;
+    await using pair = await connectedPair();
+    await pair.client.sendall(new Uint8Array(size).fill(fill));
+    kept.push(await recvExactly(pair.server, size));
+    const into = new Uint8Array(16);
+    await pair.client.sendall(new Uint8Array(16).fill(fill));
+    for (let got = 0; got < 16;) got += await pair.server.recv_into(into.subarray(got));
+    assert(into.every((b) => b === fill));
+  }
+  fills.forEach((fill, i) => {
+    for (const part of kept[i]) assert(part.every((b) => b === fill), `socket ${i}`);
+  });
+});
+
 for (const timeout of [null, 5]) {
   Deno.test(`recv(65536) results never share memory with later reads (timeout ${timeout})`, async () => {
     await using pair = await connectedPair();
@@ -74,6 +94,29 @@ Deno.test("a short timeout after a long one fires on time, and loses nothing", a
   assert(took >= 40 && took < 2000, `timed out after ${took.toFixed(0)} ms`);
   await pair.client.sendall("y");
   assertEquals(text(await pair.server.recv(1)), "y");
+});
+
+Deno.test("timed recv_into and sendall after a run of quick timed calls time out neither early nor much late", async () => {
+  await using pair = await connectedPair();
+  pair.client.settimeout(0.15);
+  pair.server.settimeout(0.15);
+  const buf = new Uint8Array(4);
+  // Many calls between two firings of the socket's timer, each its own deadline.
+  for (let i = 0; i < 200; i++) {
+    await pair.client.sendall("ping");
+    for (let got = 0; got < 4;) got += await pair.server.recv_into(buf.subarray(got));
+    assertEquals(text(buf), "ping");
+  }
+  for (const round of [0, 1]) {
+    const start = performance.now();
+    await assertRejects(pair.server.recv_into(buf), TimeoutError);
+    const took = performance.now() - start;
+    assert(took >= 150 && took < 2000, `round ${round}: timed out after ${took.toFixed(0)} ms`);
+  }
+  await pair.client.sendall("late");
+  pair.server.settimeout(5);
+  for (let got = 0; got < 4;) got += await pair.server.recv_into(buf.subarray(got));
+  assertEquals(text(buf), "late");
 });
 
 Deno.test("two calls waiting at once on one socket each time out at their own deadline", async () => {

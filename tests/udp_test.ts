@@ -194,6 +194,32 @@ Deno.test("udp: a datagram longer than bufsize is truncated, the rest discarded"
   assertEquals(text((await server.recvfrom(100))[0]), "tail");
 });
 
+Deno.test("udp: recvfrom_into calls made while one waits each get the next datagram, in order, none lost", async () => {
+  using server = socket(AF_INET, SOCK_DGRAM);
+  using client = socket(AF_INET, SOCK_DGRAM);
+  server.bind(["127.0.0.1", 0]);
+  const to = server.getsockname();
+  const first = new Uint8Array(8), second = new Uint8Array(8), third = new Uint8Array(3);
+  // The first call waits in Deno's receive; the others wait for it.
+  const calls = [
+    server.recvfrom_into(first),
+    server.recvfrom_into(second),
+    server.recvfrom_into(third),
+  ];
+  await client.sendto("one", to);
+  await client.sendto("two", to);
+  await client.sendto("three", to);
+  const me = client.getsockname();
+  assertEquals(await Promise.all(calls), [[3, me], [3, me], [3, me]]);
+  assertEquals(text(first.subarray(0, 3)), "one");
+  assertEquals(text(second.subarray(0, 3)), "two");
+  // A datagram longer than the buffer: the rest is discarded, as Linux does.
+  assertEquals(text(third), "thr");
+  await client.sendto("four", to);
+  assertEquals(await server.recvfrom_into(first), [4, me]);
+  assertEquals(text(first.subarray(0, 4)), "four");
+});
+
 Deno.test("udp: recvfrom_into takes what the stream recv_into takes: an ArrayBuffer, a DataView, a Uint16Array", async () => {
   using server = udp();
   using client = udp();
@@ -601,12 +627,19 @@ Deno.test("udp: recvfrom calls made while one is in flight each get their own da
   assertEquals(got[0], "a");
 });
 
-Deno.test("udp: a fast recvfrom nobody awaits does not become an unhandled rejection when the socket closes", async () => {
-  const seen = await unhandledDuring(() => {
-    const sock = udp();
-    void sock.recvfrom(100); // in flight when the socket closes
-    sock.close();
-    return Promise.resolve();
+for (
+  const [name, call] of [
+    ["recvfrom", (s: ReturnType<typeof udp>) => s.recvfrom(100)],
+    ["recvfrom_into", (s: ReturnType<typeof udp>) => s.recvfrom_into(new Uint8Array(100))],
+  ] as const
+) {
+  Deno.test(`udp: a fast ${name} nobody awaits does not become an unhandled rejection when the socket closes`, async () => {
+    const seen = await unhandledDuring(() => {
+      const sock = udp();
+      void call(sock); // in flight when the socket closes
+      sock.close();
+      return Promise.resolve();
+    });
+    assertEquals(seen, []);
   });
-  assertEquals(seen, []);
-});
+}
