@@ -92,7 +92,7 @@ export class Reader {
    * that a call made meanwhile waits for it.
    */
   recvIntoFast(conn: StreamConn, buffer: Uint8Array): Promise<number> {
-    const size = buffer.length;
+    const size = this.#memory.size(buffer.length);
     const whole = this.#whole = this.#memory.borrow(size);
     this.#into = buffer;
     const view = whole.length === size ? whole : whole.subarray(0, size);
@@ -101,8 +101,9 @@ export class Reader {
 
   /** Blocking recv with nothing buffered: one Deno read into reused memory. */
   recvFast(conn: StreamConn, bufsize: number): Promise<Uint8Array> {
-    const whole = this.#whole = this.#memory.borrow(bufsize);
-    const view = whole.length === bufsize ? whole : whole.subarray(0, bufsize);
+    const size = this.#memory.size(bufsize);
+    const whole = this.#whole = this.#memory.borrow(size);
+    const view = whole.length === size ? whole : whole.subarray(0, size);
     return this.reading = conn.read(view).then(this.#readBytes, this.#readFailed);
   }
 
@@ -120,7 +121,7 @@ export class Reader {
       this.#timers = this.#link.timers();
       this.#timers.slot(read);
     }
-    const size = buffer.length;
+    const size = this.#memory.size(buffer.length);
     const whole = this.#memory.borrow(size);
     const { promise, resolve, reject } = Promise.withResolvers<number>();
     read.promise = promise;
@@ -267,6 +268,7 @@ export class Reader {
       this.#memory.give(whole);
       return 0;
     }
+    this.#memory.grow(n);
     if (isDetached(into.buffer)) {
       // Detached (transferred) while the call waited: the bytes stay for
       // the next receive.
@@ -283,7 +285,10 @@ export class Reader {
     this.reading = null;
     const whole = this.#whole!;
     this.#whole = null;
-    if (n !== null) return this.#memory.keep(whole, n);
+    if (n !== null) {
+      this.#memory.grow(n);
+      return this.#memory.keep(whole, n);
+    }
     this.#eof = true;
     this.#memory.give(whole);
     return EMPTY;
@@ -322,6 +327,7 @@ export class Reader {
         read.buffer = read.whole = EMPTY;
         this.reading = null;
         if (n === null) this.#eof = true;
+        else this.#memory.grow(n);
         if (!read.waiting) {
           if (n === null) this.#memory.give(whole);
           else this.#queue.push(this.#memory.keep(whole, n));
@@ -468,11 +474,15 @@ export class Reader {
     }
   }
 
-  #readAhead(conn: StreamConn, size: number): Promise<void> {
+  #readAhead(conn: StreamConn, asked: number): Promise<void> {
+    const size = this.#memory.size(asked);
     const whole = this.#memory.borrow(size);
     return conn.read(whole.length === size ? whole : whole.subarray(0, size)).then((n) => {
       this.reading = null;
-      if (n !== null) return this.#queue.push(this.#memory.keep(whole, n));
+      if (n !== null) {
+        this.#memory.grow(n);
+        return this.#queue.push(this.#memory.keep(whole, n));
+      }
       this.#eof = true;
       this.#memory.give(whole);
     }, (e) => {
@@ -571,6 +581,9 @@ class ByteQueue {
 // Read buffers closed sockets left: a new ArrayBuffer per connection costs
 // more than the rest of an accept's JavaScript.
 const spareMemory: Uint8Array[] = [];
+/** The longest first read of a socket, and the most a limit grows to (see ReadMemory.size). */
+const FIRST_READ = 4096;
+const MAX_READ = 1 << 26;
 const MAX_SPARE_MEMORY = 16;
 
 /**
@@ -580,6 +593,24 @@ const MAX_SPARE_MEMORY = 16;
  */
 class ReadMemory {
   #scratch: Uint8Array | null = null;
+  #limit = FIRST_READ;
+
+  /**
+   * How much of a read of `asked` bytes to ask Deno for. A socket's first
+   * reads are short, and each read that fills its limit doubles it, so a
+   * bulk transfer reaches the caller's size within a few reads while ten
+   * thousand connections exchanging small messages each keep a small
+   * buffer (the caller's own buffer is never read into; see recvIntoFast).
+   * A receive may return fewer bytes than asked, as recv(2) does.
+   */
+  size(asked: number): number {
+    return asked <= this.#limit ? asked : this.#limit;
+  }
+
+  /** A read brought `n` bytes: if that is the whole limit, the next may be twice as long. */
+  grow(n: number): void {
+    if (n >= this.#limit && this.#limit < MAX_READ) this.#limit *= 2;
+  }
 
   /**
    * A buffer of at least `size` bytes for the one read in flight: the last
