@@ -14,12 +14,20 @@ export const CLIENT_KEY = `${CERTS}client.key`;
 const PEER = new URL("./_ssl_peer.py", import.meta.url).pathname;
 
 /** True when python3 runs here; CPython-peer tests are skipped otherwise. */
-export const HAS_PYTHON: boolean = await new Deno.Command("python3", {
-  args: ["-c", "import ssl"],
-  stdout: "null",
-  stderr: "null",
-}).output().then((o) => o.success, () => false);
-if (!HAS_PYTHON) console.log("python3 with ssl is missing: CPython-peer TLS tests are skipped");
+export const HAS_PYTHON: boolean = await (async () => {
+  try {
+    // output() throws at once (not a rejection) when python3 is not on PATH.
+    const out = await new Deno.Command("python3", {
+      args: ["-c", "import ssl"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+})();
+if (!HAS_PYTHON) console.log("SKIPPED: CPython-peer TLS tests: python3 with ssl is missing");
 
 /** A plan for tests/_ssl_peer.py (see its docstring). */
 export interface PeerPlan {

@@ -92,7 +92,7 @@ sys.stdin.read()`,
 
 // ---- 1. close() ends a connect in flight ----------------------------------
 
-Deno.test("close() ends a connect that timed out: the process exits at once, as CPython's", async () => {
+python.test("close() ends a connect that timed out: the process exits at once, as CPython's", async () => {
   await using hole = await blackHole();
   // CPython: the same connect times out (EAGAIN), and closing ends it.
   const cpython = await python(
@@ -178,7 +178,7 @@ async function echoOnce(conn: Socket): Promise<void> {
   conn.close();
 }
 
-Deno.test("accept() skips 100 clients that reset while queued and serves the good ones", async () => {
+python.test("accept() skips 100 clients that reset while queued and serves the good ones", async () => {
   const { server, address } = listening();
   using _ = server;
   await resetClients(address);
@@ -190,7 +190,7 @@ Deno.test("accept() skips 100 clients that reset while queued and serves the goo
   assertEquals(await clients, EXPECTED);
 });
 
-Deno.test("for await over a listener skips clients that reset while queued", async () => {
+python.test("for await over a listener skips clients that reset while queued", async () => {
   const { server, address } = listening();
   using _ = server;
   await resetClients(address);
@@ -203,7 +203,7 @@ Deno.test("for await over a listener skips clients that reset while queued", asy
   assertEquals(await clients, EXPECTED);
 });
 
-Deno.test("after select() says a listener is readable, accept() skips reset clients", async () => {
+python.test("after select() says a listener is readable, accept() skips reset clients", async () => {
   const { server, address } = listening();
   using _ = server;
   await resetClients(address);
@@ -217,7 +217,7 @@ Deno.test("after select() says a listener is readable, accept() skips reset clie
   assertEquals(await clients, EXPECTED);
 });
 
-Deno.test("a non-blocking accept loop skips reset clients (only BlockingIOError between)", async () => {
+python.test("a non-blocking accept loop skips reset clients (only BlockingIOError between)", async () => {
   const { server, address } = listening();
   using _ = server;
   server.setblocking(false);
@@ -250,7 +250,7 @@ class Echo extends StreamRequestHandler {
   }
 }
 
-Deno.test("a TCPServer serves the good clients after 100 that reset while queued", async () => {
+python.test("a TCPServer serves the good clients after 100 that reset while queued", async () => {
   await using server = new TCPServer(["127.0.0.1", 0], Echo);
   const address = server.server_address as [string, number];
   await resetClients(address);
@@ -375,7 +375,7 @@ for (const [how, make] of Object.entries(CLOSINGS)) {
   });
 }
 
-Deno.test("CPython: a closed listener refuses an immediate connect (111) and rebinds at once", async () => {
+python.test("CPython: a closed listener refuses an immediate connect (111) and rebinds at once", async () => {
   const out = await python(`import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); address = s.getsockname(); s.close()
 p = socket.socket(); print(p.connect_ex(address)); p.close()
@@ -384,7 +384,7 @@ r = socket.socket(); r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); r.
   assertEquals(out, "111\nrebound\n");
 });
 
-Deno.test("CPython: accept() returns a client that reset while queued, whose recv then fails", async () => {
+python.test("CPython: accept() returns a client that reset while queued, whose recv then fails", async () => {
   // The library skips such a connection instead (Deno cannot hand it over).
   const out = await python(`import socket, struct
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()

@@ -484,7 +484,7 @@ const HANDLERS = [
   "surrogatepass",
 ];
 
-Deno.test("makefile('r', { errors }) decodes invalid UTF-8 as CPython, for every handler", async () => {
+python.test("makefile('r', { errors }) decodes invalid UTF-8 as CPython, for every handler", async () => {
   // CPython's makefile over a socketpair: the text, as code points, or null
   // for UnicodeDecodeError.
   const expected = JSON.parse(
@@ -537,7 +537,7 @@ print(json.dumps(out))`,
   }
 });
 
-Deno.test("an unknown error handler is a LookupError naming it, before any I/O", async () => {
+python.test("an unknown error handler is a LookupError naming it, before any I/O", async () => {
   await using pair = await connectedPair();
   const error = assertThrows(() => pair.server.makefile("r", { errors: "bogus" }), LookupError);
   assertEquals(error.message, "makefile(): errors: unknown error handler name 'bogus'");

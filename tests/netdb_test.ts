@@ -113,7 +113,7 @@ const HOST_CALLS: Call[] = [
   ["getfqdn", ""],
 ];
 
-Deno.test("netdb: host names and addresses as CPython (hosts file, numeric, unknown)", async () => {
+python.test("netdb: host names and addresses as CPython (hosts file, numeric, unknown)", async () => {
   const hostname = (await python("import socket; print(socket.gethostname())")).trim();
   const calls: Call[] = [...HOST_CALLS, ["gethostbyname_ex", hostname], [
     "gethostbyaddr",
@@ -126,7 +126,7 @@ Deno.test("netdb: host names and addresses as CPython (hosts file, numeric, unkn
   sideBySide(calls, ours, theirs);
 });
 
-Deno.test("netdb: services and protocols from the system files as CPython", async () => {
+python.test("netdb: services and protocols from the system files as CPython", async () => {
   const calls: Call[] = [
     ["getservbyname", "http"],
     ["getservbyname", "http", "tcp"],
@@ -213,7 +213,7 @@ const WELL_KNOWN = [
   "webcache",
 ];
 
-Deno.test("netdb: the built-in tables (no read permission) agree with CPython", async () => {
+python.test("netdb: the built-in tables (no read permission) agree with CPython", async () => {
   assertEquals(
     (await Deno.permissions.query({ name: "read", path: "/etc/services" })).state,
     "prompt",

@@ -36,7 +36,7 @@ Deno.test("omissions: each name exists and throws OSError EOPNOTSUPP saying why"
   }
 });
 
-Deno.test("omissions: every public name of CPython's socket module exists here", async () => {
+python.test("omissions: every public name of CPython's socket module exists here", async () => {
   // Python's own imports and its enum base classes are not part of the API.
   // CAPI is CPython's C-level capsule.
   const skip = new Set(["CAPI", "IntEnum", "IntFlag", "array", "io", "os", "selectors", "sys"]);
@@ -48,7 +48,7 @@ Deno.test("omissions: every public name of CPython's socket module exists here",
   assert(sock instanceof S.SocketType);
 });
 
-Deno.test("CMSG_LEN and CMSG_SPACE compute CPython's numbers, and its range errors", async () => {
+python.test("CMSG_LEN and CMSG_SPACE compute CPython's numbers, and its range errors", async () => {
   const lengths = [0, 1, 4, 8, 9, 100, 2147483623, 2147483624, 2147483631, 2147483632, -1];
   const py = JSON.parse(
     await python(
@@ -119,7 +119,7 @@ out["dgram_whole"] = [data.decode(), anc, flags]
 print(json.dumps(out))
 `;
 
-Deno.test("sendmsg/recvmsg without ancillary data: as CPython (stream and datagram)", async () => {
+python.test("sendmsg/recvmsg without ancillary data: as CPython (stream and datagram)", async () => {
   const py = JSON.parse(await python(PY));
   await using pair = await connectedPair();
   const out: Record<string, unknown> = {};

@@ -44,7 +44,7 @@ for s in (a, c, u, x): s.close()
 print(json.dumps(out))
 `;
 
-Deno.test("repr: String(sock) and Deno.inspect(sock) read as CPython's, every state", async () => {
+python.test("repr: String(sock) and Deno.inspect(sock) read as CPython's, every state", async () => {
   const path = await freshUnixPath(UNIX_PATHS[3]);
   const theirs = JSON.parse(await python(PY_REPR, path)) as string[];
   await Deno.remove(path);
@@ -123,7 +123,7 @@ Deno.test("sendfile: a Deno.FsFile arrives intact; offset and count honoured; po
   }
 });
 
-Deno.test("sendfile: any object with read and seek; counts and positions as CPython's", async () => {
+python.test("sendfile: any object with read and seek; counts and positions as CPython's", async () => {
   const bytes = pseudoRandomBytes(20_000, 3);
   let position = 0;
   const file = {
@@ -215,7 +215,7 @@ Deno.test("dup: the connection closes when the original, every duplicate and eve
   assertEquals(e.errno, S.errno.EBADF);
 });
 
-Deno.test("dup: CPython's dup shares the connection the same way", async () => {
+python.test("dup: CPython's dup shares the connection the same way", async () => {
   const out = await python(String.raw`
 import socket
 a, b = socket.socketpair()
@@ -235,7 +235,7 @@ c.close(); print(b.recv(1))`);
   assertEquals(concat([await pair.client.recv(1)]).length, 0);
 });
 
-Deno.test("dup: a datagram socket's duplicate shares its binding and queue, with its own timeout", async () => {
+python.test("dup: a datagram socket's duplicate shares its binding and queue, with its own timeout", async () => {
   const py = await python(String.raw`
 import socket
 u = socket.socket(2, 2); u.bind(("127.0.0.1", 0)); d = u.dup()

@@ -69,7 +69,7 @@ async function twoAtOnce(address: string | [string, number], family = AF_INET): 
   ]);
 }
 
-Deno.test("mixins and Threading*/Forking settings are CPython's", async () => {
+python.test("mixins and Threading*/Forking settings are CPython's", async () => {
   const py = JSON.parse(
     await python(`
 import json, socketserver as s

@@ -19,7 +19,7 @@ const KINDS: [number, number, number][] = [
 ];
 const OPTIONS = [S.SO_ACCEPTCONN, S.SO_TYPE, S.SO_DOMAIN, S.SO_PROTOCOL, S.SO_ERROR];
 
-Deno.test("getsockopt: SO_ACCEPTCONN/TYPE/DOMAIN/PROTOCOL/ERROR as CPython, every kind", async () => {
+python.test("getsockopt: SO_ACCEPTCONN/TYPE/DOMAIN/PROTOCOL/ERROR as CPython, every kind", async () => {
   const theirs = JSON.parse(
     await python(
       String.raw`
