@@ -11,6 +11,8 @@ export const SERVER_CERT = `${CERTS}server.pem`;
 export const SERVER_KEY = `${CERTS}server.key`;
 export const CLIENT_CERT = `${CERTS}client.pem`;
 export const CLIENT_KEY = `${CERTS}client.key`;
+import * as ssl from "@seed/socket/ssl";
+
 const PEER = new URL("./_ssl_peer.py", import.meta.url).pathname;
 
 /** True when python3 runs here; CPython-peer tests are skipped otherwise. */
@@ -123,4 +125,16 @@ export async function sha256hex(bytes: Uint8Array): Promise<string> {
     await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
   );
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Starts a CPython server peer presenting the test server certificate. */
+export function serverPeer(
+  plan: Omit<PeerPlan, "role" | "cert" | "key"> = {},
+): Promise<Peer> {
+  return peer({ role: "server", cert: SERVER_CERT, key: SERVER_KEY, ...plan });
+}
+
+/** A client context that trusts the test CA. */
+export function clientContext(): ssl.SSLContext {
+  return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
 }

@@ -21,6 +21,7 @@ import {
   CERTS,
   CLIENT_CERT,
   CLIENT_KEY,
+  clientContext,
   HAS_PYTHON,
   pattern,
   peer,
@@ -236,7 +237,7 @@ Deno.test("server and client of this library talk to each other (both on Deno's 
     const client = socket();
     const accepting = server.accept();
     await client.connect(["127.0.0.1", port]);
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     const [tls, [conn]] = await Promise.all([
       ctx.wrap_socket(client, { server_hostname: "localhost" }),
       accepting,
@@ -259,7 +260,7 @@ Deno.test("IPv6: a server on ::1 and clients checking the IP SAN ::1 or the name
   plain.listen();
   await using server = await serverContext().wrap_socket(plain, { server_side: true });
   const port = (server.getsockname() as [string, number])[1];
-  const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+  const ctx = clientContext();
   for (const name of ["::1", "localhost"]) {
     const client = socket(AF_INET6);
     await client.connect(["::1", port]);
@@ -292,7 +293,7 @@ Deno.test("server: a client that goes away before or during the handshake makes 
     // The listener still serves.
     const client = socket();
     await client.connect(["127.0.0.1", port]);
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     const [tls, [conn]] = await Promise.all([
       ctx.wrap_socket(client, { server_hostname: "localhost" }),
       server.accept(),
@@ -311,7 +312,7 @@ Deno.test("close() makes a pending recv reject with EBADF on both ends", async (
   try {
     const client = socket();
     await client.connect(["127.0.0.1", port]);
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     const [tls, [conn]] = await Promise.all([
       ctx.wrap_socket(client, { server_hostname: "localhost" }),
       server.accept(),
@@ -340,7 +341,7 @@ Deno.test("server on Deno's own TLS: accept timeouts and non-blocking lose no co
     // A client arrives while nobody waits: select says readable, accept gets it.
     const client = socket();
     await client.connect(["127.0.0.1", port]);
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     const wrapping = ctx.wrap_socket(client, { server_hostname: "localhost" });
     const [r] = await select([server], [], [], 5);
     assertEquals(r, [server]);
@@ -365,7 +366,7 @@ Deno.test("an SSLSocket's readable and writable web streams carry TLS data", asy
   try {
     const client = socket();
     await client.connect(["127.0.0.1", port]);
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     const [tls, [conn]] = await Promise.all([
       ctx.wrap_socket(client, { server_hostname: "localhost" }),
       server.accept(),
