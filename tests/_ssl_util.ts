@@ -11,6 +11,7 @@ export const SERVER_CERT = `${CERTS}server.pem`;
 export const SERVER_KEY = `${CERTS}server.key`;
 export const CLIENT_CERT = `${CERTS}client.pem`;
 export const CLIENT_KEY = `${CERTS}client.key`;
+import { socket } from "@seed/socket";
 import * as ssl from "@seed/socket/ssl";
 
 const PEER = new URL("./_ssl_peer.py", import.meta.url).pathname;
@@ -137,4 +138,22 @@ export function serverPeer(
 /** A client context that trusts the test CA. */
 export function clientContext(): ssl.SSLContext {
   return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+}
+
+/**
+ * Connects a plain client to the TLS listener `server` on loopback `port`, then
+ * runs its handshake (checking the name "localhost") alongside the accept.
+ */
+export async function acceptedPair(
+  server: ssl.SSLSocket,
+  port: number,
+): Promise<[tls: ssl.SSLSocket, conn: ssl.SSLSocket]> {
+  const client = socket();
+  await client.connect(["127.0.0.1", port]);
+  const ctx = clientContext();
+  const [tls, [conn]] = await Promise.all([
+    ctx.wrap_socket(client, { server_hostname: "localhost" }),
+    server.accept(),
+  ]);
+  return [tls, conn];
 }

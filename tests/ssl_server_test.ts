@@ -17,6 +17,7 @@ import {
 import * as ssl from "@seed/socket/ssl";
 import { assert, assertEquals, assertRejects, concat, python, text, within } from "./_util.ts";
 import {
+  acceptedPair,
   CA,
   CERTS,
   CLIENT_CERT,
@@ -291,13 +292,7 @@ Deno.test("server: a client that goes away before or during the handshake makes 
       assertEquals(err.reason, "UNEXPECTED_EOF_WHILE_READING");
     }
     // The listener still serves.
-    const client = socket();
-    await client.connect(["127.0.0.1", port]);
-    const ctx = clientContext();
-    const [tls, [conn]] = await Promise.all([
-      ctx.wrap_socket(client, { server_hostname: "localhost" }),
-      server.accept(),
-    ]);
+    const [tls, conn] = await acceptedPair(server, port);
     await tls.sendall("ok");
     assertEquals(text(await recvExactly(conn, 2)), "ok");
     tls.close();
@@ -310,13 +305,7 @@ Deno.test("server: a client that goes away before or during the handshake makes 
 Deno.test("close() makes a pending recv reject with EBADF on both ends", async () => {
   const { server, port } = await tlsListener(serverContext());
   try {
-    const client = socket();
-    await client.connect(["127.0.0.1", port]);
-    const ctx = clientContext();
-    const [tls, [conn]] = await Promise.all([
-      ctx.wrap_socket(client, { server_hostname: "localhost" }),
-      server.accept(),
-    ]);
+    const [tls, conn] = await acceptedPair(server, port);
     const pending = [tls.recv(10), conn.recv(10)];
     tls.close();
     conn.close();
@@ -364,13 +353,7 @@ Deno.test("server on Deno's own TLS: accept timeouts and non-blocking lose no co
 Deno.test("an SSLSocket's readable and writable web streams carry TLS data", async () => {
   const { server, port } = await tlsListener(serverContext());
   try {
-    const client = socket();
-    await client.connect(["127.0.0.1", port]);
-    const ctx = clientContext();
-    const [tls, [conn]] = await Promise.all([
-      ctx.wrap_socket(client, { server_hostname: "localhost" }),
-      server.accept(),
-    ]);
+    const [tls, conn] = await acceptedPair(server, port);
     try {
       const data = new Uint8Array(300_000).map((_, i) => i % 251);
       const writing = new Blob([data]).stream().pipeTo(tls.writable); // ends with close_notify + FIN
