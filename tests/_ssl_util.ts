@@ -11,7 +11,7 @@ export const SERVER_CERT = `${CERTS}server.pem`;
 export const SERVER_KEY = `${CERTS}server.key`;
 export const CLIENT_CERT = `${CERTS}client.pem`;
 export const CLIENT_KEY = `${CERTS}client.key`;
-import { socket } from "@seed/socket";
+import { type Socket, socket } from "@seed/socket";
 import * as ssl from "@seed/socket/ssl";
 
 const PEER = new URL("./_ssl_peer.py", import.meta.url).pathname;
@@ -156,4 +156,12 @@ export async function acceptedPair(
     server.accept(),
   ]);
   return [tls, conn];
+}
+
+/** A plain TCP socket listening on loopback, and its port. */
+export function plainListener(): { listener: Socket; port: number } {
+  const listener = socket();
+  listener.bind(["127.0.0.1", 0]);
+  listener.listen();
+  return { listener, port: (listener.getsockname() as [string, number])[1] };
 }

@@ -18,6 +18,7 @@ import {
   HAS_PYTHON,
   pattern,
   peer,
+  plainListener,
   SERVER_CERT,
   serverPeer,
   sha256hex,
@@ -256,10 +257,7 @@ Deno.test({
   name: "client: a plaintext server → SSLError WRONG_VERSION_NUMBER, as CPython",
   ignore: !HAS_PYTHON,
   async fn() {
-    const server = socket();
-    server.bind(["127.0.0.1", 0]);
-    server.listen();
-    const port = (server.getsockname() as [string, number])[1];
+    const { listener: server, port } = plainListener();
     const serving = (async () => {
       const [conn] = await server.accept();
       await conn.sendall("HTTP/1.0 400 Bad Request\r\n\r\n".repeat(4));

@@ -37,6 +37,7 @@ import {
   clientContext as caContext,
   HAS_PYTHON,
   peer,
+  plainListener,
   SERVER_CERT,
   SERVER_KEY,
   serverPeer,
@@ -148,10 +149,7 @@ Deno.test({
     "STARTTLS, server side, a recv that timed out still in flight: the ClientHello it gets goes into TLS (CPython client)",
   ignore: !HAS_PYTHON,
   async fn() {
-    const listener = socket();
-    listener.bind(["127.0.0.1", 0]);
-    listener.listen();
-    const port = (listener.getsockname() as [string, number])[1];
+    const { listener, port } = plainListener();
     try {
       await using p = await peer({
         role: "client",
@@ -185,10 +183,7 @@ Deno.test({
     "STARTTLS, server side: TLS bytes that arrived with the plain line go into TLS (CPython client)",
   ignore: !HAS_PYTHON,
   async fn() {
-    const listener = socket();
-    listener.bind(["127.0.0.1", 0]);
-    listener.listen();
-    const port = (listener.getsockname() as [string, number])[1];
+    const { listener, port } = plainListener();
     try {
       await using p = await peer({
         role: "client",
