@@ -11,6 +11,9 @@ export const SERVER_CERT = `${CERTS}server.pem`;
 export const SERVER_KEY = `${CERTS}server.key`;
 export const CLIENT_CERT = `${CERTS}client.pem`;
 export const CLIENT_KEY = `${CERTS}client.key`;
+import { type Socket, socket } from "@seed/socket";
+import * as ssl from "@seed/socket/ssl";
+
 const PEER = new URL("./_ssl_peer.py", import.meta.url).pathname;
 
 /** True when python3 runs here; CPython-peer tests are skipped otherwise. */
@@ -123,4 +126,42 @@ export async function sha256hex(bytes: Uint8Array): Promise<string> {
     await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
   );
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Starts a CPython server peer presenting the test server certificate. */
+export function serverPeer(
+  plan: Omit<PeerPlan, "role" | "cert" | "key"> = {},
+): Promise<Peer> {
+  return peer({ role: "server", cert: SERVER_CERT, key: SERVER_KEY, ...plan });
+}
+
+/** A client context that trusts the test CA. */
+export function clientContext(): ssl.SSLContext {
+  return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+}
+
+/**
+ * Connects a plain client to the TLS listener `server` on loopback `port`, then
+ * runs its handshake (checking the name "localhost") alongside the accept.
+ */
+export async function acceptedPair(
+  server: ssl.SSLSocket,
+  port: number,
+): Promise<[tls: ssl.SSLSocket, conn: ssl.SSLSocket]> {
+  const client = socket();
+  await client.connect(["127.0.0.1", port]);
+  const ctx = clientContext();
+  const [tls, [conn]] = await Promise.all([
+    ctx.wrap_socket(client, { server_hostname: "localhost" }),
+    server.accept(),
+  ]);
+  return [tls, conn];
+}
+
+/** A plain TCP socket listening on loopback, and its port. */
+export function plainListener(): { listener: Socket; port: number } {
+  const listener = socket();
+  listener.bind(["127.0.0.1", 0]);
+  listener.listen();
+  return { listener, port: (listener.getsockname() as [string, number])[1] };
 }

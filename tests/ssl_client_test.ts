@@ -14,11 +14,13 @@ import {
   CERTS,
   CLIENT_CERT,
   CLIENT_KEY,
+  clientContext,
   HAS_PYTHON,
   pattern,
   peer,
+  plainListener,
   SERVER_CERT,
-  SERVER_KEY,
+  serverPeer,
   sha256hex,
 } from "./_ssl_util.ts";
 
@@ -46,14 +48,11 @@ Deno.test({
   name: "client: 1 MiB each way with a CPython server; getpeercert equals CPython's; ALPN",
   ignore: !HAS_PYTHON,
   async fn() {
-    await using p = await peer({
-      role: "server",
-      cert: SERVER_CERT,
-      key: SERVER_KEY,
+    await using p = await serverPeer({
       alpn: ["h2", "http/1.1"],
       steps: [["report", null], ["recv_n", MiB], ["send_n", MiB]],
     });
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     ctx.set_alpn_protocols(["h2"]);
     const sock = await connected(p.port);
     await using tls = await ctx.wrap_socket(sock, { server_hostname: "localhost" });
@@ -88,13 +87,10 @@ Deno.test({
   name: "client: maximum_version = TLSv1_2 negotiates TLS 1.2; version() and cipher() as CPython's",
   ignore: !HAS_PYTHON,
   async fn() {
-    await using p = await peer({
-      role: "server",
-      cert: SERVER_CERT,
-      key: SERVER_KEY,
+    await using p = await serverPeer({
       steps: [["report", null], ["echo", null]],
     });
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2;
     await using tls = await ctx.wrap_socket(await connected(p.port), {
       server_hostname: "localhost",
@@ -112,13 +108,10 @@ Deno.test({
   name: "client: version() and cipher() over node:tls (TLS 1.3) equal the CPython server's",
   ignore: !HAS_PYTHON,
   async fn() {
-    await using p = await peer({
-      role: "server",
-      cert: SERVER_CERT,
-      key: SERVER_KEY,
+    await using p = await serverPeer({
       steps: [["report", null]],
     });
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3; // a version limit takes node:tls
     await using tls = await ctx.wrap_socket(await connected(p.port), {
       server_hostname: "localhost",
@@ -158,9 +151,7 @@ for (const [what, cert, name, trustCa] of FAILURES) {
       assertEquals(expected.error, "SSLCertVerificationError");
 
       await using p = await peer({ role: "server", cert: certfile, key: keyfile });
-      const ctx = trustCa
-        ? ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA })
-        : ssl.create_default_context();
+      const ctx = trustCa ? clientContext() : ssl.create_default_context();
       const sock = await connected(p.port);
       const err = await assertRejects(
         ctx.wrap_socket(sock, { server_hostname: name }),
@@ -209,7 +200,7 @@ Deno.test({
     "client: check_hostname = false still verifies the chain (wrong name connects, unknown CA does not)",
   ignore: !HAS_PYTHON,
   async fn() {
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     ctx.check_hostname = false;
     {
       await using p = await peer({
@@ -242,15 +233,12 @@ Deno.test({
     "client: an unconnected socket wrapped, then connect() handshakes; a client certificate is sent",
   ignore: !HAS_PYTHON,
   async fn() {
-    await using p = await peer({
-      role: "server",
-      cert: SERVER_CERT,
-      key: SERVER_KEY,
+    await using p = await serverPeer({
       ca: CA,
       verify: "required",
       steps: [["report", null], ["echo", null]],
     });
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     ctx.load_cert_chain(CLIENT_CERT, CLIENT_KEY);
     const plain = socket();
     await using tls = await ctx.wrap_socket(plain, { server_hostname: "localhost" });
@@ -269,17 +257,14 @@ Deno.test({
   name: "client: a plaintext server → SSLError WRONG_VERSION_NUMBER, as CPython",
   ignore: !HAS_PYTHON,
   async fn() {
-    const server = socket();
-    server.bind(["127.0.0.1", 0]);
-    server.listen();
-    const port = (server.getsockname() as [string, number])[1];
+    const { listener: server, port } = plainListener();
     const serving = (async () => {
       const [conn] = await server.accept();
       await conn.sendall("HTTP/1.0 400 Bad Request\r\n\r\n".repeat(4));
       await conn.recv(4096);
       conn.close();
     })();
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     const err = await assertRejects(
       ctx.wrap_socket(await connected(port), { server_hostname: "localhost" }),
       ssl.SSLError,
@@ -295,13 +280,10 @@ Deno.test({
     "client: do_handshake_on_connect false, then do_handshake(); before it getpeercert is a ValueError",
   ignore: !HAS_PYTHON,
   async fn() {
-    await using p = await peer({
-      role: "server",
-      cert: SERVER_CERT,
-      key: SERVER_KEY,
+    await using p = await serverPeer({
       steps: [["echo", null]],
     });
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     await using tls = await ctx.wrap_socket(await connected(p.port), {
       server_hostname: "localhost",
       do_handshake_on_connect: false,
@@ -328,13 +310,10 @@ Deno.test({
     "client: flags are a ValueError, as CPython; unwrap() and a session say why they cannot work",
   ignore: !HAS_PYTHON,
   async fn() {
-    await using p = await peer({
-      role: "server",
-      cert: SERVER_CERT,
-      key: SERVER_KEY,
+    await using p = await serverPeer({
       steps: [["echo", null]],
     });
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     await assertRejects(
       ctx.wrap_socket(socket(), { server_hostname: "localhost", session: {} as unknown as null }),
       ssl.SSLError,
@@ -372,7 +351,7 @@ Deno.test("client: a server that never answers the handshake → TimeoutError wi
     await sock.connect(listener.getsockname() as [string, number]);
     const [silent] = await listener.accept();
     sock.settimeout(0.3);
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     let made: ssl.SSLSocket | null = null;
     const err = await assertRejects(
       ctx.wrap_socket(sock, { server_hostname: "localhost" }).then((s) => made = s),
@@ -407,7 +386,7 @@ Deno.test({
   async fn() {
     const expected = Deno.readTextFileSync(SERVER_CERT);
     for (const options of [{}, { ca_certs: CA }]) {
-      await using p = await peer({ role: "server", cert: SERVER_CERT, key: SERVER_KEY });
+      await using p = await serverPeer();
       const pem = await ssl.get_server_certificate(["127.0.0.1", p.port], options);
       assertEquals(ssl.PEM_cert_to_DER_cert(pem), ssl.PEM_cert_to_DER_cert(expected));
     }
@@ -424,7 +403,7 @@ for (const route of ["native", "node"]) {
       const sock = socket();
       await sock.connect(listener.getsockname() as [string, number]);
       const [conn] = await listener.accept();
-      const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+      const ctx = clientContext();
       if (route === "node") ctx.maximum_version = ssl.TLSVersion.TLSv1_2;
       const wrapping = ctx.wrap_socket(sock, { server_hostname: "localhost" });
       assert((await conn.recv(5)).length > 0); // the ClientHello

@@ -17,10 +17,12 @@ import {
 import * as ssl from "@seed/socket/ssl";
 import { assert, assertEquals, assertRejects, concat, python, text, within } from "./_util.ts";
 import {
+  acceptedPair,
   CA,
   CERTS,
   CLIENT_CERT,
   CLIENT_KEY,
+  clientContext,
   HAS_PYTHON,
   pattern,
   peer,
@@ -236,7 +238,7 @@ Deno.test("server and client of this library talk to each other (both on Deno's 
     const client = socket();
     const accepting = server.accept();
     await client.connect(["127.0.0.1", port]);
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     const [tls, [conn]] = await Promise.all([
       ctx.wrap_socket(client, { server_hostname: "localhost" }),
       accepting,
@@ -259,7 +261,7 @@ Deno.test("IPv6: a server on ::1 and clients checking the IP SAN ::1 or the name
   plain.listen();
   await using server = await serverContext().wrap_socket(plain, { server_side: true });
   const port = (server.getsockname() as [string, number])[1];
-  const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+  const ctx = clientContext();
   for (const name of ["::1", "localhost"]) {
     const client = socket(AF_INET6);
     await client.connect(["::1", port]);
@@ -290,13 +292,7 @@ Deno.test("server: a client that goes away before or during the handshake makes 
       assertEquals(err.reason, "UNEXPECTED_EOF_WHILE_READING");
     }
     // The listener still serves.
-    const client = socket();
-    await client.connect(["127.0.0.1", port]);
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
-    const [tls, [conn]] = await Promise.all([
-      ctx.wrap_socket(client, { server_hostname: "localhost" }),
-      server.accept(),
-    ]);
+    const [tls, conn] = await acceptedPair(server, port);
     await tls.sendall("ok");
     assertEquals(text(await recvExactly(conn, 2)), "ok");
     tls.close();
@@ -309,13 +305,7 @@ Deno.test("server: a client that goes away before or during the handshake makes 
 Deno.test("close() makes a pending recv reject with EBADF on both ends", async () => {
   const { server, port } = await tlsListener(serverContext());
   try {
-    const client = socket();
-    await client.connect(["127.0.0.1", port]);
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
-    const [tls, [conn]] = await Promise.all([
-      ctx.wrap_socket(client, { server_hostname: "localhost" }),
-      server.accept(),
-    ]);
+    const [tls, conn] = await acceptedPair(server, port);
     const pending = [tls.recv(10), conn.recv(10)];
     tls.close();
     conn.close();
@@ -340,7 +330,7 @@ Deno.test("server on Deno's own TLS: accept timeouts and non-blocking lose no co
     // A client arrives while nobody waits: select says readable, accept gets it.
     const client = socket();
     await client.connect(["127.0.0.1", port]);
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+    const ctx = clientContext();
     const wrapping = ctx.wrap_socket(client, { server_hostname: "localhost" });
     const [r] = await select([server], [], [], 5);
     assertEquals(r, [server]);
@@ -363,13 +353,7 @@ Deno.test("server on Deno's own TLS: accept timeouts and non-blocking lose no co
 Deno.test("an SSLSocket's readable and writable web streams carry TLS data", async () => {
   const { server, port } = await tlsListener(serverContext());
   try {
-    const client = socket();
-    await client.connect(["127.0.0.1", port]);
-    const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
-    const [tls, [conn]] = await Promise.all([
-      ctx.wrap_socket(client, { server_hostname: "localhost" }),
-      server.accept(),
-    ]);
+    const [tls, conn] = await acceptedPair(server, port);
     try {
       const data = new Uint8Array(300_000).map((_, i) => i % 251);
       const writing = new Blob([data]).stream().pipeTo(tls.writable); // ends with close_notify + FIN

@@ -32,13 +32,22 @@ import {
   UNIX_PATHS,
   within,
 } from "./_util.ts";
-import { CA, HAS_PYTHON, peer, SERVER_CERT, SERVER_KEY } from "./_ssl_util.ts";
+import {
+  CA,
+  clientContext as caContext,
+  HAS_PYTHON,
+  peer,
+  plainListener,
+  SERVER_CERT,
+  SERVER_KEY,
+  serverPeer,
+} from "./_ssl_util.ts";
 
 type Route = "native" | "node";
 const ROUTES: Route[] = ["native", "node"];
 
 function clientContext(route: Route): ssl.SSLContext {
-  const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+  const ctx = caContext();
   // A version floor is something only node:tls can do: it takes that route.
   if (route === "node") ctx.minimum_version = ssl.TLSVersion.TLSv1_3;
   return ctx;
@@ -64,10 +73,7 @@ Deno.test({
   name: "STARTTLS, client side: plain lines, then the upgrade in place (CPython server)",
   ignore: !HAS_PYTHON,
   async fn() {
-    await using p = await peer({
-      role: "server",
-      cert: SERVER_CERT,
-      key: SERVER_KEY,
+    await using p = await serverPeer({
       starttls: true,
       steps: [["recv_line", null], ["send", "secret reply\n"]],
     });
@@ -107,10 +113,7 @@ for (const call of ["recv", "recv_into"] as const) {
       `STARTTLS, client side, a ${call} that timed out still in flight: the upgrade completes, no byte lost either way (CPython server)`,
     ignore: !HAS_PYTHON,
     async fn() {
-      await using p = await peer({
-        role: "server",
-        cert: SERVER_CERT,
-        key: SERVER_KEY,
+      await using p = await serverPeer({
         starttls: true,
         steps: [["recv_line", null], ["send", "secret reply\n"]],
       });
@@ -146,10 +149,7 @@ Deno.test({
     "STARTTLS, server side, a recv that timed out still in flight: the ClientHello it gets goes into TLS (CPython client)",
   ignore: !HAS_PYTHON,
   async fn() {
-    const listener = socket();
-    listener.bind(["127.0.0.1", 0]);
-    listener.listen();
-    const port = (listener.getsockname() as [string, number])[1];
+    const { listener, port } = plainListener();
     try {
       await using p = await peer({
         role: "client",
@@ -183,10 +183,7 @@ Deno.test({
     "STARTTLS, server side: TLS bytes that arrived with the plain line go into TLS (CPython client)",
   ignore: !HAS_PYTHON,
   async fn() {
-    const listener = socket();
-    listener.bind(["127.0.0.1", 0]);
-    listener.listen();
-    const port = (listener.getsockname() as [string, number])[1];
+    const { listener, port } = plainListener();
     try {
       await using p = await peer({
         role: "client",
@@ -225,10 +222,7 @@ for (const route of ROUTES) {
       `[${route}] an idle recv with settimeout(0.3) → TimeoutError; the late bytes come with the next recv`,
     ignore: !HAS_PYTHON,
     async fn() {
-      await using p = await peer({
-        role: "server",
-        cert: SERVER_CERT,
-        key: SERVER_KEY,
+      await using p = await serverPeer({
         steps: [["wait", null], ["send", "late"], ["recv_line", null]],
       });
       await using tls = await connectTls(p.port, route);
@@ -249,10 +243,7 @@ for (const route of ROUTES) {
       `[${route}] non-blocking recv with nothing decrypted → SSLWantReadError; select then says readable`,
     ignore: !HAS_PYTHON,
     async fn() {
-      await using p = await peer({
-        role: "server",
-        cert: SERVER_CERT,
-        key: SERVER_KEY,
+      await using p = await serverPeer({
         steps: [["wait", null], ["send", "now"], ["recv_line", null]],
       });
       await using tls = await connectTls(p.port, route);
@@ -279,10 +270,7 @@ for (const route of ROUTES) {
       `[${route}] an aborted recv loses nothing; DefaultSelector reports the SSLSocket readable`,
     ignore: !HAS_PYTHON,
     async fn() {
-      await using p = await peer({
-        role: "server",
-        cert: SERVER_CERT,
-        key: SERVER_KEY,
+      await using p = await serverPeer({
         steps: [["wait", null], ["send", "kept"], ["recv_line", null]],
       });
       await using tls = await connectTls(p.port, route);
@@ -310,10 +298,7 @@ for (const route of ROUTES) {
       `[${route}] close_notify from the peer → empty recv (also with suppress_ragged_eofs false)`,
     ignore: !HAS_PYTHON,
     async fn() {
-      await using p = await peer({
-        role: "server",
-        cert: SERVER_CERT,
-        key: SERVER_KEY,
+      await using p = await serverPeer({
         steps: [["send", "last"], ["unwrap", null]],
       });
       const tls = await connectTls(p.port, route, { suppress_ragged_eofs: false });
@@ -334,10 +319,7 @@ for (const route of ROUTES) {
     name: `[${route}] makefile readline and write over TLS`,
     ignore: !HAS_PYTHON,
     async fn() {
-      await using p = await peer({
-        role: "server",
-        cert: SERVER_CERT,
-        key: SERVER_KEY,
+      await using p = await serverPeer({
         steps: [["send", "one\ntwo\n"], ["recv_line", null]],
       });
       await using tls = await connectTls(p.port, route);
@@ -357,10 +339,7 @@ Deno.test({
   ignore: !HAS_PYTHON,
   async fn() {
     for (const suppress of [true, false]) {
-      await using p = await peer({
-        role: "server",
-        cert: SERVER_CERT,
-        key: SERVER_KEY,
+      await using p = await serverPeer({
         steps: [["send", "bye"], ["close", null]],
       });
       await using tls = await connectTls(p.port, "native", { suppress_ragged_eofs: suppress });
@@ -417,7 +396,7 @@ Deno.test("TLS over a Unix socket (node:tls), both ends this library", async () 
   const accepting = server.accept();
   const client = socket(1);
   await client.connect(path);
-  const ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, { cafile: CA });
+  const ctx = caContext();
   const [tls, [conn]] = await Promise.all([
     ctx.wrap_socket(client, { server_hostname: "localhost" }),
     accepting,
@@ -437,10 +416,7 @@ Deno.test({
   name: "non-blocking connect of an SSLSocket, then CPython's do_handshake loop with select",
   ignore: !HAS_PYTHON,
   async fn() {
-    await using p = await peer({
-      role: "server",
-      cert: SERVER_CERT,
-      key: SERVER_KEY,
+    await using p = await serverPeer({
       steps: [["recv_line", null]],
     });
     const ctx = clientContext("native");
