@@ -3,8 +3,11 @@
  * each workload, Node (`net`/`dgram`/`tls`) and CPython (`socket`, `ssl`,
  * `socketserver`). Every implementation runs as its own server and client
  * processes (bench/peers/); runs are interleaved (each round runs every
- * implementation once, in a rotating order) and the tables show medians
- * with each figure's ratio to raw Deno in the same run.
+ * implementation once, in a rotating order, the library right beside raw
+ * Deno) and the tables show medians with each figure's ratio to raw Deno:
+ * the median of the rounds' own ratios. Rows with a target run the library
+ * and raw Deno for more rounds (`--target-rounds`, 7). Every client first
+ * does untimed warm-up work on the same connection or flow.
  *
  * ```sh
  * deno task bench:compare                       # full run
@@ -14,7 +17,8 @@
  *
  * Options: `--only=a,b` keeps the rows whose id contains one of the words;
  * `--impls=a,b` keeps those columns (`lib`, `deno`, `deno_alloc`, `node`,
- * `python`, `lib_loop`, …); `--rounds=N`; `--timeout=S` per process;
+ * `python`, `lib_loop`, …); `--rounds=N` (3); `--target-rounds=N` (7);
+ * `--timeout=S` per process;
  * `--out=PREFIX` for the written files.
  *
  * Sections: the target rows (bulk, round trips, datagrams, connects,
@@ -49,6 +53,12 @@ for (const arg of Deno.args) {
 }
 const quick = args.has("quick");
 const rounds = Number(args.get("rounds") ?? (quick ? 1 : 3));
+/**
+ * Rounds of the target rows: the library and raw Deno run this many times
+ * (the other columns `rounds` times), so that the ratio, the median of the
+ * rounds' own ratios, is steady enough to hold against a target.
+ */
+const targetRounds = Math.max(rounds, Number(args.get("target-rounds") ?? (quick ? 1 : 7)));
 const only = args.get("only")?.split(",");
 const onlyImpls = args.get("impls")?.split(",");
 const perRunTimeout = Number(args.get("timeout") ?? (quick ? 60 : 120)) * 1000;
@@ -152,9 +162,19 @@ interface Row {
   group?: string;
 }
 
-const bulkTotal = quick ? 64 * MiB : 512 * MiB;
+const bulkTotal = quick ? 64 * MiB : 2048 * MiB;
 const rrCount = quick ? 4000 : 20000;
-const connectCount = quick ? 400 : 2000;
+const connectCount = quick ? 400 : 5000;
+/**
+ * Untimed work each client does first, on the same connection or flow
+ * (round trips, connections, bytes), so that a row measures the steady
+ * state and not V8 compiling the code under test.
+ */
+const warm = {
+  rr: quick ? 500 : 2000,
+  connect: quick ? 100 : 500,
+  bulk: quick ? 16 * MiB : 128 * MiB,
+};
 const echoes = quick ? 3 : 5;
 const connecting = 256;
 const scaleClients = [100, 1000, 10000];
@@ -189,7 +209,7 @@ function buildRows(): Row[] {
             read === "recv" ? "recv(65536)" : "recv_into"
           }${where}`,
           workload: "tcp_bulk",
-          params: { total: bulkTotal, write, read },
+          params: { total: bulkTotal, write, read, warm: warm.bulk },
           columns: read === "recv"
             ? ["lib", "deno", "deno_alloc", "node", "python"]
             : SOCKET_COLUMNS,
@@ -206,7 +226,7 @@ function buildRows(): Row[] {
       section: "targets",
       title: `tcp_rr 64 B${where}`,
       workload: "tcp_rr",
-      params: { count: rrCount, size: 64, timeout: null },
+      params: { count: rrCount, size: 64, timeout: null, warm: warm.rr },
       columns: SOCKET_COLUMNS,
       pinned,
       unit: "round trips/s",
@@ -219,7 +239,7 @@ function buildRows(): Row[] {
       section: "targets",
       title: `tcp_rr 64 B, settimeout(5)${where}`,
       workload: "tcp_rr",
-      params: { count: rrCount, size: 64, timeout: 5 },
+      params: { count: rrCount, size: 64, timeout: 5, warm: warm.rr },
       columns: SOCKET_COLUMNS,
       pinned,
       unit: "round trips/s",
@@ -232,7 +252,7 @@ function buildRows(): Row[] {
       section: "targets",
       title: `udp_rr 64 B, recvfrom_into / receive(buf)${where}`,
       workload: "udp_rr",
-      params: { count: rrCount, size: 64 },
+      params: { count: rrCount, size: 64, warm: warm.rr },
       columns: ["lib", "deno", "deno_alloc", "node", "python"],
       pinned,
       unit: "round trips/s",
@@ -245,7 +265,7 @@ function buildRows(): Row[] {
       section: "targets",
       title: `tcp_connect${where}`,
       workload: "tcp_connect",
-      params: { count: connectCount, size: 64 },
+      params: { count: connectCount, size: 64, warm: warm.connect },
       columns: SOCKET_COLUMNS,
       pinned,
       unit: "connections/s",
@@ -309,7 +329,7 @@ function buildRows(): Row[] {
       section: "line",
       title: `line_rr ${lineCount.toLocaleString("en-US")} × 64 B lines${pinned ? ", pinned" : ""}`,
       workload: "line_rr",
-      params: { count: lineCount, size: 64 },
+      params: { count: lineCount, size: 64, warm: warm.rr },
       columns: ["lib", "deno", "python"],
       pinned,
       unit: "round trips/s",
@@ -369,7 +389,7 @@ function buildRows(): Row[] {
       section: "tls",
       title: `tls_rr ${tlsRrCount.toLocaleString("en-US")} × 1 B${where}`,
       workload: "tls_rr",
-      params: { count: tlsRrCount, size: 1 },
+      params: { count: tlsRrCount, size: 1, warm: warm.rr },
       columns: tlsColumns,
       pinned,
       unit: "round trips/s",
@@ -654,6 +674,16 @@ interface Env {
   tools: Record<string, string | null>;
 }
 
+/**
+ * The server's parameters: the client's warm-up is work the server serves
+ * too (more round trips, connections or bytes), untimed by the client.
+ */
+function serverParams(p: Params): string {
+  if (!p.warm) return JSON.stringify(p);
+  const more = p.total !== undefined ? { total: p.total + p.warm } : { count: p.count! + p.warm };
+  return JSON.stringify({ ...p, ...more, warm: 0 });
+}
+
 async function runOnce(column: Column, row: Row, env: Env): Promise<Sample> {
   if (row.client && row.client !== "peer" && row.client !== "loadgen" && env.tools[row.client]) {
     return { value: null, skipped: env.tools[row.client]! };
@@ -668,7 +698,7 @@ async function runOnce(column: Column, row: Row, env: Env): Promise<Sample> {
   const mem = row.memoryTitle ? ["python3", here("peers/maxrss.py")] : [];
   const params = JSON.stringify(p);
   const peer = peerCommand(column.peer, row, certs);
-  const server = spawn([...fd, ...pin, ...mem, ...peer, "server", row.workload, params]);
+  const server = spawn([...fd, ...pin, ...mem, ...peer, "server", row.workload, serverParams(p)]);
   const srv = watch(server);
   const endless = row.workload === "http";
   let client: Deno.ChildProcess | undefined;
@@ -724,6 +754,21 @@ async function runOnce(column: Column, row: Row, env: Env): Promise<Sample> {
 
 // ---- statistics and output ------------------------------------------------------
 
+/** The median over rounds of `column`'s value over `base`'s in the same round. */
+function pairedRatio(
+  perRound: Record<string, (number | null)[]>,
+  column: string,
+  base: string,
+): number | null {
+  const ratios: number[] = [];
+  const xs = perRound[column] ?? [], bs = perRound[base] ?? [];
+  for (let k = 0; k < xs.length; k++) {
+    const x = xs[k], b = bs[k];
+    if (x != null && b) ratios.push(x / b);
+  }
+  return median(ratios);
+}
+
 function median(values: (number | null | undefined)[]): number | null {
   const xs = values.filter((v): v is number => typeof v === "number").sort((a, b) => a - b);
   if (xs.length === 0) return null;
@@ -771,21 +816,58 @@ if (!pinnable) {
   note("taskset is not available (or not in --allow-run): the pinned rows were left out");
   table.splice(0, table.length, ...table.filter((r) => !r.pinned));
 }
-const runs = table.reduce((n, r) => n + r.columns.length, 0) * rounds;
+/**
+ * The columns a round runs, in order. Every column runs in the first
+ * `rounds` rounds, rotating who goes first; a row with a target then runs
+ * only the library's columns and raw Deno's, up to `targetRounds`. Each
+ * library column runs right beside raw Deno, alternating which goes first,
+ * so that the round's own ratio sees the machine in one state.
+ */
+function roundOrder(row: Row, round: number): string[] {
+  const targeted = row.target !== undefined || row.otherTargets !== undefined ||
+    row.memoryTarget !== undefined;
+  if (round >= rounds && !targeted) return [];
+  const base = row.columns.find((c) => BASELINE.has(c));
+  const paired = (c: string) => c.startsWith("lib") && c !== "lib_accepted";
+  const libs = row.columns.filter(paired);
+  const named = new Set(row.otherTargets?.map((t) => t.base).filter((b) => b !== undefined));
+  const others = round < rounds
+    ? row.columns.filter((c) => c !== base && !paired(c))
+    : row.columns.filter((c) => named.has(c));
+  const order: string[] = [];
+  libs.forEach((lib, k) => {
+    if (base === undefined) order.push(lib);
+    else if (k > 0) order.push(lib);
+    else order.push(...(round % 2 ? [base, lib] : [lib, base]));
+  });
+  if (base !== undefined && libs.length === 0) order.push(base);
+  const turn = others.length ? round % others.length : 0;
+  return [...order, ...others.slice(turn), ...others.slice(0, turn)];
+}
+
+const rowRounds = (row: Row) =>
+  row.target !== undefined || row.otherTargets !== undefined || row.memoryTarget !== undefined
+    ? targetRounds
+    : rounds;
+const runs = table.reduce(
+  (n, r) =>
+    n + Array.from({ length: rowRounds(r) }, (_, k) => roundOrder(r, k).length)
+      .reduce((a, b) => a + b, 0),
+  0,
+);
 console.error(`${quick ? "quick" : "full"} run: ${table.length} rows, ${runs} runs`);
 
+/** Every sample, by row and column, at the index of its round (holes where a column sat out). */
 const results: Record<string, Record<string, Sample[]>> = {};
 for (const row of table) {
   const rowStarted = performance.now();
   results[row.id] = Object.fromEntries(row.columns.map((c) => [c, []]));
-  for (let round = 0; round < rounds; round++) {
-    // Interleaved: every implementation once per round, rotating who goes first.
-    for (let k = 0; k < row.columns.length; k++) {
-      const id = row.columns[(k + round) % row.columns.length];
+  for (let round = 0; round < rowRounds(row); round++) {
+    for (const id of roundOrder(row, round)) {
       const done = results[row.id][id];
-      const skipped = done.find((s) => s.skipped);
+      const skipped = done.find((s) => s?.skipped);
       const sample = skipped ? skipped : await runOnce(COLUMNS[id], row, env);
-      done.push(sample);
+      done[round] = sample;
       const shown = sample.skipped
         ? `skipped: ${sample.skipped}`
         : sample.value === null
@@ -806,7 +888,14 @@ interface Figure {
   unit: string;
   lowerIsBetter: boolean;
   median: Record<string, number | null>;
+  /**
+   * To the baseline: the median of the rounds' own ratios (each round's
+   * sample over the baseline's in that round), which a slow drift of the
+   * machine moves less than a ratio of medians.
+   */
   ratio: Record<string, number | null>;
+  /** Each round's value per column (null where it sat out or failed). */
+  rounds: Record<string, (number | null)[]>;
   skipped: Record<string, string>;
   /** CPU seconds of both processes: only in the JSON and the targets table. */
   cpu?: boolean;
@@ -821,15 +910,16 @@ for (const row of table) {
   const base = row.columns.find((c) => BASELINE.has(c));
   for (const [title, unit, pick] of kinds) {
     const med: Record<string, number | null> = {};
+    const perRound: Record<string, (number | null)[]> = {};
     const skipped: Record<string, string> = {};
     for (const c of row.columns) {
       med[c] = median(results[row.id][c].map(pick));
-      const skip = results[row.id][c].find((s) => s.skipped)?.skipped;
+      perRound[c] = Array.from(results[row.id][c], (s) => (s ? pick(s) : null) ?? null);
+      const skip = results[row.id][c].find((s) => s?.skipped)?.skipped;
       if (skip) skipped[c] = skip;
     }
-    const b = base ? med[base] : null;
     const ratio: Record<string, number | null> = {};
-    for (const c of row.columns) ratio[c] = b && med[c] !== null ? med[c]! / b : null;
+    for (const c of row.columns) ratio[c] = base ? pairedRatio(perRound, c, base) : null;
     figures.push({
       row: row.id,
       section: row.section,
@@ -838,6 +928,7 @@ for (const row of table) {
       lowerIsBetter: row.lowerIsBetter || unit === "MiB" || unit === "CPU s",
       median: med,
       ratio,
+      rounds: perRound,
       skipped,
       ...(unit === "CPU s" ? { cpu: true } : {}),
     });
@@ -918,8 +1009,7 @@ for (const row of table) {
     const ratioOf = (f: Figure | undefined) => {
       if (!f) return null;
       if (!spec.base) return f.ratio[spec.column] ?? null;
-      const v = f.median[spec.column], b = f.median[spec.base];
-      return v != null && b ? v / b : null;
+      return pairedRatio(f.rounds, spec.column, spec.base);
     };
     let line = targets.find((t) => t.name === spec.name);
     if (!line) {
@@ -1024,7 +1114,9 @@ const md: string[] = [
   `\`${command}\`: ${rounds} round(s), ${
     Math.round((finished.getTime() - started.getTime()) / 1000)
   } s. Deno ${machine.deno}, Node ${machine.node}, ${machine.python}, ${machine.cpus} CPUs. ` +
-  "Each cell is the median of the rounds and, in brackets, its ratio to raw Deno in the same run.",
+  "Each cell is the median of the rounds and, in brackets, its ratio to raw Deno: the median of the rounds' own ratios (each round runs the library right beside raw Deno). " +
+  `Rows with a target run the library and raw Deno in ${targetRounds} rounds. ` +
+  "Every client first does untimed warm-up work on the same connection or flow (round trips, connections, bytes).",
 ];
 if (targetTable) md.push("", `## Targets: library / raw Deno`, "", targetTable);
 for (const section of Object.keys(SECTION_TITLE) as Section[]) {
@@ -1058,6 +1150,7 @@ await Deno.writeTextFile(
       command,
       quick,
       rounds,
+      targetRounds,
       machine,
       notes,
       params: Object.fromEntries(
@@ -1105,7 +1198,9 @@ if (targets.length) {
     ratioChart(
       "@seed/socket / raw Deno, same run (1.00 = as fast as raw Deno)",
       bars,
-      `${command} · ${started.toISOString().slice(0, 16)} · medians of ${rounds} round(s)`,
+      `${command} · ${
+        started.toISOString().slice(0, 16)
+      } · medians of ${rounds} round(s), ${targetRounds} for targets`,
     ),
   );
   written.push(`${prefix}-ratios.svg`);

@@ -21,6 +21,13 @@ export interface Params {
   bufsize?: number;
   /** Round trips, or connections (tcp_connect, tls_handshake). */
   count?: number;
+  /**
+   * The client's untimed warm-up, done first on the same connection or
+   * flow: round trips (tcp_rr, udp_rr, line_rr, tls_rr), connections
+   * (tcp_connect) or bytes (tcp_bulk, a multiple of `write`). The server's
+   * `count` or `total` already includes it.
+   */
+  warm?: number;
   /** Message size in bytes. */
   size?: number;
   /** tcp_rr: `settimeout` on both ends (null: blocking). */

@@ -206,8 +206,9 @@ async function tlsClient(port: number, p: Params): Promise<number> {
   const { ca } = tlsOptions(p);
   if (workload === "tls_handshake") {
     const buf = new Uint8Array(1);
-    const t0 = performance.now();
-    for (let i = 0; i < p.count!; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count!; i++) {
+      if (i === 0) t0 = performance.now();
       const conn = await connectTls(port, ca);
       if (p.size) {
         await writeAll(conn, buf);
@@ -223,14 +224,18 @@ async function tlsClient(port: number, p: Params): Promise<number> {
     const msg = new Uint8Array(p.size!);
     const buf = new Uint8Array(p.size!);
     t0 = performance.now();
-    for (let i = 0; i < p.count!; i++) {
+    for (let i = -(p.warm ?? 0); i < p.count!; i++) {
+      if (i === 0) t0 = performance.now();
       await writeAll(conn, msg);
       await readExact(conn, buf);
     }
   } else {
     const chunk = new Uint8Array(p.write!);
     t0 = performance.now();
-    for (let sent = 0; sent < p.total!; sent += chunk.length) await writeAll(conn, chunk);
+    for (let sent = -(p.warm ?? 0); sent < p.total!; sent += chunk.length) {
+      if (sent === 0) t0 = performance.now();
+      await writeAll(conn, chunk);
+    }
     await readExact(conn, new Uint8Array(1));
   }
   const t = performance.now() - t0;
@@ -238,15 +243,21 @@ async function tlsClient(port: number, p: Params): Promise<number> {
   return t;
 }
 
-async function lineClient(conn: Deno.TcpConn, count: number, size: number): Promise<number> {
+async function lineClient(
+  conn: Deno.TcpConn,
+  count: number,
+  size: number,
+  warm = 0,
+): Promise<number> {
   conn.setNoDelay(true);
   const line = "x".repeat(size - 1);
   const out = new TextEncoder().encode(line + "\n");
   const lines = conn.readable.pipeThrough(new TextDecoderStream()).pipeThrough(
     new TextLineStream(),
   ).getReader();
-  const t0 = performance.now();
-  for (let i = 0; i < count; i++) {
+  let t0 = performance.now();
+  for (let i = -warm; i < count; i++) {
+    if (i === 0) t0 = performance.now();
     await writeAll(conn, out);
     const { value } = await lines.read();
     if (value !== line) throw new Error("line_rr: wrong echo");
@@ -264,8 +275,9 @@ async function client(port: number, p: Params): Promise<number> {
     const peer: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port };
     const msg = new Uint8Array(p.size!);
     const buf = new Uint8Array(65536);
-    const t0 = performance.now();
-    for (let i = 0; i < p.count!; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count!; i++) {
+      if (i === 0) t0 = performance.now();
       await sock.send(msg, peer);
       if (p.alloc) await sock.receive();
       else await sock.receive(buf);
@@ -278,22 +290,28 @@ async function client(port: number, p: Params): Promise<number> {
   if (workload === "tcp_bulk") {
     const conn = await Deno.connect(address);
     const chunk = new Uint8Array(p.write!);
-    const t0 = performance.now();
-    for (let sent = 0; sent < p.total!; sent += chunk.length) await writeAll(conn, chunk);
+    let t0 = performance.now();
+    for (let sent = -(p.warm ?? 0); sent < p.total!; sent += chunk.length) {
+      if (sent === 0) t0 = performance.now();
+      await writeAll(conn, chunk);
+    }
     await conn.closeWrite();
     await conn.read(new Uint8Array(1));
     const t = performance.now() - t0;
     conn.close();
     return t;
   }
-  if (workload === "line_rr") return lineClient(await Deno.connect(address), p.count!, p.size!);
+  if (workload === "line_rr") {
+    return lineClient(await Deno.connect(address), p.count!, p.size!, p.warm);
+  }
   if (workload === "tcp_rr") {
     const conn = await Deno.connect(address);
     conn.setNoDelay(true);
     const msg = new Uint8Array(p.size!);
     const buf = new Uint8Array(p.size!);
-    const t0 = performance.now();
-    for (let i = 0; i < p.count!; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count!; i++) {
+      if (i === 0) t0 = performance.now();
       await writeAll(conn, msg);
       await readExact(conn, buf);
     }
@@ -304,8 +322,9 @@ async function client(port: number, p: Params): Promise<number> {
   if (workload === "tcp_connect") {
     const msg = new Uint8Array(p.size!);
     const buf = new Uint8Array(p.size!);
-    const t0 = performance.now();
-    for (let i = 0; i < p.count!; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count!; i++) {
+      if (i === 0) t0 = performance.now();
       const conn = await Deno.connect(address);
       await writeAll(conn, msg);
       await readExact(conn, buf);

@@ -234,8 +234,9 @@ async function tlsClient(port: number, p: Params): Promise<number> {
   };
   if (workload === "tls_handshake") {
     const buf = new Uint8Array(1);
-    const t0 = performance.now();
-    for (let i = 0; i < p.count!; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count!; i++) {
+      if (i === 0) t0 = performance.now();
       const sock = await connect();
       if (p.size) {
         await sock.sendall(buf);
@@ -251,14 +252,18 @@ async function tlsClient(port: number, p: Params): Promise<number> {
     const msg = new Uint8Array(p.size!);
     const buf = new Uint8Array(p.size!);
     t0 = performance.now();
-    for (let i = 0; i < p.count!; i++) {
+    for (let i = -(p.warm ?? 0); i < p.count!; i++) {
+      if (i === 0) t0 = performance.now();
       await sock.sendall(msg);
       await recvExact(sock, buf);
     }
   } else {
     const chunk = new Uint8Array(p.write!);
     t0 = performance.now();
-    for (let sent = 0; sent < p.total!; sent += chunk.length) await sock.sendall(chunk);
+    for (let sent = -(p.warm ?? 0); sent < p.total!; sent += chunk.length) {
+      if (sent === 0) t0 = performance.now();
+      await sock.sendall(chunk);
+    }
     await recvExact(sock, new Uint8Array(1));
   }
   const t = performance.now() - t0;
@@ -348,8 +353,9 @@ async function client(port: number, p: Params): Promise<number> {
     sock.bind(["127.0.0.1", 0]);
     const msg = new Uint8Array(p.size!);
     const buf = new Uint8Array(65536);
-    const t0 = performance.now();
-    for (let i = 0; i < p.count!; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count!; i++) {
+      if (i === 0) t0 = performance.now();
       await sock.sendto(msg, address);
       await sock.recvfrom_into(buf);
     }
@@ -361,8 +367,11 @@ async function client(port: number, p: Params): Promise<number> {
     const sock = socket();
     await sock.connect(address);
     const chunk = new Uint8Array(p.write!);
-    const t0 = performance.now();
-    for (let sent = 0; sent < p.total!; sent += chunk.length) await sock.sendall(chunk);
+    let t0 = performance.now();
+    for (let sent = -(p.warm ?? 0); sent < p.total!; sent += chunk.length) {
+      if (sent === 0) t0 = performance.now();
+      await sock.sendall(chunk);
+    }
     await sock.shutdown(SHUT_WR);
     await sock.recv(1);
     const t = performance.now() - t0;
@@ -376,8 +385,9 @@ async function client(port: number, p: Params): Promise<number> {
     if (p.timeout != null) sock.settimeout(p.timeout);
     const msg = new Uint8Array(p.size!);
     const buf = new Uint8Array(p.size!);
-    const t0 = performance.now();
-    for (let i = 0; i < p.count!; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count!; i++) {
+      if (i === 0) t0 = performance.now();
       await sock.sendall(msg);
       await recvExact(sock, buf);
     }
@@ -391,8 +401,9 @@ async function client(port: number, p: Params): Promise<number> {
     sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
     const f = sock.makefile("rw");
     const line = "x".repeat(p.size! - 1) + "\n";
-    const t0 = performance.now();
-    for (let i = 0; i < p.count!; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count!; i++) {
+      if (i === 0) t0 = performance.now();
       await f.write(line);
       await f.flush();
       if (await f.readline() !== line) throw new Error("line_rr: wrong echo");
@@ -405,8 +416,9 @@ async function client(port: number, p: Params): Promise<number> {
   if (workload === "tcp_connect") {
     const msg = new Uint8Array(p.size!);
     const buf = new Uint8Array(p.size!);
-    const t0 = performance.now();
-    for (let i = 0; i < p.count!; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count!; i++) {
+      if (i === 0) t0 = performance.now();
       const sock = socket();
       await sock.connect(address);
       await sock.sendall(msg);

@@ -85,8 +85,9 @@ async function tlsClient(port, p) {
   };
   if (workload === "tls_handshake") {
     const msg = Buffer.alloc(1);
-    const t0 = performance.now();
-    for (let i = 0; i < p.count; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count; i++) {
+      if (i === 0) t0 = performance.now();
       const sock = await connect();
       if (p.size) {
         const read = reader(sock);
@@ -103,7 +104,8 @@ async function tlsClient(port, p) {
   if (workload === "tls_rr") {
     const msg = Buffer.alloc(p.size);
     t0 = performance.now();
-    for (let i = 0; i < p.count; i++) {
+    for (let i = -(p.warm ?? 0); i < p.count; i++) {
+      if (i === 0) t0 = performance.now();
       sock.write(msg);
       await read(p.size);
     }
@@ -174,11 +176,12 @@ async function client(port, p) {
     const sock = dgram.createSocket("udp4");
     await new Promise((resolve) => sock.bind(0, "127.0.0.1", resolve));
     const msg = Buffer.alloc(p.size);
-    let left = p.count;
-    const t0 = performance.now();
+    let left = p.count + (p.warm ?? 0);
+    let t0 = performance.now();
     await new Promise((resolve) => {
       sock.on("message", () => {
-        if (--left === 0) return resolve();
+        if (left-- === p.count + 1) t0 = performance.now();
+        if (left === 0) return resolve();
         sock.send(msg, port, "127.0.0.1");
       });
       sock.send(msg, port, "127.0.0.1");
@@ -195,9 +198,10 @@ async function client(port, p) {
   if (workload === "tcp_bulk") {
     const sock = await connect();
     const chunk = Buffer.alloc(p.write);
-    const t0 = performance.now();
+    let t0 = performance.now();
     const ack = once(sock, "data");
-    for (let sent = 0; sent < p.total; sent += chunk.length) {
+    for (let sent = -(p.warm ?? 0); sent < p.total; sent += chunk.length) {
+      if (sent === 0) t0 = performance.now();
       if (!sock.write(chunk)) await once(sock, "drain");
     }
     sock.end();
@@ -211,8 +215,9 @@ async function client(port, p) {
     if (p.timeout != null) sock.setTimeout(p.timeout * 1000, () => sock.destroy());
     const read = reader(sock);
     const msg = Buffer.alloc(p.size);
-    const t0 = performance.now();
-    for (let i = 0; i < p.count; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count; i++) {
+      if (i === 0) t0 = performance.now();
       sock.write(msg);
       await read(p.size);
     }
@@ -222,8 +227,9 @@ async function client(port, p) {
   }
   if (workload === "tcp_connect") {
     const msg = Buffer.alloc(p.size);
-    const t0 = performance.now();
-    for (let i = 0; i < p.count; i++) {
+    let t0 = performance.now();
+    for (let i = -(p.warm ?? 0); i < p.count; i++) {
+      if (i === 0) t0 = performance.now();
       const sock = await connect();
       const read = reader(sock);
       sock.write(msg);

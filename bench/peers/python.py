@@ -137,7 +137,9 @@ def tls_client(port, p):
         msg = bytes(1)
         view = memoryview(bytearray(1))
         t0 = time.perf_counter()
-        for _ in range(p["count"]):
+        for i in range(-p.get("warm", 0), p["count"]):
+            if i == 0:
+                t0 = time.perf_counter()
             sock = connect()
             if p["size"]:
                 sock.sendall(msg)
@@ -149,13 +151,17 @@ def tls_client(port, p):
         msg = bytes(p["size"])
         view = memoryview(bytearray(p["size"]))
         t0 = time.perf_counter()
-        for _ in range(p["count"]):
+        for i in range(-p.get("warm", 0), p["count"]):
+            if i == 0:
+                t0 = time.perf_counter()
             sock.sendall(msg)
             recv_exact(sock, view, p["size"])
     else:
         chunk = bytes(p["write"])
         t0 = time.perf_counter()
-        for _ in range(0, p["total"], len(chunk)):
+        for sent in range(-p.get("warm", 0), p["total"], len(chunk)):
+            if sent == 0:
+                t0 = time.perf_counter()
             sock.sendall(chunk)
         recv_exact(sock, memoryview(bytearray(1)), 1)
     t = time.perf_counter() - t0
@@ -248,7 +254,9 @@ def client(port, p):
         msg = bytes(p["size"])
         buf = bytearray(65536)
         t0 = time.perf_counter()
-        for _ in range(p["count"]):
+        for i in range(-p.get("warm", 0), p["count"]):
+            if i == 0:
+                t0 = time.perf_counter()
             sock.sendto(msg, address)
             sock.recvfrom_into(buf)
         t = time.perf_counter() - t0
@@ -258,7 +266,9 @@ def client(port, p):
         sock = socket.create_connection(address)
         chunk = bytes(p["write"])
         t0 = time.perf_counter()
-        for _ in range(0, p["total"], len(chunk)):
+        for sent in range(-p.get("warm", 0), p["total"], len(chunk)):
+            if sent == 0:
+                t0 = time.perf_counter()
             sock.sendall(chunk)
         sock.shutdown(socket.SHUT_WR)
         sock.recv(1)
@@ -272,7 +282,9 @@ def client(port, p):
         f = sock.makefile("rw")
         line = "x" * (size - 1) + "\n"
         t0 = time.perf_counter()
-        for _ in range(p["count"]):
+        for i in range(-p.get("warm", 0), p["count"]):
+            if i == 0:
+                t0 = time.perf_counter()
             f.write(line)
             f.flush()
             if f.readline() != line:
@@ -289,7 +301,9 @@ def client(port, p):
         if p.get("timeout") is not None:
             sock.settimeout(p["timeout"])
         t0 = time.perf_counter()
-        for _ in range(p["count"]):
+        for i in range(-p.get("warm", 0), p["count"]):
+            if i == 0:
+                t0 = time.perf_counter()
             sock.sendall(msg)
             recv_exact(sock, view, size)
         t = time.perf_counter() - t0
@@ -297,7 +311,9 @@ def client(port, p):
         return t
     if workload == "tcp_connect":
         t0 = time.perf_counter()
-        for _ in range(p["count"]):
+        for i in range(-p.get("warm", 0), p["count"]):
+            if i == 0:
+                t0 = time.perf_counter()
             sock = socket.socket()
             sock.connect(address)
             sock.sendall(msg)
