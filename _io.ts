@@ -75,6 +75,22 @@ export class Lock {
     return this.#busy > 0;
   }
 
+  /**
+   * Takes the lock at once if it is free (true), for a job that calls
+   * `release()` when it settles, before whoever awaits it resumes: the fast
+   * paths' way to skip the promise `run` adds. False when it is taken.
+   */
+  hold(): boolean {
+    if (this.#busy > 0) return false;
+    this.#busy = 1;
+    return true;
+  }
+
+  /** Ends a job started with `hold()`. */
+  release(): void {
+    this.#next();
+  }
+
   /** Runs `job` after every job queued before it. */
   run<T>(job: () => Promise<T>): Promise<T> {
     if (this.#busy++ === 0) return this.#settle(job());

@@ -741,18 +741,28 @@ export class SocketFile {
       if (!this.#readLock.busy) {
         const line = reader.takeLine(limit);
         if (line !== null) return Promise.resolve(line);
+        if (this.#readLock.hold()) return this.#readline(reader, limit, true);
       }
-      return this.#read(() => this.#readline(reader, limit));
+      return this.#read(() => this.#readline(reader, limit, false));
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
-  async #readline(reader: ReadBuffer, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-    for (;;) {
-      const line = reader.takeLine(limit);
-      if (line !== null) return line;
-      if (await reader.fill() === 0) return reader.take(reader.available);
+  /** `held`: the caller took the read lock with `hold()`, and this releases it. */
+  async #readline(
+    reader: ReadBuffer,
+    limit: number,
+    held: boolean,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    try {
+      for (;;) {
+        const line = reader.takeLine(limit);
+        if (line !== null) return line;
+        if (await reader.fill() === 0) return reader.take(reader.available);
+      }
+    } finally {
+      if (held) this.#readLock.release();
     }
   }
 
@@ -837,7 +847,8 @@ export class SocketFile {
       // CPython's BufferedWriter does. The caller's bytes are used in
       // place only where a raw write holds them no longer than it runs.
       const data = owned || borrowsOnly(this.raw) ? bytes : bytes.slice();
-      return this.#writeLock.run(() => this.#writeThrough(writer, data));
+      if (this.#writeLock.hold()) return this.#writeThrough(writer, data, true);
+      return this.#writeLock.run(() => this.#writeThrough(writer, data, false));
     }
     if (!writer.push(bytes, owned)) return Promise.resolve(bytes.length);
     return this.#writeLock.run(async () => {
@@ -846,8 +857,12 @@ export class SocketFile {
     });
   }
 
-  /** Sends `data` in raw writes; what a failed write leaves goes to the front of the queue. */
-  async #writeThrough(writer: WriteQueue, data: Uint8Array): Promise<number> {
+  /**
+   * Sends `data` in raw writes; what a failed write leaves goes to the
+   * front of the queue. `held`: the caller took the write lock with
+   * `hold()`, and this releases it.
+   */
+  async #writeThrough(writer: WriteQueue, data: Uint8Array, held: boolean): Promise<number> {
     let sent = 0;
     try {
       while (sent < data.length) {
@@ -857,6 +872,8 @@ export class SocketFile {
       // Kept, ahead of whatever was queued while this write was in flight.
       writer.unshift(data.subarray(sent));
       throw e;
+    } finally {
+      if (held) this.#writeLock.release();
     }
     return data.length;
   }
