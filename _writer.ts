@@ -81,18 +81,23 @@ export class Writer {
   /** Blocking send with nothing in flight: one Deno write, its count. */
   sendFast(conn: StreamConn, data: Uint8Array): Promise<number> {
     this.#pending++;
-    const sent: Promise<number> = conn.write(data).then(this.#sent, (e) => {
-      this.#done();
-      quiet(sent);
-      throw this.#link.fail(e);
-    });
+    const sent: Promise<number> = conn.write(data).then(
+      this.#sent ??= (n) => this.#sentCount(n),
+      (e) => {
+        this.#done();
+        quiet(sent);
+        throw this.#link.fail(e);
+      },
+    );
     return sent;
   }
 
-  #sent = (n: number): number => {
+  #sent: ((n: number) => number) | null = null;
+
+  #sentCount(n: number): number {
     this.#done();
     return n;
-  };
+  }
 
   /** A fast-path write ended. */
   #done(): void {
