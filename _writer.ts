@@ -150,6 +150,14 @@ export class Writer {
    */
   sendallFast(conn: StreamConn, bytes: Uint8Array): Promise<void> {
     this.#pending++;
+    if (this.#allConn === null) {
+      this.#allConn = conn;
+      this.#allBytes = bytes;
+      return this.#allSent = conn.write(bytes).then(
+        this.#onAll ??= (n) => this.#allWritten(n),
+        this.#onAllFailed ??= (e) => this.#allFailed(e),
+      );
+    }
     const sent: Promise<void> = conn.write(bytes).then((n) => {
       if (n >= bytes.length) return this.#done();
       quiet(sent);
@@ -160,6 +168,32 @@ export class Writer {
       throw this.#link.fail(e);
     });
     return sent;
+  }
+
+  #allConn: StreamConn | null = null;
+  #allBytes: Uint8Array = EMPTY;
+  #allSent: Promise<void> | null = null;
+  #onAll: ((n: number) => void | Promise<void>) | null = null;
+  #onAllFailed: ((e: unknown) => never) | null = null;
+
+  #allWritten(n: number): void | Promise<void> {
+    const conn = this.#allConn!;
+    const bytes = this.#allBytes;
+    const sent = this.#allSent!;
+    this.#allConn = this.#allSent = null;
+    this.#allBytes = EMPTY;
+    if (n >= bytes.length) return this.#done();
+    quiet(sent);
+    return this.#sendRest(conn, bytes, n);
+  }
+
+  #allFailed(e: unknown): never {
+    const sent = this.#allSent!;
+    this.#allConn = this.#allSent = null;
+    this.#allBytes = EMPTY;
+    this.#done();
+    quiet(sent);
+    throw this.#link.fail(e);
   }
 
   /**
