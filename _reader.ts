@@ -97,8 +97,8 @@ export class Reader {
     this.#into = buffer;
     const view = whole.length === size ? whole : whole.subarray(0, size);
     return this.reading = conn.read(view).then(
-      this.#onCount ??= (n) => this.#readCount(n),
-      this.#onFail ??= (e) => this.#readFailed(e),
+      this.#onCount ?? this.#countHandler(),
+      this.#onFail!,
     );
   }
 
@@ -108,8 +108,8 @@ export class Reader {
     const whole = this.#whole = this.#memory.borrow(size);
     const view = whole.length === size ? whole : whole.subarray(0, size);
     return this.reading = conn.read(view).then(
-      this.#onBytes ??= (n) => this.#readBytes(n),
-      this.#onFail ??= (e) => this.#readFailed(e),
+      this.#onBytes ?? this.#bytesHandler(),
+      this.#onFail!,
     );
   }
 
@@ -265,6 +265,18 @@ export class Reader {
   #onCount: ((n: number | null) => number) | null = null;
   #onBytes: ((n: number | null) => Uint8Array) | null = null;
   #onFail: ((e: unknown) => never) | null = null;
+
+  // Made apart from the fast paths: a function that makes a closure
+  // allocates its context on every call, even when `??=` skips it.
+  #countHandler(): (n: number | null) => number {
+    this.#onFail ??= (e) => this.#readFailed(e);
+    return this.#onCount = (n) => this.#readCount(n);
+  }
+
+  #bytesHandler(): (n: number | null) => Uint8Array {
+    this.#onFail ??= (e) => this.#readFailed(e);
+    return this.#onBytes = (n) => this.#readBytes(n);
+  }
 
   #readCount(n: number | null): number {
     const reading = this.reading;

@@ -154,8 +154,8 @@ export class Writer {
       this.#allConn = conn;
       this.#allBytes = bytes;
       return this.#allSent = conn.write(bytes).then(
-        this.#onAll ??= (n) => this.#allWritten(n),
-        this.#onAllFailed ??= (e) => this.#allFailed(e),
+        this.#onAll ?? this.#allHandlers(),
+        this.#onAllFailed!,
       );
     }
     const sent: Promise<void> = conn.write(bytes).then((n) => {
@@ -175,6 +175,15 @@ export class Writer {
   #allSent: Promise<void> | null = null;
   #onAll: ((n: number) => void | Promise<void>) | null = null;
   #onAllFailed: ((e: unknown) => never) | null = null;
+
+  /**
+   * Makes sendallFast's handlers (not in sendallFast itself: a function
+   * that makes a closure allocates its context on every call).
+   */
+  #allHandlers(): (n: number) => void | Promise<void> {
+    this.#onAllFailed = (e) => this.#allFailed(e);
+    return this.#onAll = (n) => this.#allWritten(n);
+  }
 
   #allWritten(n: number): void | Promise<void> {
     const conn = this.#allConn!;
