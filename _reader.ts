@@ -364,9 +364,12 @@ export class Reader {
           quiet(read.promise);
           return read.reject(detachedError("recv_into()", "buffer"));
         }
-        this.#memory.give(whole);
-        if (n === null) return read.resolve(0);
+        if (n === null) {
+          this.#memory.give(whole);
+          return read.resolve(0);
+        }
         buffer.set(n === whole.length ? whole : whole.subarray(0, n));
+        this.#memory.give(whole);
         read.resolve(n);
       },
       failed: (e) => {
