@@ -67,11 +67,15 @@ export function closeNow(sock: SocketBase): void {
 
 /**
  * What a socket's parts (reader, writer) get of it: its open state,
- * timers, waits, and `fail` (the socket's own error mapping).
+ * timers, waits, and `fail` (the socket's own error mapping, given the
+ * socket: one function for every socket of a kind, not a closure each).
  * @ignore
  */
-export function partLink(sock: SocketBase, fail: (e: unknown) => OSError): Link {
-  return new PartLink(sock, fail);
+export function partLink<S extends SocketBase>(
+  sock: S,
+  fail: (sock: S, e: unknown) => OSError,
+): Link {
+  return new PartLink(sock, fail as (sock: SocketBase, e: unknown) => OSError);
 }
 
 /**
@@ -740,14 +744,18 @@ export interface Link {
   checkOpen(): void;
 }
 
-/** A socket's link for its parts: one object, no closures but the socket's `fail`. */
+/** A socket's link for its parts: one object, no closures. */
 class PartLink implements Link {
   readonly #sock: SocketBase;
-  readonly fail: (e: unknown) => OSError;
+  readonly #fail: (sock: SocketBase, e: unknown) => OSError;
 
-  constructor(sock: SocketBase, fail: (e: unknown) => OSError) {
+  constructor(sock: SocketBase, fail: (sock: SocketBase, e: unknown) => OSError) {
     this.#sock = sock;
-    this.fail = fail;
+    this.#fail = fail;
+  }
+
+  fail(e: unknown): OSError {
+    return this.#fail(this.#sock, e);
   }
 
   closed(): boolean {

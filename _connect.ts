@@ -146,18 +146,23 @@ export class Acceptor {
   }
 
   #next(): Promise<void> {
-    return this.listener.accept().then((conn) => {
-      this.#accepting = null;
-      if (this.#closed()) conn.close();
-      else this.ready.push(conn);
-    }, (e) => {
-      // Deno fails the whole accept when the queued client has gone (it
-      // reads the peer's address, ENOTCONN); the listener itself is fine.
-      if (!this.#closed() && droppedWhileQueued(e)) return this.#next();
-      this.#accepting = null;
-      this.error = e;
-    });
+    return this.listener.accept().then(this.#accepted, this.#failed);
   }
+
+  // The accept handlers, made once per listener rather than per accept.
+  #accepted = (conn: StreamConn): void => {
+    this.#accepting = null;
+    if (this.#closed()) conn.close();
+    else this.ready.push(conn);
+  };
+
+  #failed = (e: unknown): Promise<void> | void => {
+    // Deno fails the whole accept when the queued client has gone (it
+    // reads the peer's address, ENOTCONN); the listener itself is fine.
+    if (!this.#closed() && droppedWhileQueued(e)) return this.#next();
+    this.#accepting = null;
+    this.error = e;
+  };
 
   /** Closes the listener and the connections nobody took. */
   close(): void {

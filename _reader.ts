@@ -96,7 +96,10 @@ export class Reader {
     const whole = this.#whole = this.#memory.borrow(size);
     this.#into = buffer;
     const view = whole.length === size ? whole : whole.subarray(0, size);
-    return this.reading = conn.read(view).then(this.#readCount, this.#readFailed);
+    return this.reading = conn.read(view).then(
+      this.#onCount ?? this.#countHandler(),
+      this.#onFail!,
+    );
   }
 
   /** Blocking recv with nothing buffered: one Deno read into reused memory. */
@@ -104,7 +107,10 @@ export class Reader {
     const size = this.#memory.size(bufsize);
     const whole = this.#whole = this.#memory.borrow(size);
     const view = whole.length === size ? whole : whole.subarray(0, size);
-    return this.reading = conn.read(view).then(this.#readBytes, this.#readFailed);
+    return this.reading = conn.read(view).then(
+      this.#onBytes ?? this.#bytesHandler(),
+      this.#onFail!,
+    );
   }
 
   /**
@@ -254,9 +260,25 @@ export class Reader {
     this.#memory.give(null);
   }
 
-  // ---- the fast paths' handlers, made once -------------------------------
+  // ---- the fast paths' handlers, made on first use and kept ---------------
 
-  #readCount = (n: number | null): number => {
+  #onCount: ((n: number | null) => number) | null = null;
+  #onBytes: ((n: number | null) => Uint8Array) | null = null;
+  #onFail: ((e: unknown) => never) | null = null;
+
+  // Made apart from the fast paths: a function that makes a closure
+  // allocates its context on every call, even when `??=` skips it.
+  #countHandler(): (n: number | null) => number {
+    this.#onFail ??= (e) => this.#readFailed(e);
+    return this.#onCount = (n) => this.#readCount(n);
+  }
+
+  #bytesHandler(): (n: number | null) => Uint8Array {
+    this.#onFail ??= (e) => this.#readFailed(e);
+    return this.#onBytes = (n) => this.#readBytes(n);
+  }
+
+  #readCount(n: number | null): number {
     const reading = this.reading;
     this.reading = null;
     const whole = this.#whole!;
@@ -279,9 +301,9 @@ export class Reader {
     into.set(n === whole.length ? whole : whole.subarray(0, n));
     this.#memory.give(whole);
     return n;
-  };
+  }
 
-  #readBytes = (n: number | null): Uint8Array => {
+  #readBytes(n: number | null): Uint8Array {
     this.reading = null;
     const whole = this.#whole!;
     this.#whole = null;
@@ -292,9 +314,9 @@ export class Reader {
     this.#eof = true;
     this.#memory.give(whole);
     return EMPTY;
-  };
+  }
 
-  #readFailed = (e: unknown): never => {
+  #readFailed(e: unknown): never {
     // `reading` is the promise the caller got, about to reject: the caller
     // may have abandoned it.
     if (this.reading !== null) quiet(this.reading);
@@ -305,7 +327,7 @@ export class Reader {
     }
     this.#into = EMPTY;
     throw this.#link.fail(e);
-  };
+  }
 
   #makeTimedRead(): TimedRead {
     const read: TimedRead = {
@@ -342,9 +364,12 @@ export class Reader {
           quiet(read.promise);
           return read.reject(detachedError("recv_into()", "buffer"));
         }
-        this.#memory.give(whole);
-        if (n === null) return read.resolve(0);
+        if (n === null) {
+          this.#memory.give(whole);
+          return read.resolve(0);
+        }
         buffer.set(n === whole.length ? whole : whole.subarray(0, n));
+        this.#memory.give(whole);
         read.resolve(n);
       },
       failed: (e) => {
@@ -581,15 +606,46 @@ class ByteQueue {
 // Read buffers closed sockets left: a new ArrayBuffer per connection costs
 // more than the rest of an accept's JavaScript.
 const spareMemory: Uint8Array[] = [];
-/** The longest first read of a socket, and the most a limit grows to (see ReadMemory.size). */
-const FIRST_READ = 4096;
+/**
+ * Reads of up to CELL bytes go into a cell of a shared slab rather than an
+ * ArrayBuffer of the socket's own: each ArrayBuffer costs about 1.5 KiB
+ * besides its bytes, which doubles what a thousand connections exchanging
+ * small messages hold. A cell is never given to a caller (its bytes are
+ * copied out) and goes back to the free list as soon as its read ends.
+ */
+const CELL = 2048;
+const SLAB = 32 * CELL;
+const freeCells: Uint8Array[] = [];
+/** The most free cells kept (slabs whose cells are all dropped are collected). */
+const MAX_FREE_CELLS = 1024;
+/** The longest first read of a socket (one cell), and the most a limit grows to (see ReadMemory.size). */
+const FIRST_READ = CELL;
 const MAX_READ = 1 << 26;
 const MAX_SPARE_MEMORY = 16;
 
+function takeCell(): Uint8Array {
+  const cell = freeCells.pop();
+  if (cell !== undefined) return cell;
+  const slab = new ArrayBuffer(SLAB);
+  for (let offset = SLAB - CELL; offset > 0; offset -= CELL) {
+    freeCells.push(new Uint8Array(slab, offset, CELL));
+  }
+  return new Uint8Array(slab, 0, CELL);
+}
+
+/** True for a cell: every buffer a socket owns is longer than CELL. */
+function isCell(memory: Uint8Array): boolean {
+  return memory.length === CELL;
+}
+
+function freeCell(cell: Uint8Array): void {
+  if (freeCells.length < MAX_FREE_CELLS) freeCells.push(cell);
+}
+
 /**
- * The memory reads go into: the last read's buffer, kept for the next one.
- * A fresh buffer per read costs V8 new, untouched memory (page faults)
- * until a GC frees the old ones.
+ * The memory reads go into: a cell for a short read, else the last read's
+ * buffer, kept for the next one. A fresh buffer per read costs V8 new,
+ * untouched memory (page faults) until a GC frees the old ones.
  */
 class ReadMemory {
   #scratch: Uint8Array | null = null;
@@ -614,13 +670,19 @@ class ReadMemory {
 
   /**
    * A buffer of at least `size` bytes for the one read in flight: the last
-   * read's buffer when it is big enough, else one a closed socket left.
+   * read's buffer when it is big enough, else a cell for a short read,
+   * else one a closed socket left.
    */
   borrow(size: number): Uint8Array {
-    let scratch = this.#scratch;
+    const scratch = this.#scratch;
+    if (scratch !== null && scratch.length >= size) {
+      this.#scratch = null;
+      return scratch;
+    }
+    if (size <= CELL) return takeCell();
     this.#scratch = null;
-    if (scratch === null) scratch = spareMemory.pop() ?? null;
-    return scratch !== null && scratch.length >= size ? scratch : new Uint8Array(size);
+    const spare = scratch ?? spareMemory.pop();
+    return spare !== undefined && spare.length >= size ? spare : new Uint8Array(size);
   }
 
   /**
@@ -637,8 +699,14 @@ class ReadMemory {
    * The `n` bytes a read left in `whole`, for the caller to own. A small
    * result is copied and `whole` kept for the next read (recv(65536) of a
    * 1 KiB message allocates 1 KiB, not 64 KiB); a large one takes `whole`.
+   * A cell's bytes are always copied.
    */
   keep(whole: Uint8Array, n: number): Uint8Array {
+    if (isCell(whole)) {
+      const bytes = whole.slice(0, n);
+      freeCell(whole);
+      return bytes;
+    }
     if (n > whole.length >> 2) return whole.subarray(0, n);
     this.#scratch = whole;
     return whole.slice(0, n);
@@ -646,7 +714,8 @@ class ReadMemory {
 
   /** Hands a buffer back for the next read (null: drop it). */
   give(whole: Uint8Array | null): void {
-    this.#scratch = whole;
+    if (whole !== null && isCell(whole)) freeCell(whole);
+    else this.#scratch = whole;
   }
 }
 

@@ -81,18 +81,23 @@ export class Writer {
   /** Blocking send with nothing in flight: one Deno write, its count. */
   sendFast(conn: StreamConn, data: Uint8Array): Promise<number> {
     this.#pending++;
-    const sent: Promise<number> = conn.write(data).then(this.#sent, (e) => {
-      this.#done();
-      quiet(sent);
-      throw this.#link.fail(e);
-    });
+    const sent: Promise<number> = conn.write(data).then(
+      this.#sent ??= (n) => this.#sentCount(n),
+      (e) => {
+        this.#done();
+        quiet(sent);
+        throw this.#link.fail(e);
+      },
+    );
     return sent;
   }
 
-  #sent = (n: number): number => {
+  #sent: ((n: number) => number) | null = null;
+
+  #sentCount(n: number): number {
     this.#done();
     return n;
-  };
+  }
 
   /** A fast-path write ended. */
   #done(): void {
@@ -145,6 +150,14 @@ export class Writer {
    */
   sendallFast(conn: StreamConn, bytes: Uint8Array): Promise<void> {
     this.#pending++;
+    if (this.#allConn === null) {
+      this.#allConn = conn;
+      this.#allBytes = bytes;
+      return this.#allSent = conn.write(bytes).then(
+        this.#onAll ?? this.#allHandlers(),
+        this.#onAllFailed!,
+      );
+    }
     const sent: Promise<void> = conn.write(bytes).then((n) => {
       if (n >= bytes.length) return this.#done();
       quiet(sent);
@@ -155,6 +168,41 @@ export class Writer {
       throw this.#link.fail(e);
     });
     return sent;
+  }
+
+  #allConn: StreamConn | null = null;
+  #allBytes: Uint8Array = EMPTY;
+  #allSent: Promise<void> | null = null;
+  #onAll: ((n: number) => void | Promise<void>) | null = null;
+  #onAllFailed: ((e: unknown) => never) | null = null;
+
+  /**
+   * Makes sendallFast's handlers (not in sendallFast itself: a function
+   * that makes a closure allocates its context on every call).
+   */
+  #allHandlers(): (n: number) => void | Promise<void> {
+    this.#onAllFailed = (e) => this.#allFailed(e);
+    return this.#onAll = (n) => this.#allWritten(n);
+  }
+
+  #allWritten(n: number): void | Promise<void> {
+    const conn = this.#allConn!;
+    const bytes = this.#allBytes;
+    const sent = this.#allSent!;
+    this.#allConn = this.#allSent = null;
+    this.#allBytes = EMPTY;
+    if (n >= bytes.length) return this.#done();
+    quiet(sent);
+    return this.#sendRest(conn, bytes, n);
+  }
+
+  #allFailed(e: unknown): never {
+    const sent = this.#allSent!;
+    this.#allConn = this.#allSent = null;
+    this.#allBytes = EMPTY;
+    this.#done();
+    quiet(sent);
+    throw this.#link.fail(e);
   }
 
   /**

@@ -85,7 +85,7 @@ import {
 import { type Call, refuse, type StreamState } from "./_lifecycle.ts";
 import { Reader } from "./_reader.ts";
 import { Writer } from "./_writer.ts";
-import type { StreamConn, StreamListener } from "./_transport.ts";
+import { plainTransport, type StreamConn, type StreamListener } from "./_transport.ts";
 import { DatagramSocket } from "./udp.ts";
 import { unsupportedType } from "./_omissions.ts";
 import { type SendableFile, sendfile } from "./_sendfile.ts";
@@ -129,15 +129,15 @@ const RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT;
  */
 export class Socket extends SocketBase {
   #state: StreamState = "fresh";
-  /** The address bound or connected to (for error messages). */
-  #target: Target | null = null;
   /** The open connection (the reader and writer hold it too). */
   #conn: StreamConn | null = null;
   #acceptor: Acceptor | null = null;
-  #connector: Connector = new Connector();
+  // Made on first use: an accepted socket that never binds or connects has
+  // neither (see #connection and #setOption).
+  #connector: Connector | null = null;
   #reader: Reader;
   #writer: Writer;
-  #options: Record<StreamOption, number> = { nodelay: 0, keepalive: 0, reuseaddr: 0, reuseport: 0 };
+  #options: Record<StreamOption, number> | null = null;
 
   /**
    * Makes an unconnected stream socket; prefer {@linkcode socket}.
@@ -150,9 +150,23 @@ export class Socket extends SocketBase {
   constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
     checkKind(family, type, proto, SOCK_STREAM, "Socket");
     super(family, type, proto);
-    const link = partLink(this, (e) => this.#fail(e));
+    const link = partLink(this, Socket.#failOf);
     this.#reader = new Reader(link);
     this.#writer = new Writer(link);
+  }
+
+  /** The socket's connect state, made on first use. */
+  #connection(): Connector {
+    return this.#connector ??= new Connector();
+  }
+
+  /** An option as set (0 unless set). */
+  #option(name: StreamOption): number {
+    return this.#options?.[name] ?? 0;
+  }
+
+  #setOption(name: StreamOption, on: number): void {
+    (this.#options ??= { nodelay: 0, keepalive: 0, reuseaddr: 0, reuseport: 0 })[name] = on;
   }
 
   /** Throws what `call` gets in the current state (EBADF, ENOTCONN, EISCONN, EINVAL, EPIPE). */
@@ -187,13 +201,13 @@ export class Socket extends SocketBase {
     this.#check("bind");
     let listener: StreamListener;
     try {
-      const reusePort = this.#options.reuseport === 1;
-      listener = this.#connector.transport.listen(target, { reusePort });
+      const reusePort = this.#option("reuseport") === 1;
+      listener = this.#connection().transport.listen(target, { reusePort });
     } catch (e) {
       throw toOSError(e, { address: formatTarget(target) });
     }
     this.#acceptor = new Acceptor(listener, () => this.closed);
-    this.#connector.target = target;
+    this.#connection().target = target;
     this.#state = "bound";
   }
 
@@ -295,7 +309,7 @@ export class Socket extends SocketBase {
    * ```
    */
   connect(address: Address, options?: CallOptions): Promise<void> {
-    const connector = this.#connector;
+    const connector = this.#connection();
     if (
       options === undefined && this.#state === "fresh" && connector.reported &&
       this.gettimeout() === null
@@ -322,7 +336,7 @@ export class Socket extends SocketBase {
     this.checkOpen();
     const target = this.target(address, "connect()", "connect");
     const deadline = this.deadline(options);
-    const connector = this.#connector;
+    const connector = this.#connection();
     if (this.#state !== "connecting") {
       // As Linux: the first connect after a non-blocking one finished succeeds.
       if (!connector.reported && this.#conn) {
@@ -337,7 +351,7 @@ export class Socket extends SocketBase {
         connector.error = null;
         throw failure;
       }
-      if (this.#state === "bound" && this.#connector.releasable(target)) {
+      if (this.#state === "bound" && connector.releasable(target)) {
         closeQuietly(this.#acceptor!.listener);
         this.#acceptor = null;
         this.#state = "fresh";
@@ -365,12 +379,12 @@ export class Socket extends SocketBase {
   /** After the connect Deno had in flight ended: its error, or EBADF if closed meanwhile. */
   #connectResult(): void {
     this.checkOpen();
-    this.#connector.result(this.#conn !== null);
+    this.#connection().result(this.#conn !== null);
   }
 
   #startConnect(target: Target): void {
     this.#state = "connecting";
-    this.#connector.start(target, (conn) => {
+    this.#connection().start(target, (conn) => {
       if (conn === null) {
         if (!this.closed) this.#state = "fresh";
       } else if (this.closed) conn.close();
@@ -382,8 +396,11 @@ export class Socket extends SocketBase {
   #attach(conn: StreamConn): void {
     this.#conn = this.#reader.conn = this.#writer.conn = conn;
     this.#state = "connected";
-    if (this.#options.nodelay) conn.setNoDelay?.(true);
-    if (this.#options.keepalive) conn.setKeepAlive?.(true);
+    const options = this.#options;
+    if (options !== null) {
+      if (options.nodelay) conn.setNoDelay?.(true);
+      if (options.keepalive) conn.setKeepAlive?.(true);
+    }
   }
 
   // ---- accepting ---------------------------------------------------------
@@ -455,13 +472,10 @@ export class Socket extends SocketBase {
   #adopt(conn: StreamConn): [Socket, SocketAddress] {
     const sock = new Socket(this.family, SOCK_STREAM, this.proto);
     const options = this.#options;
-    sock.#options = {
-      nodelay: options.nodelay,
-      keepalive: options.keepalive,
-      reuseaddr: options.reuseaddr,
-      reuseport: options.reuseport,
-    };
-    sock.#connector.transport = this.#connector.transport;
+    if (options !== null) sock.#options = { ...options };
+    // A listening socket has its connector (bind made it).
+    const transport = this.#connector!.transport;
+    if (transport !== plainTransport) sock.#connection().transport = transport;
     sock.#attach(conn);
     return [sock, fromDenoAddr(this.family, conn.remoteAddr)];
   }
@@ -772,11 +786,11 @@ export class Socket extends SocketBase {
     const conn = this.#conn;
     switch (checkOption(level, option, this.family, this.type, "set")) {
       case "nodelay":
-        this.#options.nodelay = on;
+        this.#setOption("nodelay", on);
         conn?.setNoDelay?.(on === 1);
         return;
       case "keepalive":
-        this.#options.keepalive = on;
+        this.#setOption("keepalive", on);
         conn?.setKeepAlive?.(on === 1);
         return;
       case "reuseaddr":
@@ -785,7 +799,7 @@ export class Socket extends SocketBase {
             detail: "Deno always sets SO_REUSEADDR on listening sockets; it cannot be turned off",
           });
         }
-        this.#options.reuseaddr = on;
+        this.#setOption("reuseaddr", on);
         return;
       case "reuseport":
         if (on && !unstableNet()) {
@@ -793,7 +807,7 @@ export class Socket extends SocketBase {
             detail: "SO_REUSEPORT needs Deno's --unstable-net flag",
           });
         }
-        this.#options.reuseport = on;
+        this.#setOption("reuseport", on);
         return;
     }
   }
@@ -815,8 +829,8 @@ export class Socket extends SocketBase {
     this.checkOpen();
     const name = checkOption(level, option, this.family, this.type, "get");
     const listening = this.#state === "listening";
-    return stateOption(this, name, listening, () => this.#connector.takeError()) ??
-      this.#options[name as StreamOption];
+    return stateOption(this, name, listening, () => this.#connector?.takeError() ?? null) ??
+      this.#option(name as StreamOption);
   }
 
   // ---- sendfile and dup ---------------------------------------------------
@@ -998,7 +1012,8 @@ export class Socket extends SocketBase {
     this.checkOpen();
     let ready = 0;
     const state = this.#state;
-    const connecting = this.#connector.connecting !== null;
+    const connector = this.#connector;
+    const connecting = connector !== null && connector.connecting !== null;
     if (events & 1) {
       if (state === "listening") {
         if (!this.#acceptor!.empty()) ready |= 1;
@@ -1011,7 +1026,7 @@ export class Socket extends SocketBase {
         if (this.#writer.ready()) ready |= 2;
       } else if (state !== "listening" && !connecting) ready |= 2;
     }
-    if (this.#connector.error !== null) ready |= events & 3;
+    if (connector !== null && connector.error !== null) ready |= events & 3;
     return ready;
   }
 
@@ -1019,7 +1034,8 @@ export class Socket extends SocketBase {
   override _watch(events: number): Promise<void> {
     if (this.closed) return Promise.resolve();
     const waits: Promise<unknown>[] = [];
-    if (this.#connector.connecting) waits.push(this.#connector.connecting);
+    const connecting = this.#connector?.connecting;
+    if (connecting) waits.push(connecting);
     if (events & 1) {
       const acceptor = this.#acceptor;
       if (this.#state === "listening" && acceptor !== null) {
@@ -1132,7 +1148,7 @@ export class Socket extends SocketBase {
   protected override _wouldBlock(op: BlockingCall): OSError {
     if (op === "connect") {
       return fromErrno(errno.EINPROGRESS, {
-        detail: this.#connector.target ? formatTarget(this.#connector.target) : undefined,
+        detail: this.#connector?.target ? formatTarget(this.#connector.target) : undefined,
       });
     }
     return super._wouldBlock(op);
@@ -1142,15 +1158,15 @@ export class Socket extends SocketBase {
   async #quiesce(): Promise<StreamConn> {
     this.checkOpen();
     for (;;) {
-      const connecting = this.#connector.connecting;
-      if (connecting !== null) await connecting;
+      const connecting = this.#connector?.connecting;
+      if (connecting) await connecting;
       if (this.#writer.settled()) break;
       await this.#writer.settle();
       this.checkOpen();
     }
     this.checkOpen();
     this.#check("getpeername"); // ENOTCONN unless connected
-    const failure = this.#connector.error;
+    const failure = this.#connector?.error;
     if (failure) throw failure;
     return this.#conn!;
   }
@@ -1159,7 +1175,7 @@ export class Socket extends SocketBase {
 
   /** @ignore */
   protected release(): void {
-    this.#connector.stop();
+    this.#connector?.stop();
     this.#acceptor?.close();
     this.#acceptor = null;
     this.#writer.release(closeQuietly);
@@ -1170,7 +1186,12 @@ export class Socket extends SocketBase {
 
   /** Maps a Deno error; after close every failure is `EBADF`. */
   #fail(e: unknown): OSError {
-    return failure(this, e, this.#connector.target);
+    return failure(this, e, this.#connector?.target);
+  }
+
+  /** The parts' error mapping: one function for every socket (see partLink). */
+  static #failOf(sock: Socket, e: unknown): OSError {
+    return sock.#fail(e);
   }
 }
 

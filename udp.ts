@@ -136,7 +136,7 @@ export class DatagramSocket extends SocketBase {
       });
     }
     super(family, type, proto);
-    this.#reader = new DatagramReader(family, partLink(this, (e) => this.#fail(e)));
+    this.#reader = new DatagramReader(family, partLink(this, (_, e) => this.#fail(e)));
     this.#multicast = new Multicast(family, {
       conn: () => this.#conn,
       closed: () => this.closed,

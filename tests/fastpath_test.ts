@@ -60,6 +60,39 @@ for (const timeout of [null, 5]) {
   });
 }
 
+Deno.test("short reads of many sockets at once never leave a caller bytes another read overwrites", async () => {
+  // Reads of up to 2 KiB share memory across sockets; what a caller got
+  // must be its own. 40 sockets read at once (more than one 64 KiB slab of
+  // 2 KiB cells), by recv, recv_into and a timed recv_into, twice over.
+  const pairs = await Promise.all(Array.from({ length: 40 }, () => connectedPair()));
+  try {
+    pairs.forEach((pair, i) => {
+      if (i % 3 === 2) pair.server.settimeout(5);
+    });
+    const round = async (base: number): Promise<Uint8Array[]> => {
+      const reads = pairs.map(async (pair, i) => {
+        if (i % 3 === 0) return (await recvExactly(pair.server, 100))[0];
+        const into = new Uint8Array(65536);
+        const n = await pair.server.recv_into(into);
+        return into.subarray(0, n);
+      });
+      await Promise.all(
+        pairs.map((pair, i) => pair.client.sendall(new Uint8Array(100).fill(base + i))),
+      );
+      return await Promise.all(reads);
+    };
+    const first = await round(0);
+    const second = await round(100);
+    for (const got of [...first, ...second]) assertEquals(got.length, 100);
+    first.forEach((got, i) => assert(got.every((b) => b === i), `first round, socket ${i}`));
+    second.forEach((got, i) =>
+      assert(got.every((b) => b === 100 + i), `second round, socket ${i}`)
+    );
+  } finally {
+    for (const pair of pairs) await pair[Symbol.asyncDispose]();
+  }
+});
+
 Deno.test("recv_into reads into the caller's buffer and reports the end as 0", async () => {
   await using pair = await connectedPair();
   const buf = new Uint8Array(16);
