@@ -83,11 +83,7 @@ export class Writer {
     this.#pending++;
     const sent: Promise<number> = conn.write(data).then(
       this.#sent ??= (n) => this.#sentCount(n),
-      (e) => {
-        this.#done();
-        quiet(sent);
-        throw this.#link.fail(e);
-      },
+      (e) => this.#writeFailed(sent, e),
     );
     return sent;
   }
@@ -150,26 +146,30 @@ export class Writer {
    */
   sendallFast(conn: StreamConn, bytes: Uint8Array): Promise<void> {
     this.#pending++;
-    if (this.#allConn === null) {
-      this.#allConn = conn;
-      this.#allBytes = bytes;
-      return this.#allSent = conn.write(bytes).then(
-        this.#onAll ?? this.#allHandlers(),
-        this.#onAllFailed!,
-      );
-    }
-    const sent: Promise<void> = conn.write(bytes).then((n) => {
-      if (n >= bytes.length) return this.#done();
-      quiet(sent);
-      return this.#sendRest(conn, bytes, n);
-    }, (e) => {
-      this.#done();
-      quiet(sent);
-      throw this.#link.fail(e);
-    });
+    if (this.#allConn !== null) return this.#sendallBeside(conn, bytes);
+    this.#allConn = conn;
+    this.#allBytes = bytes;
+    return this.#allSent = conn.write(bytes).then(
+      this.#onAll ?? this.#allHandlers(),
+      this.#onAllFailed!,
+    );
+  }
+
+  /**
+   * A blocking sendall made while another is in flight: its own handlers.
+   * Apart from sendallFast, whose variables the closures would otherwise
+   * put in a context allocated on every call.
+   */
+  #sendallBeside(conn: StreamConn, bytes: Uint8Array): Promise<void> {
+    const sent: Promise<void> = conn.write(bytes).then(
+      (n) => this.#wrote(conn, bytes, n, sent),
+      (e) => this.#writeFailed(sent, e),
+    );
     return sent;
   }
 
+  // The one blocking sendall in flight, kept in the writer so that its
+  // handlers are made once.
   #allConn: StreamConn | null = null;
   #allBytes: Uint8Array = EMPTY;
   #allSent: Promise<void> | null = null;
@@ -191,15 +191,29 @@ export class Writer {
     const sent = this.#allSent!;
     this.#allConn = this.#allSent = null;
     this.#allBytes = EMPTY;
-    if (n >= bytes.length) return this.#done();
-    quiet(sent);
-    return this.#sendRest(conn, bytes, n);
+    return this.#wrote(conn, bytes, n, sent);
   }
 
   #allFailed(e: unknown): never {
     const sent = this.#allSent!;
     this.#allConn = this.#allSent = null;
     this.#allBytes = EMPTY;
+    return this.#writeFailed(sent, e);
+  }
+
+  /** A blocking sendall's first write took `n` bytes: done, or write the rest. */
+  #wrote(
+    conn: StreamConn,
+    bytes: Uint8Array,
+    n: number,
+    sent: Promise<void>,
+  ): void | Promise<void> {
+    if (n >= bytes.length) return this.#done();
+    quiet(sent); // marked handled only on the way to a possible rejection
+    return this.#sendRest(conn, bytes, n);
+  }
+
+  #writeFailed(sent: Promise<unknown>, e: unknown): never {
     this.#done();
     quiet(sent);
     throw this.#link.fail(e);
