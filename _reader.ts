@@ -97,8 +97,8 @@ export class Reader {
     this.#into = buffer;
     const view = whole.length === size ? whole : whole.subarray(0, size);
     return this.reading = conn.read(view).then(
-      this.#onCount ?? this.#countHandler(),
-      this.#onFail!,
+      this.#onCount ??= this.#readCount.bind(this),
+      this.#onFail ??= this.#readFailed.bind(this),
     );
   }
 
@@ -108,8 +108,8 @@ export class Reader {
     const whole = this.#whole = this.#memory.borrow(size);
     const view = whole.length === size ? whole : whole.subarray(0, size);
     return this.reading = conn.read(view).then(
-      this.#onBytes ?? this.#bytesHandler(),
-      this.#onFail!,
+      this.#onBytes ??= this.#readBytes.bind(this),
+      this.#onFail ??= this.#readFailed.bind(this),
     );
   }
 
@@ -262,21 +262,12 @@ export class Reader {
 
   // ---- the fast paths' handlers, made on first use and kept ---------------
 
+  // Bound methods, not arrow functions: V8 keeps an arrow function made in
+  // a method and stored on its object alive through young-generation
+  // collections, so each socket that read would live until a full one.
   #onCount: ((n: number | null) => number) | null = null;
   #onBytes: ((n: number | null) => Uint8Array) | null = null;
   #onFail: ((e: unknown) => never) | null = null;
-
-  // Made apart from the fast paths: a function that makes a closure
-  // allocates its context on every call, even when `??=` skips it.
-  #countHandler(): (n: number | null) => number {
-    this.#onFail ??= (e) => this.#readFailed(e);
-    return this.#onCount = (n) => this.#readCount(n);
-  }
-
-  #bytesHandler(): (n: number | null) => Uint8Array {
-    this.#onFail ??= (e) => this.#readFailed(e);
-    return this.#onBytes = (n) => this.#readBytes(n);
-  }
 
   #readCount(n: number | null): number {
     const reading = this.reading;

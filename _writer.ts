@@ -82,7 +82,7 @@ export class Writer {
   sendFast(conn: StreamConn, data: Uint8Array): Promise<number> {
     this.#pending++;
     const sent: Promise<number> = conn.write(data).then(
-      this.#sent ??= (n) => this.#sentCount(n),
+      this.#sent ??= this.#sentCount.bind(this),
       (e) => this.#writeFailed(sent, e),
     );
     return sent;
@@ -150,8 +150,8 @@ export class Writer {
     this.#allConn = conn;
     this.#allBytes = bytes;
     return this.#allSent = conn.write(bytes).then(
-      this.#onAll ?? this.#allHandlers(),
-      this.#onAllFailed!,
+      this.#onAll ??= this.#allWritten.bind(this),
+      this.#onAllFailed ??= this.#allFailed.bind(this),
     );
   }
 
@@ -169,21 +169,14 @@ export class Writer {
   }
 
   // The one blocking sendall in flight, kept in the writer so that its
-  // handlers are made once.
+  // handlers are made once, as bound methods (an arrow function stored on
+  // the writer would keep each socket alive until a full collection; see
+  // the Reader's handlers).
   #allConn: StreamConn | null = null;
   #allBytes: Uint8Array = EMPTY;
   #allSent: Promise<void> | null = null;
   #onAll: ((n: number) => void | Promise<void>) | null = null;
   #onAllFailed: ((e: unknown) => never) | null = null;
-
-  /**
-   * Makes sendallFast's handlers (not in sendallFast itself: a function
-   * that makes a closure allocates its context on every call).
-   */
-  #allHandlers(): (n: number) => void | Promise<void> {
-    this.#onAllFailed = (e) => this.#allFailed(e);
-    return this.#onAll = (n) => this.#allWritten(n);
-  }
 
   #allWritten(n: number): void | Promise<void> {
     const conn = this.#allConn!;
