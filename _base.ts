@@ -197,7 +197,12 @@ export abstract class SocketBase {
   /** The protocol given at creation (0 unless set). */
   readonly proto: number;
   #timeout: number | null = defaultTimeout;
-  #fileno: number;
+  // 0 until fileno() first gives the socket a number; -1 once closed. A
+  // number on first use, not in the constructor: a socket registered in
+  // the table while it was being built stayed alive through
+  // young-generation collections when both ends of a connection were
+  // library sockets (bench/gc.ts), and most sockets never need one.
+  #fileno = 0;
   #timers: Timers | null = null;
   // Files made by makefile() that are still open, and whether close() was
   // called while they were (CPython's _io_refs and _closed).
@@ -205,7 +210,7 @@ export abstract class SocketBase {
   #closeRequested = false;
 
   /**
-   * Records the socket's identity and gives it a `fileno`.
+   * Records the socket's identity.
    *
    * @param family The address family.
    * @param type The socket type.
@@ -215,7 +220,6 @@ export abstract class SocketBase {
     this.family = family;
     this.type = type;
     this.proto = proto;
-    this.#fileno = allocateFileno(this);
   }
 
   /**
@@ -234,6 +238,7 @@ export abstract class SocketBase {
    * ```
    */
   fileno(): number {
+    if (this.#fileno === 0) this.#fileno = allocateFileno(this);
     return this.#fileno;
   }
 
@@ -664,7 +669,7 @@ export abstract class SocketBase {
   #closeNow(): void {
     if (this.#fileno === -1) return;
     this.#closeRequested = true;
-    openFilenos.delete(this.#fileno);
+    if (this.#fileno > 0) openFilenos.delete(this.#fileno);
     this.#fileno = -1;
     this.release();
     this.#timers?.stop();
