@@ -1,9 +1,10 @@
 /**
  * Garbage collection per connection: connect, 64 bytes each way, close,
  * with the library at both ends or raw Deno at both ends, each in a child
- * process under V8's `--trace-gc`. Prints the young-generation collections
- * (scavenges), the full ones (mark-compact) and the time they took, per
- * 1,000 connections.
+ * process under V8's `--trace-gc`. Prints the process's CPU time per
+ * connection (client and server together) and, per 1,000 connections, the
+ * young-generation collections (scavenges), the full ones (mark-compact)
+ * and the time they took.
  *
  * A closed socket should die young, as raw Deno's connections do: few,
  * short scavenges and no full collection. When something keeps sockets
@@ -18,7 +19,10 @@
  * @module
  */
 
+import process from "node:process";
+
 const SIZE = 64;
+const WARM = 2000;
 
 async function child(impl: string, count: number): Promise<void> {
   const msg = new Uint8Array(SIZE), buf = new Uint8Array(SIZE), sbuf = new Uint8Array(SIZE);
@@ -37,7 +41,7 @@ async function child(impl: string, count: number): Promise<void> {
       for (let got = 0; got < SIZE;) got += (await conn.read(buf.subarray(got)))!;
       conn.close();
     };
-    for (let i = 0; i < count; i++) await Promise.all([call(), serve()]);
+    report(await timed(() => Promise.all([call(), serve()]), count));
     listener.close();
     return;
   }
@@ -59,8 +63,22 @@ async function child(impl: string, count: number): Promise<void> {
     for (let got = 0; got < SIZE;) got += await sock.recv_into(buf.subarray(got));
     sock.close();
   };
-  for (let i = 0; i < count; i++) await Promise.all([call(), serve()]);
+  report(await timed(() => Promise.all([call(), serve()]), count));
   listener.close();
+}
+
+/** CPU time per cycle in µs, after an untimed warm-up. */
+async function timed(cycle: () => Promise<unknown>, count: number): Promise<number> {
+  for (let i = 0; i < WARM; i++) await cycle();
+  const start = process.cpuUsage();
+  for (let i = 0; i < count; i++) await cycle();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / count;
+}
+
+/** On stderr: V8's trace has stdout. */
+function report(cpu: number): void {
+  console.error(`CPU ${cpu}`);
 }
 
 interface Collections {
@@ -90,10 +108,14 @@ if (Deno.args[0] === "--child") {
   await child(Deno.args[1], Number(Deno.args[2]));
 } else {
   const count = Number(Deno.args[0] ?? 20_000);
-  const per = 1000 / count;
-  console.log(`${count} connections, connect / 64 B each way / close, per 1,000 connections:`);
+  // Collections are counted over the whole run, warm-up included.
+  const per = 1000 / (count + WARM);
+  console.log(
+    `connect / 64 B each way / close, ${count} timed after ${WARM} untimed; ` +
+      "collections per 1,000 connections:",
+  );
   for (const impl of ["deno", "lib"]) {
-    const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+    const { stdout, stderr, success } = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         "--no-config",
@@ -105,12 +127,14 @@ if (Deno.args[0] === "--child") {
         impl,
         String(count),
       ],
-      stderr: "inherit",
     }).output();
-    if (!success) throw new Error(`${impl}: the child failed`);
+    const report = new TextDecoder().decode(stderr);
+    if (!success) throw new Error(`${impl}: the child failed: ${report}`);
     const c = tally(new TextDecoder().decode(stdout));
+    const cpu = Number(report.match(/^CPU ([\d.]+)$/m)?.[1]);
     console.log(
-      `${impl === "lib" ? "library " : "raw Deno"}  ${(c.scavenges * per).toFixed(1)} scavenges ` +
+      `${impl === "lib" ? "library " : "raw Deno"}  ${cpu.toFixed(1)} µs CPU per connection, ` +
+        `${(c.scavenges * per).toFixed(1)} scavenges ` +
         `(${(c.scavengeMs * per).toFixed(2)} ms), ${(c.full * per).toFixed(2)} full ` +
         `(${(c.fullMs * per).toFixed(2)} ms)`,
     );
