@@ -197,11 +197,11 @@ export abstract class SocketBase {
   /** The protocol given at creation (0 unless set). */
   readonly proto: number;
   #timeout: number | null = defaultTimeout;
-  // 0 until fileno() first gives the socket a number; -1 once closed. A
-  // number on first use, not in the constructor: a socket registered in
-  // the table while it was being built stayed alive through
-  // young-generation collections when both ends of a connection were
-  // library sockets (bench/gc.ts), and most sockets never need one.
+  // 0 until fileno() first gives the socket a number; -1 once closed. On
+  // first use, not in the constructor: a socket registered in the table
+  // while it is being built outlives young-generation collections when
+  // both ends of a connection are library sockets (bench/gc.ts), and most
+  // sockets never need a number.
   #fileno = 0;
   #timers: Timers | null = null;
   // Files made by makefile() that are still open, and whether close() was
@@ -223,10 +223,10 @@ export abstract class SocketBase {
   }
 
   /**
-   * A small non-negative integer unique among this process's open sockets,
-   * or `-1` once closed. Deno exposes no OS descriptor, so this number is
-   * the library's own: use it as a key (`select`, dictionaries), not with
-   * OS calls.
+   * A small non-negative integer unique among this process's open sockets
+   * (given on the first call), or `-1` once closed. Deno exposes no OS
+   * descriptor, so this number is the library's own: use it as a key
+   * (`select`, dictionaries), not with OS calls.
    *
    * @example
    * ```ts

@@ -98,6 +98,23 @@ Deno.test("fileno() is unique among open sockets and -1 once closed", () => {
   assertGreaterOrEqual(again.fileno(), 0);
 });
 
+Deno.test("fileno() numbers a socket when first asked, unique among open ones and stable", () => {
+  const first = socket();
+  const second = socket();
+  const asked = second.fileno(); // asked out of creation order
+  const later = first.fileno();
+  assert(asked !== later);
+  assertEquals(first.fileno(), later);
+  second.close();
+  using third = socket();
+  assert(third.fileno() !== later);
+  first.close();
+  assertEquals(first.fileno(), -1);
+  const never = socket();
+  never.close();
+  assertEquals(never.fileno(), -1); // closed before it was numbered
+});
+
 Deno.test("close() is idempotent; using and await using close the socket", async () => {
   const sock = socket();
   sock.close();
