@@ -34,6 +34,7 @@ import { OSError, TimeoutError, toOSError } from "./errors.ts";
 import { type CallOptions, Socket } from "./socket.ts";
 import { create_connection } from "./helpers.ts";
 import type { Address, SocketAddress } from "./_address.ts";
+import { closeQuietly } from "./_connect.ts";
 import type { StreamConn } from "./_transport.ts";
 import {
   type ClientOptions,
@@ -1667,14 +1668,6 @@ export class SSLSocket extends Socket {
    */
   override toString(): string {
     return `<ssl.SSLSocket fd=${this.fileno()}, family=${this.family}, type=${this.type}, proto=${this.proto}>`;
-  }
-}
-
-function closeQuietly(resource: { close(): void }): void {
-  try {
-    resource.close();
-  } catch {
-    // Already closed.
   }
 }
 
