@@ -338,18 +338,25 @@ export class WriteQueue {
     this.#pending += data.length;
   }
 
-  /** Sends everything queued, including what is queued while it sends. */
-  async flush(): Promise<void> {
-    while (this.#parts.length > 0) {
-      // Coalesce what waits into one write; later writes queue behind it.
-      if (this.#parts.length > 1) this.#parts = [join(this.#parts, this.#pending)];
-      const head = this.#parts[0];
-      const n = await this.#raw.write(head);
-      this.#pending -= n;
-      if (n >= head.length) this.#parts.shift();
-      else this.#parts[0] = head.subarray(n);
-    }
+  /**
+   * Sends everything queued, including what is queued while it sends. A
+   * write that fails leaves the queue as it was, for the next flush.
+   */
+  flush(): Promise<void> {
+    if (this.#parts.length === 0) return Promise.resolve();
+    // Coalesce what waits into one write; later writes queue behind it.
+    if (this.#parts.length > 1) this.#parts = [join(this.#parts, this.#pending)];
+    return this.#raw.write(this.#parts[0]).then(this.#sent);
   }
+
+  // One handler for every write (a flush is the hot path of a line protocol).
+  #sent = (n: number): Promise<void> | void => {
+    const head = this.#parts[0];
+    this.#pending -= n;
+    if (n >= head.length) this.#parts.shift();
+    else this.#parts[0] = head.subarray(n);
+    if (this.#parts.length > 0) return this.flush();
+  };
 }
 
 /** The `parts` (`size` bytes in all) in one new array. */

@@ -596,6 +596,12 @@ export class SocketFile {
     }
   }
 
+  // A read that took the read lock with hold() and failed lets it go.
+  #readFailed = (e: unknown): never => {
+    this.#readLock.release();
+    throw e;
+  };
+
   #readBuffer(): ReadBuffer {
     if (this.raw.closed) throw closedFile();
     if (!this.#reader) throw new UnsupportedOperation("read");
@@ -682,8 +688,19 @@ export class SocketFile {
   #read1<T>(size: number, take: (reader: ReadBuffer, want: number) => T): Promise<T> {
     const reader = this.#readBuffer();
     const want = size < 0 ? reader.size : size;
-    if (!this.#readLock.busy && reader.available > 0) {
-      return Promise.resolve(take(reader, want));
+    if (!this.#readLock.busy) {
+      if (reader.available > 0) return Promise.resolve(take(reader, want));
+      if (this.#readLock.hold()) {
+        // The lock is let go after `take`, so that a file closed meanwhile
+        // gives back only what `take` left.
+        return reader.fill(want).then(() => {
+          try {
+            return take(reader, want);
+          } finally {
+            this.#readLock.release();
+          }
+        }, this.#readFailed);
+      }
     }
     return this.#read(async () => {
       if (reader.available === 0) await reader.fill(want);
@@ -741,30 +758,38 @@ export class SocketFile {
       if (!this.#readLock.busy) {
         const line = reader.takeLine(limit);
         if (line !== null) return Promise.resolve(line);
-        if (this.#readLock.hold()) return this.#readline(reader, limit, true);
+        if (this.#readLock.hold()) {
+          // No line buffered and nothing before this call: receive until
+          // one is, in handlers made once (the lock allows one such call).
+          this.#lineLimit = limit;
+          return reader.fill().then(this.#lineFilled, this.#readFailed);
+        }
       }
-      return this.#read(() => this.#readline(reader, limit, false));
+      return this.#read(() => this.#readline(reader, limit));
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
-  /** `held`: the caller took the read lock with `hold()`, and this releases it. */
-  async #readline(
-    reader: ReadBuffer,
-    limit: number,
-    held: boolean,
-  ): Promise<Uint8Array<ArrayBuffer>> {
-    try {
-      for (;;) {
-        const line = reader.takeLine(limit);
-        if (line !== null) return line;
-        if (await reader.fill() === 0) return reader.take(reader.available);
-      }
-    } finally {
-      if (held) this.#readLock.release();
+  async #readline(reader: ReadBuffer, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+    for (;;) {
+      const line = reader.takeLine(limit);
+      if (line !== null) return line;
+      if (await reader.fill() === 0) return reader.take(reader.available);
     }
   }
+
+  // readline's receive loop while it holds the read lock (see readline).
+  #lineLimit = -1;
+
+  #lineFilled = (n: number): Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer>> => {
+    const reader = this.#reader!;
+    const line = n === 0 ? reader.take(reader.available) : reader.takeLine(this.#lineLimit);
+    if (line === null) return reader.fill().then(this.#lineFilled, this.#readFailed);
+    // Let go after taking the line: a file closed meanwhile gives back the rest.
+    this.#readLock.release();
+    return line;
+  };
 
   /**
    * Reads lines until the end of the stream (or until they total `hint`
@@ -817,7 +842,8 @@ export class SocketFile {
    */
   write(data: Data): Promise<number> {
     try {
-      return this.#write(toBytes(data, "write()"), false);
+      const bytes = toBytes(data, "write()");
+      return this.#write(bytes, false, bytes.length);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -828,15 +854,16 @@ export class SocketFile {
    * encoded text): queued without a copy.
    * @ignore
    */
-  _writeOwned(bytes: Uint8Array): Promise<number> {
+  _writeOwned(bytes: Uint8Array, count: number = bytes.length): Promise<number> {
     try {
-      return this.#write(bytes, true);
+      return this.#write(bytes, true, count);
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
-  #write(bytes: Uint8Array, owned: boolean): Promise<number> {
+  /** Writes `bytes`; resolves to `count` (the text layer counts characters). */
+  #write(bytes: Uint8Array, owned: boolean, count: number): Promise<number> {
     const writer = this.#writeQueue();
     if (
       bytes.length > 0 && bytes.length >= writer.size && writer.pending === 0 &&
@@ -847,22 +874,54 @@ export class SocketFile {
       // CPython's BufferedWriter does. The caller's bytes are used in
       // place only where a raw write holds them no longer than it runs.
       const data = owned || borrowsOnly(this.raw) ? bytes : bytes.slice();
-      if (this.#writeLock.hold()) return this.#writeThrough(writer, data, true);
-      return this.#writeLock.run(() => this.#writeThrough(writer, data, false));
+      if (this.#writeLock.hold()) {
+        // Nearly always one raw write takes it all: handlers made once.
+        this.#through = data;
+        this.#throughCount = count;
+        return this.raw.write(data).then(this.#wroteThrough, this.#throughFailed);
+      }
+      return this.#writeLock.run(() => this.#writeThrough(writer, data, false, count));
     }
-    if (!writer.push(bytes, owned)) return Promise.resolve(bytes.length);
+    if (!writer.push(bytes, owned)) return Promise.resolve(count);
     return this.#writeLock.run(async () => {
       await writer.flush();
-      return bytes.length;
+      return count;
     });
   }
+
+  // The write that went straight out holding the write lock (see #write).
+  #through: Uint8Array = EMPTY;
+  #throughCount = 0;
+
+  #wroteThrough = (n: number): number | Promise<number> => {
+    const data = this.#through;
+    this.#through = EMPTY;
+    if (n < data.length) {
+      return this.#writeThrough(this.#writer!, data.subarray(n), true, this.#throughCount);
+    }
+    this.#writeLock.release();
+    return this.#throughCount;
+  };
+
+  #throughFailed = (e: unknown): never => {
+    // Kept, ahead of whatever was queued while this write was in flight.
+    this.#writer!.unshift(this.#through);
+    this.#through = EMPTY;
+    this.#writeLock.release();
+    throw e;
+  };
 
   /**
    * Sends `data` in raw writes; what a failed write leaves goes to the
    * front of the queue. `held`: the caller took the write lock with
-   * `hold()`, and this releases it.
+   * `hold()`, and this releases it. Resolves to `count`.
    */
-  async #writeThrough(writer: WriteQueue, data: Uint8Array, held: boolean): Promise<number> {
+  async #writeThrough(
+    writer: WriteQueue,
+    data: Uint8Array,
+    held: boolean,
+    count: number,
+  ): Promise<number> {
     let sent = 0;
     try {
       while (sent < data.length) {
@@ -875,7 +934,7 @@ export class SocketFile {
     } finally {
       if (held) this.#writeLock.release();
     }
-    return data.length;
+    return count;
   }
 
   /**
@@ -903,8 +962,22 @@ export class SocketFile {
     if (this.raw.closed) return Promise.reject(closedFile());
     const writer = this.#writer;
     if (!writer) return Promise.resolve();
+    if (!this.#writeLock.busy && writer.pending === 0) return Promise.resolve();
+    if (this.#writeLock.hold()) {
+      return writer.flush().then(this.#flushed, this.#flushFailed);
+    }
     return this.#writeLock.run(() => writer.flush());
   }
+
+  // A flush that took the write lock with hold() lets it go as it settles.
+  #flushed = (): void => {
+    this.#writeLock.release();
+  };
+
+  #flushFailed = (e: unknown): never => {
+    this.#writeLock.release();
+    throw e;
+  };
 
   /**
    * True when opened for reading.
@@ -1128,6 +1201,26 @@ export class SocketTextFile {
     return true;
   };
 
+  // readline's receive loop while it holds the lock (see readline).
+  #lineLimit = -1;
+
+  #lineFilled = (more: boolean): string | Promise<string> => {
+    const limit = this.#lineLimit;
+    let end = this.#lineEnd(limit, false);
+    if (end < 0) {
+      if (more) return this.#fill().then(this.#lineFilled, this.#lineFailed);
+      const last = this.#lineEnd(limit, true);
+      end = last >= 0 ? last : this.#text.length;
+    }
+    this.#lock.release();
+    return this.#take(end);
+  };
+
+  #lineFailed = (e: unknown): never => {
+    this.#lock.release();
+    throw e;
+  };
+
   #take(end: number): string {
     const out = this.#text.slice(0, end);
     this.#text = this.#text.slice(end);
@@ -1224,6 +1317,12 @@ export class SocketTextFile {
       if (!this.#lock.busy) {
         const end = this.#lineEnd(limit, false);
         if (end >= 0) return Promise.resolve(this.#take(end));
+        if (this.#lock.hold()) {
+          // No line buffered and nothing before this call: receive until
+          // one is, in handlers made once (the lock allows one such call).
+          this.#lineLimit = limit;
+          return this.#fill().then(this.#lineFilled, this.#lineFailed);
+        }
       }
       return this.#lock.run(async () => {
         for (;;) {
@@ -1291,7 +1390,7 @@ export class SocketTextFile {
       if (out.length > 0) this.#wroteAny = true;
       // All ASCII: one code point per character.
       const count = ascii !== null ? text.length : codePoints(text);
-      return this.buffer._writeOwned(bytes).then(() => count);
+      return this.buffer._writeOwned(bytes, count);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -614,6 +614,36 @@ Deno.test("an unbuffered write that fails part way keeps the rest ahead of later
   assertEquals(sent, [1, 2, 3, 4, 5, 6]);
 });
 
+Deno.test("an unbuffered write whose first send fails keeps it all ahead of later writes", async () => {
+  const sent: number[] = [];
+  let fail = true;
+  const raw: RawStream = {
+    closed: false,
+    readinto: () => Promise.resolve(0),
+    async write(data) {
+      await Promise.resolve();
+      if (fail) {
+        fail = false;
+        throw new TimeoutError();
+      }
+      sent.push(...data);
+      return data.length;
+    },
+    close() {},
+    fileno: () => 1,
+  };
+  const f = new SocketFile(raw, "wb", 0);
+  const first = f.write(new Uint8Array([1, 2, 3]));
+  const second = f.write(new Uint8Array([4, 5])); // queued while the first is in flight
+  await assertRejects(() => first, TimeoutError);
+  assertEquals(await second, 2);
+  await f.flush();
+  assertEquals(sent, [1, 2, 3, 4, 5]);
+  // The lock was let go: the next write goes straight out again.
+  assertEquals(await f.write(new Uint8Array([6])), 1);
+  assertEquals(sent, [1, 2, 3, 4, 5, 6]);
+});
+
 Deno.test("a write that goes straight out sends the bytes as they were at the call", async () => {
   const sent: number[] = [];
   const raw: RawStream = {
