@@ -346,7 +346,11 @@ export class WriteQueue {
     if (this.#parts.length === 0) return Promise.resolve();
     // Coalesce what waits into one write; later writes queue behind it.
     if (this.#parts.length > 1) this.#parts = [join(this.#parts, this.#pending)];
-    return this.#raw.write(this.#parts[0]).then(this.#sent);
+    try {
+      return this.#raw.write(this.#parts[0]).then(this.#sent);
+    } catch (e) {
+      return Promise.reject(e); // a raw layer that throws instead of rejecting
+    }
   }
 
   // One handler for every write (a flush is the hot path of a line protocol).

@@ -878,7 +878,13 @@ export class SocketFile {
         // Nearly always one raw write takes it all: handlers made once.
         this.#through = data;
         this.#throughCount = count;
-        return this.raw.write(data).then(this.#wroteThrough, this.#throughFailed);
+        let sent: Promise<number>;
+        try {
+          sent = this.raw.write(data);
+        } catch (e) {
+          sent = Promise.reject(e); // a raw layer that throws instead of rejecting
+        }
+        return sent.then(this.#wroteThrough, this.#throughFailed);
       }
       return this.#writeLock.run(() => this.#writeThrough(writer, data, false, count));
     }

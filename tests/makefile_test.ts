@@ -644,6 +644,34 @@ Deno.test("an unbuffered write whose first send fails keeps it all ahead of late
   assertEquals(sent, [1, 2, 3, 4, 5, 6]);
 });
 
+Deno.test("a raw layer that throws instead of rejecting: write and flush reject, nothing is lost", async () => {
+  const sent: number[] = [];
+  let fail = 2;
+  const raw: RawStream = {
+    closed: false,
+    readinto: () => Promise.resolve(0),
+    write(data) {
+      if (fail-- > 0) throw new TimeoutError();
+      sent.push(...data);
+      return Promise.resolve(data.length);
+    },
+    close() {},
+    fileno: () => 1,
+  };
+  const unbuffered = new SocketFile(raw, "wb", 0);
+  const first = unbuffered.write(new Uint8Array([1, 2]));
+  assertInstanceOf(first, Promise);
+  await assertRejects(() => first, TimeoutError);
+  const buffered = new SocketFile(raw, "wb", 64);
+  await buffered.write(new Uint8Array([3]));
+  const flushed = buffered.flush();
+  assertInstanceOf(flushed, Promise);
+  await assertRejects(() => flushed, TimeoutError);
+  await unbuffered.flush();
+  await buffered.flush();
+  assertEquals(sent, [1, 2, 3]);
+});
+
 Deno.test("a write that goes straight out sends the bytes as they were at the call", async () => {
   const sent: number[] = [];
   const raw: RawStream = {
