@@ -1,6 +1,7 @@
 /**
  * Two builds of the library against raw Deno in one process: round trips
- * (blocking, and with settimeout(5)), UDP round trips (reused buffers:
+ * (blocking, and with settimeout(5)), 64-byte lines through `makefile`
+ * (`line_rr`: write + flush + readline at both ends), UDP round trips (reused buffers:
  * `receive(buf)`, `recvfrom_into`), connect/accept cycles (bare, and with
  * 64 B each way: `tcp_connect_echo`), and a bulk read (`tcp_bulk`: 1 MiB
  * writes from raw Deno, `recv_into` of 64 KiB), in interleaved rounds
@@ -12,7 +13,7 @@
  * ```sh
  * git worktree add /tmp/before main
  * deno run --unstable-net --allow-net=127.0.0.1 --allow-read --allow-env \
- *   bench/ab.ts /tmp/before/mod.ts ./mod.ts [count] [rounds] [tcp_rr,tcp_rr_timeout,udp_rr,tcp_connect,tcp_connect_echo,tcp_bulk]
+ *   bench/ab.ts /tmp/before/mod.ts ./mod.ts [count] [rounds] [tcp_rr,tcp_rr_timeout,line_rr,udp_rr,tcp_connect,tcp_connect_echo,tcp_bulk]
  * ```
  *
  * @module
@@ -67,7 +68,8 @@ async function rawRR(timeout: boolean): Promise<number> {
   return t;
 }
 
-async function libRR(lib: Lib, timeout: boolean): Promise<number> {
+/** A connected pair of library sockets with TCP_NODELAY (and settimeout(5) when `timeout`). */
+async function libPair(lib: Lib, timeout: boolean) {
   const l = lib.socket();
   l.bind(["127.0.0.1", 0]);
   l.listen();
@@ -81,6 +83,11 @@ async function libRR(lib: Lib, timeout: boolean): Promise<number> {
     c.settimeout(5);
     s.settimeout(5);
   }
+  return [c, s];
+}
+
+async function libRR(lib: Lib, timeout: boolean): Promise<number> {
+  const [c, s] = await libPair(lib, timeout);
   const msg = new Uint8Array(SIZE), buf = new Uint8Array(SIZE), sbuf = new Uint8Array(65536);
   const echo = (async () => {
     for (;;) {
@@ -98,6 +105,38 @@ async function libRR(lib: Lib, timeout: boolean): Promise<number> {
   const t = cpu() - t0;
   c.close();
   await echo.catch(() => {});
+  s.close();
+  return t;
+}
+
+/**
+ * A 64-byte line through `makefile("rw")` at both ends: `write` + `flush` +
+ * `readline` (bench:compare's line_rr; its raw column is raw Deno's 64-byte
+ * round trip, so the ratio is what the text files cost on top of the bytes).
+ */
+async function libLine(lib: Lib): Promise<number> {
+  const [c, s] = await libPair(lib, false);
+  const line = "x".repeat(SIZE - 1) + "\n";
+  const cf = c.makefile("rw"), sf = s.makefile("rw");
+  const echo = (async () => {
+    for (;;) {
+      const got = await sf.readline();
+      if (got === "") return;
+      await sf.write(got);
+      await sf.flush();
+    }
+  })();
+  const t0 = cpu();
+  for (let i = 0; i < N; i++) {
+    await cf.write(line);
+    await cf.flush();
+    if (await cf.readline() !== line) throw new Error("line_rr: wrong echo");
+  }
+  const t = cpu() - t0;
+  await cf.close();
+  c.close();
+  await echo.catch(() => {});
+  await sf.close();
   s.close();
   return t;
 }
@@ -292,6 +331,7 @@ const work: Record<string, Record<string, () => Promise<number>>> = {
     base: () => libRR(base, true),
     new: () => libRR(next, true),
   },
+  line_rr: { raw: () => rawRR(false), base: () => libLine(base), new: () => libLine(next) },
   udp_rr: { raw: rawUdp, base: () => libUdp(base), new: () => libUdp(next) },
   tcp_connect: { raw: rawConnect, base: () => libConnect(base), new: () => libConnect(next) },
   tcp_connect_echo: {
