@@ -587,25 +587,36 @@ Deno.test("lines a caller keeps stay intact; transferring one's buffer loses no 
   assertEquals((await f.readline()).length, 0);
 });
 
-Deno.test("an unbuffered write that fails part way keeps the rest ahead of later writes", async () => {
-  const sent: number[] = [];
-  let fail = true;
-  const raw: RawStream = {
+/**
+ * A raw stream that records what it sends (one byte a call when `oneByte`)
+ * and, the first time `failNow()` says so, throws a TimeoutError instead.
+ */
+function flakyRaw(sent: number[], failNow: () => boolean, oneByte: boolean): RawStream {
+  let failed = false;
+  return {
     closed: false,
     readinto: () => Promise.resolve(0),
     async write(data) {
       await Promise.resolve();
-      if (fail && sent.length >= 2) {
-        fail = false;
+      if (!failed && failNow()) {
+        failed = true;
         throw new TimeoutError();
       }
-      sent.push(data[0]);
-      return 1;
+      if (oneByte) {
+        sent.push(data[0]);
+        return 1;
+      }
+      sent.push(...data);
+      return data.length;
     },
     close() {},
     fileno: () => 1,
   };
-  const f = new SocketFile(raw, "wb", 0);
+}
+
+Deno.test("an unbuffered write that fails part way keeps the rest ahead of later writes", async () => {
+  const sent: number[] = [];
+  const f = new SocketFile(flakyRaw(sent, () => sent.length >= 2, true), "wb", 0);
   const first = f.write(new Uint8Array([1, 2, 3, 4]));
   const second = f.write(new Uint8Array([5, 6])); // queued while the first is in flight
   await assertRejects(() => first, TimeoutError);
@@ -616,23 +627,7 @@ Deno.test("an unbuffered write that fails part way keeps the rest ahead of later
 
 Deno.test("an unbuffered write whose first send fails keeps it all ahead of later writes", async () => {
   const sent: number[] = [];
-  let fail = true;
-  const raw: RawStream = {
-    closed: false,
-    readinto: () => Promise.resolve(0),
-    async write(data) {
-      await Promise.resolve();
-      if (fail) {
-        fail = false;
-        throw new TimeoutError();
-      }
-      sent.push(...data);
-      return data.length;
-    },
-    close() {},
-    fileno: () => 1,
-  };
-  const f = new SocketFile(raw, "wb", 0);
+  const f = new SocketFile(flakyRaw(sent, () => true, false), "wb", 0);
   const first = f.write(new Uint8Array([1, 2, 3]));
   const second = f.write(new Uint8Array([4, 5])); // queued while the first is in flight
   await assertRejects(() => first, TimeoutError);
