@@ -851,7 +851,8 @@ export class SocketFile {
 
   /**
    * As `write`, for bytes the caller gives up (the text layer's freshly
-   * encoded text): queued without a copy.
+   * encoded text): queued without a copy. Resolves to `count` (the text
+   * layer's characters; the byte count by default).
    * @ignore
    */
   _writeOwned(bytes: Uint8Array, count: number = bytes.length): Promise<number> {
